@@ -1,0 +1,71 @@
+"""The contract every task kind follows (one module per kind in `xlt.kinds`).
+
+A kind knows how to featurise a task's examples with a fast tokenizer (offsets, windows: never
+silent truncation), the head that sits on an `Encoder`, its loss, and how to decode per-feature
+outputs back into one prediction per example. It never knows which task or method uses it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+from xlt.methods.base import Encoder
+from xlt.registry import Registry
+from xlt.tasks.spec import TaskSpec
+
+
+class HeadOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dropout: float = 0.1
+
+
+class Kind(ABC):
+    name: ClassVar[str]
+    HeadOptions: ClassVar[type[HeadOptions]] = HeadOptions
+
+    @abstractmethod
+    def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:
+        """Model-ready features (lists of ints), each with an "example_index" into `examples`."""
+
+    @abstractmethod
+    def collate(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        """Pad a list of features into a batch (labels included when the features have them)."""
+
+    @abstractmethod
+    def build_head(self, encoder: Encoder, spec: TaskSpec, options: HeadOptions) -> nn.Module:
+        """A module whose forward(encoder, batch) runs the encoder as it needs and returns outputs."""
+
+    @abstractmethod
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor: ...
+
+    @abstractmethod
+    def decode(self, outputs: list[torch.Tensor], features: list[dict], examples: list[dict], spec: TaskSpec) -> list:
+        """One prediction per example (see `xlt.tasks.spec` for each kind's prediction type)."""
+
+    @abstractmethod
+    def gold(self, example: dict, spec: TaskSpec) -> Any:
+        """The reference for one example, in the form the task's scorer takes."""
+
+    @abstractmethod
+    def majority(self, train_examples: list[dict], examples: list[dict], spec: TaskSpec) -> list:
+        """Predictions of the reference that always predicts the most frequent training label (or chance)."""
+
+
+KINDS: Registry[Kind] = Registry("task kind")
+
+
+def register(kind: Kind) -> Kind:
+    KINDS.register(kind.name, kind)
+    return kind
+
+
+def get_kind(name: str) -> Kind:
+    import xlt.kinds  # noqa: F401  (importing the package registers every kind module)
+
+    return KINDS.get(name)
