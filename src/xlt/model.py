@@ -6,15 +6,13 @@ encoder, and the same rule saves everything under full fine-tuning, so no method
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
+from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.methods.base import Encoder
 
 WEIGHTS = "trainable.safetensors"
@@ -43,11 +41,9 @@ class TaskModel(nn.Module):
 
 def save_trainable(model: TaskModel, directory: Path, meta: dict | None = None) -> None:
     """Write the trainable tensors (safetensors) and their metadata atomically into `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
     tensors = {name: t.contiguous().cpu() for name, t in model.trainable_state().items()}
-    _atomic(directory / WEIGHTS, lambda path: save_file(tensors, str(path)))
-    text = json.dumps(meta or {}, indent=2, sort_keys=True)
-    _atomic(directory / META, lambda path: Path(path).write_text(text))
+    atomic_write_bytes(directory / WEIGHTS, save(tensors))
+    atomic_write_json(directory / META, meta or {})
 
 
 def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[str]:
@@ -62,13 +58,3 @@ def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[
             own[name].copy_(tensor)
     return sorted(saved)
 
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

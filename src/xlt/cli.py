@@ -1,0 +1,127 @@
+"""The `xlt` command: one call into the library per command; errors become one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+import xlt
+from xlt.errors import XltError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?")
+console = Console(stderr=True)
+DEMO_CONFIG = Path(__file__).parent / "configs" / "demo.yaml"
+# `xlt demo --quick`: the same grid with tiny budgets (mechanics only, for tests and a first look).
+QUICK = [
+    "name=demo-quick",
+    "data.synthetic.sizes={train: 300, dev: 60, test: 100}",
+    "model.pretrain.options.max_steps=40",
+    "intermediate.monolingual.training.steps=8",
+    "intermediate.multilingual.training.steps=8",
+    "targets.synth-nli.training.steps=8",
+    "targets.synth-pos.training.steps=8",
+    "methods.deep_prompt.options.steps_scale=1",
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xlt {xlt.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """xlt compares recipes (methods x intermediate tasks) on zero-shot transfer to every language."""
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="Study YAML (see configs/demo.yaml and the README's config reference)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: --set methods.finetune.options.lr=3e-5"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
+) -> None:
+    """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
+    _run(config, out, set_, dry_run)
+
+
+@app.command()
+def demo(
+    quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in about a minute."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),
+) -> None:
+    """The built-in study on the embedded synthetic benchmark (pretrains a small encoder once, cached)."""
+    overrides = (QUICK if quick else []) + list(set_)
+    if out is None:
+        out = Path("runs") / ("demo-quick" if quick else "demo")
+    _run(DEMO_CONFIG, out, overrides, dry_run)
+
+
+def _run(config: Path, out: Optional[Path], overrides: list[str], dry_run: bool) -> None:
+    from xlt.config import load_study
+    from xlt.pipeline.runner import run_study
+
+    if out is not None:
+        overrides = [*overrides, f"output_dir={out}"]
+    study = load_study(config, overrides)
+    run_study(study, console=console, dry_run=dry_run)
+
+
+@app.command()
+def report(study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`.")) -> None:
+    """(Re)write report.md, report.html and heat maps from a study's results."""
+    from xlt.report import build_report
+
+    paths = build_report(study_dir)
+    console.print(f"report at {paths.get('html')}")
+
+
+@app.command()
+def score(
+    predictions: Path = typer.Option(..., "--predictions", help="Folder of {task}/test-{lang}.{tsv,json,jsonl}."),
+    labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks (default: every folder)."),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", help="xtreme or xtreme-r: average over its list."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Score predictions exactly as the official XTREME / XTREME-R evaluator does."""
+    from xlt.scoring import format_scores, score_folders
+
+    task_list = [t.strip() for t in tasks.split(",")] if tasks else None
+    result = score_folders(predictions, labels, tasks=task_list, benchmark=benchmark)
+    typer.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else format_scores(result))
+
+
+@app.command()
+def tasks() -> None:
+    """The task registry: kind, metrics, languages and sources of every task."""
+    from rich.table import Table
+
+    from xlt.tasks.table import task_rows
+
+    rows = task_rows()
+    table = Table(title="xlt tasks")
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row.values()))
+    Console().print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except XltError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)

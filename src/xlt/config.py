@@ -1,0 +1,242 @@
+"""A study is data: YAML read with a safe loader into typed, validated pydantic models.
+
+Every error becomes one line naming the file, the field, what was found and what is allowed, and
+is raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xlt.errors import XltError
+
+REFERENCES = ("majority", "random_init")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticData(Strict):
+    """The embedded benchmark: generated from a seed, cached under $XLT_CACHE."""
+
+    seed: int = 0
+    sizes: dict[str, int] = Field(default_factory=dict)  # passed to the generator (e.g. test items per language)
+
+
+class PretrainConfig(Strict):
+    """Pretrain a small encoder on the benchmark's unlabelled text before the study (cached)."""
+
+    options: dict[str, Any] = Field(default_factory=dict)  # xlt.pretrain.PretrainOptions fields
+
+
+class ModelConfig(Strict):
+    name_or_path: str | None = None  # Hub id or local directory; None with `pretrain` set
+    revision: str | None = None
+    trust_remote_code: bool = False
+    pretrain: PretrainConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelConfig":
+        if (self.name_or_path is None) == (self.pretrain is None):
+            raise ValueError("give exactly one of model.name_or_path and model.pretrain")
+        return self
+
+
+class DataConfig(Strict):
+    dir: Path | None = None  # local task files (release or XTREME layout); None = Hugging Face Hub
+    synthetic: SyntheticData | None = None  # set for studies on the embedded benchmark
+
+
+class Training(Strict):
+    steps: int | None = Field(default=None, gt=0)
+    epochs: float | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    eval_batch_size: int = Field(default=64, gt=0)
+    max_length: int = Field(default=128, ge=8)
+    checkpoint_every: int = Field(default=200, gt=0)  # steps between resumable checkpoints
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> "Training":
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("give exactly one of steps and epochs")
+        return self
+
+    def total_steps(self, n_examples: int, scale: float = 1.0) -> int:
+        base = self.steps if self.steps is not None else math.ceil(self.epochs * n_examples / self.batch_size)
+        return max(1, round(base * scale))
+
+
+class MethodConfig(Strict):
+    name: str  # the recipe's label in results ("finetune", "deep_prompt_p32", ...)
+    type: str | None = None  # registered method; default: name
+    options: dict[str, Any] = Field(default_factory=dict)  # the method's Options fields
+
+    @property
+    def method_type(self) -> str:
+        return self.type or self.name
+
+
+class IntermediateConfig(Strict):
+    name: str  # "none" is reserved for "no intermediate stage"
+    task: str
+    languages: list[str] | Literal["all", "train"] = "train"  # "train": the target's training languages
+    temperature: float = Field(default=1.0, gt=0)  # language mixing: p(lang) ~ n_lang ** (1 / T)
+    training: Training
+    head: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _not_none(cls, name: str) -> str:
+        if name == "none":
+            raise ValueError("'none' is reserved for no intermediate stage; choose another name")
+        return name
+
+
+class TargetConfig(Strict):
+    task: str
+    train_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    eval_languages: list[str] | Literal["all"] = "all"
+    intermediate: list[str] = Field(default_factory=lambda: ["none"], min_length=1)
+    temperature: float = Field(default=1.0, gt=0)
+    training: Training
+    head: dict[str, Any] = Field(default_factory=dict)
+    split: Literal["test", "dev"] = "test"
+
+
+class Study(Strict):
+    name: str = "study"
+    model: ModelConfig
+    data: DataConfig = DataConfig()
+    benchmark: str | None = None  # the language-list key of each task: "xtreme-r", "xtreme", "synthetic"
+    methods: list[MethodConfig] = Field(min_length=1)
+    intermediate: list[IntermediateConfig] = Field(default_factory=list)
+    targets: list[TargetConfig] = Field(min_length=1)
+    references: list[Literal["majority", "random_init"]] = Field(default_factory=lambda: ["majority"])
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    mixed_precision: Literal["no", "fp16", "bf16"] = "no"  # through accelerate, on GPUs
+    output_dir: Path = Path("runs/study")
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> "Study":
+        _unique("methods", [m.name for m in self.methods])
+        _unique("intermediate", [c.name for c in self.intermediate])
+        known = {c.name for c in self.intermediate} | {"none"}
+        for i, target in enumerate(self.targets):
+            for name in target.intermediate:
+                if name not in known:
+                    raise ValueError(
+                        f"targets.{i}.intermediate: {name!r} is not a defined intermediate condition"
+                        f" (defined: {', '.join(sorted(known))})"
+                    )
+        return self
+
+
+def _unique(field: str, names: list[str]) -> None:
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"{field}: names must be unique, {duplicates[0]!r} appears twice")
+
+
+def load_study(path: Path, overrides: list[str] = ()) -> Study:
+    """Read, override (`a.b=value`), validate and check names against the registries."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XltError(f"{path}: no such config file") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise XltError(f"{path}: not valid YAML ({_first_line(err)})") from None
+    if not isinstance(raw, dict):
+        raise XltError(f"{path}: a study config is a mapping of fields, found {type(raw).__name__}")
+    for override in overrides:
+        apply_override(raw, override)
+    return validate_study(raw, str(path))
+
+
+def validate_study(raw: dict, source: str) -> Study:
+    try:
+        study = Study.model_validate(raw)
+    except ValidationError as err:
+        raise XltError(f"{source}: {describe_error(err)}") from None
+    check_registries(study, source)
+    return study
+
+
+def describe_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"{where}: unknown field (check its spelling against the config reference in README.md)"
+    if first["type"] == "missing":
+        return f"{where}: required field is missing"
+    found = first.get("input")
+    found_text = f"found {found!r}; " if found is not None and not isinstance(found, dict) else ""
+    return f"{where}: {found_text}{message}"
+
+
+def check_registries(study: Study, source: str) -> None:
+    """Method types, method options and task names must exist: fail before any work starts."""
+    from xlt.methods import get_method
+    from xlt.tasks import get_task
+
+    try:
+        for i, method in enumerate(study.methods):
+            cls = get_method(method.method_type)
+            try:
+                cls.Options.model_validate(method.options)
+            except ValidationError as err:
+                raise XltError(f"methods.{i}.options.{describe_error(err)}") from None
+        for i, cond in enumerate(study.intermediate):
+            get_task(cond.task)
+        for target in study.targets:
+            get_task(target.task)
+    except XltError as err:
+        raise XltError(f"{source}: {err}") from None
+
+
+def apply_override(raw: dict, override: str) -> None:
+    """`a.b.c=value`: value parsed as YAML; list items addressed by index or by their `name`."""
+    if "=" not in override:
+        raise XltError(f"--set {override!r}: expected key=value, e.g. --set seeds=[0,1]")
+    key, text = override.split("=", 1)
+    *parents, leaf = key.split(".")
+    node: Any = raw
+    for part in parents:
+        node = _child(node, part, key)
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    if isinstance(node, list):
+        node[_index(node, leaf, key)] = value
+    elif isinstance(node, dict):
+        node[leaf] = value
+    else:
+        raise XltError(f"--set {key}: {leaf!r} cannot be set inside a {type(node).__name__}")
+
+
+def _child(node: Any, part: str, key: str) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, part, key)]
+    if isinstance(node, dict):
+        return node.setdefault(part, {})
+    raise XltError(f"--set {key}: {part!r} is inside a {type(node).__name__}, not a mapping or list")
+
+
+def _index(items: list, part: str, key: str) -> int:
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name", item.get("task")) == part:
+            return i
+    raise XltError(f"--set {key}: no list item {part!r} (use an index below {len(items)} or an item's name)")
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -1,0 +1,54 @@
+"""Build a stage's model: the backbone from its source, adapted by the method, topped by the kind's head."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import transformers
+
+from xlt.errors import XltError
+from xlt.kinds import get_kind
+from xlt.methods import get_method
+from xlt.model import TaskModel
+from xlt.pipeline.resources import Resources
+from xlt.tasks import TaskSpec
+
+transformers.logging.set_verbosity_error()
+
+
+def _source_kwargs(res: Resources) -> dict:
+    return {"revision": res.revision, "trust_remote_code": res.trust_remote_code}
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(res: Resources):
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(res.model_path, **_source_kwargs(res))
+    except (OSError, ValueError) as err:
+        raise XltError(f"cannot load the tokenizer of {res.model_path!r}: {_first_line(err)}") from None
+    if not tokenizer.is_fast:
+        raise XltError(f"{res.model_path!r} has no fast tokenizer; xlt needs offset mappings (a tokenizer.json)")
+    return tokenizer
+
+
+def load_backbone(res: Resources) -> torch.nn.Module:
+    try:
+        return transformers.AutoModel.from_pretrained(res.model_path, use_safetensors=True, **_source_kwargs(res))
+    except (OSError, ValueError) as err:
+        raise XltError(f"cannot load the encoder {res.model_path!r}: {_first_line(err)}") from None
+
+
+def build_task_model(method: str, method_options: dict, spec: TaskSpec, head_options: dict, res: Resources,
+                     seed: int) -> TaskModel:
+    torch.manual_seed(seed)  # method tensors (prompts, LoRA) and the head start from the seed
+    cls = get_method(method)
+    kind = get_kind(spec.kind)
+    encoder = cls().adapt(load_backbone(res), cls.Options.model_validate(method_options))
+    head = kind.build_head(encoder, spec, kind.HeadOptions.model_validate(head_options))
+    return TaskModel(encoder, head)
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

@@ -1,0 +1,101 @@
+"""Zero-shot evaluation sweep: one trained stage (or a reference) scored on every evaluation language.
+
+Each language yields the official metrics (xlt.metrics, the same code as `xlt score`), per-example
+units of the primary metric for the report's paired bootstrap, and predictions in the XTREME
+submission layout, so a study's outputs can be scored by either tool.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xlt.data.features import cached_features
+from xlt.io import atomic_write_bytes, atomic_write_json
+from xlt.kinds import get_kind
+from xlt.metrics import SCORERS, UNITS
+from xlt.model import TaskModel, load_trainable
+from xlt.pipeline.build import build_task_model, load_tokenizer
+from xlt.pipeline.plan import EvalStage, TrainStage
+from xlt.pipeline.stages import Context, mark_complete
+from xlt.submission import write_predictions
+from xlt.tasks import TaskSpec, get_task
+
+
+def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> None:
+    started = time.perf_counter()
+    directory = ctx.stage_dir(ev.hash)
+    spec = get_task(ev.task)
+    predict = _majority(ev, spec, ctx) if source is None else _model_predictor(ev, source, spec, ctx)
+    rows = []
+    for lang in ev.languages:
+        examples = spec.load(ev.split, lang, ctx.resources.data_dir)
+        predictions = predict(examples, lang)
+        rows += _score(spec, lang, ev.split, examples, predictions, directory)
+    atomic_write_json(directory / "rows.json", rows)
+    mark_complete(directory, {"evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
+                              "source": ev.source, "wall_seconds": round(time.perf_counter() - started, 2)})
+
+
+def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path) -> list:
+    kind = get_kind(spec.kind)
+    golds = [kind.gold(example, spec) for example in examples]
+    scores = SCORERS[spec.scorer](predictions, golds, lang)
+    if spec.scorer in UNITS:
+        num, den = UNITS[spec.scorer](predictions, golds, lang)
+        buffer = _npz(num=np.asarray(num, dtype=np.float64), den=np.asarray(den, dtype=np.float64))
+        atomic_write_bytes(directory / "units" / f"{split}-{lang}.npz", buffer)
+    ids = [example["id"] for example in examples]
+    write_predictions(directory / "predictions" / spec.name / f"{split}-{lang}.{spec.submission_ext}",
+                      spec.kind, predictions, ids)
+    return [{"eval_language": lang, "split": split, "metric": metric, "value": scores[metric],
+             "primary": int(metric == spec.primary_metric)} for metric in spec.metrics if metric in scores]
+
+
+def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
+    train = []
+    if "train" in spec.splits:
+        for lang in ev.train_languages:
+            train += spec.load("train", lang, ctx.resources.data_dir)
+    kind = get_kind(spec.kind)
+    return lambda examples, lang: kind.majority(train, examples, spec)
+
+
+def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Context):
+    model = build_task_model(source.method, source.method_options, spec, source.head_options, ctx.resources,
+                             source.seed)
+    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint")
+    model.eval()
+    tokenizer = load_tokenizer(ctx.resources)
+    max_length = min(ev.max_length, model.encoder.max_input_length)
+
+    def predict(examples: list[dict], lang: str) -> list:
+        key = {"split": ev.split, "lang": lang, "data": ctx.resources.identity["data"]}
+        kind = get_kind(spec.kind)
+        features = cached_features(kind, spec, examples, tokenizer, max_length, ctx.cache_root, key)
+        outputs = run_model(model, kind, features, ev.batch_size)
+        return kind.decode(outputs, features, examples, spec)
+
+    return predict
+
+
+@torch.inference_mode()
+def run_model(model: TaskModel, kind, features: list[dict], batch_size: int) -> list[torch.Tensor]:
+    """The head's output for every feature, in feature order."""
+    device = next(model.parameters()).device
+    outputs: list[torch.Tensor] = []
+    for start in range(0, len(features), batch_size):
+        batch = {k: v.to(device) for k, v in kind.collate(features[start:start + batch_size]).items()}
+        outputs.extend(model(batch).float().cpu().unbind(0))
+    return outputs
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()

@@ -1,0 +1,150 @@
+"""Expand a study into stages, each addressed by a hash of everything that determines its output.
+
+A training stage's hash covers its task, languages, mixing, budget, resolved method options, head
+options, seed, the model and data identity, and its parent's hash, so changing a hyperparameter
+changes exactly the stages downstream of it, and identical stages (an intermediate stage shared by
+several targets) collapse into one directory that is trained once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xlt.config import MethodConfig, Study, Training
+from xlt.io import stable_hash
+from xlt.kinds import get_kind
+from xlt.methods import get_method
+from xlt.tasks import get_task
+
+PLAN_VERSION = 1  # bump when a change to training or evaluation code changes stage outputs
+CARRY_POLICY = {"encoder": "from parent (backbone weights and method tensors: prompts, LoRA)", "head": "fresh"}
+
+
+@dataclass(frozen=True)
+class TrainStage:
+    role: str  # "intermediate" or "target"
+    task: str
+    languages: tuple[str, ...]
+    temperature: float
+    training: Training
+    method: str  # registered method type
+    method_options: dict
+    head_options: dict
+    seed: int
+    parent: str | None
+    identity: dict  # model and data identity
+    hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "hash"}
+        payload["training"] = self.training.model_dump(mode="json", exclude={"checkpoint_every"})
+        object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "train": payload}))
+
+    def describe(self) -> str:
+        return f"{self.role} {self.task} [{'+'.join(self.languages)}] {self.method} seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class EvalStage:
+    recipe: str  # method label, or a reference name ("majority", "random_init")
+    intermediate: str
+    task: str
+    train_languages: tuple[str, ...]
+    languages: tuple[str, ...]
+    split: str
+    seed: int
+    source: str | None  # hash of the training stage evaluated; None for the majority reference
+    identity: dict
+    batch_size: int
+    max_length: int
+    hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        payload = {k: getattr(self, k) for k in ("task", "train_languages", "languages", "split", "source", "max_length")}
+        if self.source is None:
+            payload["identity"] = self.identity
+        object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "eval": payload}))
+
+    @property
+    def result_hash(self) -> str:
+        """The hash a result row carries: the training stage's, or this stage's for an untrained reference."""
+        return self.source or self.hash
+
+
+@dataclass
+class Plan:
+    train: dict[str, TrainStage]  # parents before children
+    evals: list[EvalStage]
+
+    @property
+    def training_runs(self) -> int:
+        return len(self.train)
+
+
+def build_plan(study: Study, identity: dict) -> Plan:
+    train: dict[str, TrainStage] = {}
+    evals: list[EvalStage] = []
+    recipes = [(m, m.name) for m in study.methods]
+    if "random_init" in study.references:
+        recipes.append((_random_init(study), "random_init"))
+    for seed in study.seeds:
+        for target in study.targets:
+            spec = get_task(target.task)
+            eval_languages = _eval_languages(study, target, spec)
+            for method, label in recipes:
+                conditions = ["none"] if label == "random_init" else target.intermediate
+                for condition in conditions:
+                    parent = _intermediate_stage(study, condition, method, target, seed, identity)
+                    if parent is not None:
+                        train.setdefault(parent.hash, parent)
+                    stage = _stage(
+                        "target", target.task, target.train_languages, target.temperature, target.training,
+                        method, target.head, seed, parent.hash if parent else None, identity,
+                    )
+                    train.setdefault(stage.hash, stage)
+                    evals.append(EvalStage(
+                        label, condition, target.task, tuple(target.train_languages), eval_languages,
+                        target.split, seed, stage.hash, identity, target.training.eval_batch_size,
+                        target.training.max_length,
+                    ))
+            if "majority" in study.references:
+                evals.append(EvalStage(
+                    "majority", "none", target.task, tuple(target.train_languages), eval_languages,
+                    target.split, seed, None, identity, target.training.eval_batch_size, target.training.max_length,
+                ))
+    return Plan(train, evals)
+
+
+def _intermediate_stage(study, condition, method, target, seed, identity) -> TrainStage | None:
+    if condition == "none":
+        return None
+    cond = next(c for c in study.intermediate if c.name == condition)
+    languages = cond.languages
+    if languages == "train":
+        languages = target.train_languages
+    elif languages == "all":
+        languages = list(_languages(study, get_task(cond.task)))
+    return _stage("intermediate", cond.task, languages, cond.temperature, cond.training, method, cond.head, seed,
+                  None, identity)
+
+
+def _stage(role, task, languages, temperature, training, method: MethodConfig, head, seed, parent, identity):
+    spec = get_task(task)
+    options = get_method(method.method_type).Options.model_validate(method.options).model_dump(mode="json")
+    head_options = get_kind(spec.kind).HeadOptions.model_validate(head).model_dump(mode="json")
+    return TrainStage(role, task, tuple(languages), temperature, training, method.method_type, options,
+                      head_options, seed, parent, identity)
+
+
+def _random_init(study: Study) -> MethodConfig:
+    """The "no pretraining" reference: full fine-tuning of the same architecture from random weights."""
+    finetune = next((m for m in study.methods if m.method_type == "finetune"), None)
+    options = dict(finetune.options) if finetune else {}
+    return MethodConfig(name="random_init", type="finetune", options={**options, "init": "random"})
+
+
+def _languages(study: Study, spec) -> tuple[str, ...]:
+    return spec.eval_languages(study.benchmark if study.benchmark in spec.languages else None)
+
+
+def _eval_languages(study: Study, target, spec) -> tuple[str, ...]:
+    return _languages(study, spec) if target.eval_languages == "all" else tuple(target.eval_languages)

@@ -1,0 +1,94 @@
+"""What a study runs on: the encoder (a Hub id, a local directory, or one pretrained here and cached)
+and the task data (a local directory, the Hub, or the embedded benchmark generated and cached).
+
+The identity returned with each goes into every stage hash, so a different encoder or data set never
+reuses a stage trained on another.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlt.config import Study
+from xlt.errors import XltError
+from xlt.io import stable_hash
+
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XLT_CACHE", Path.home() / ".cache" / "xlt")).expanduser()
+
+
+@dataclass(frozen=True)
+class Resources:
+    model_path: str  # what from_pretrained takes
+    revision: str | None
+    trust_remote_code: bool
+    data_dir: Path | None
+    identity: dict
+
+
+def resolve(study: Study, progress: bool = True) -> Resources:
+    data_dir, data_identity = _data(study)
+    model_path, model_identity = _model(study, data_dir, progress)
+    identity = {"model": model_identity, "data": data_identity}
+    return Resources(model_path, study.model.revision, study.model.trust_remote_code, data_dir, identity)
+
+
+def _data(study: Study) -> tuple[Path | None, dict]:
+    if study.data.synthetic is not None:
+        from xlt.data.synthetic import generate_benchmark
+
+        settings = study.data.synthetic.model_dump(mode="json")
+        path = cache_dir() / "synthetic" / stable_hash(settings)
+        generate_benchmark(path, seed=study.data.synthetic.seed, sizes=study.data.synthetic.sizes)
+        return path, {"synthetic": settings}
+    if study.data.dir is not None:
+        path = study.data.dir.expanduser().resolve()
+        if not path.is_dir():
+            raise XltError(f"data.dir {study.data.dir}: no such directory (point it at your task files)")
+        return path, {"dir": str(path)}
+    return None, {"hub": True}
+
+
+def _model(study: Study, data_dir: Path | None, progress: bool) -> tuple[str, dict]:
+    model = study.model
+    if model.pretrain is not None:
+        return _pretrained_here(model.pretrain.options, data_dir, progress)
+    local = Path(model.name_or_path).expanduser()
+    if local.is_dir():
+        return str(local.resolve()), {"path": str(local.resolve())}
+    ensure_hub_reachable(f"model {model.name_or_path!r}")
+    return model.name_or_path, {"hub": model.name_or_path, "revision": model.revision}
+
+
+def _pretrained_here(options: dict, data_dir: Path | None, progress: bool) -> tuple[str, dict]:
+    from xlt.data.synthetic import pretraining_files
+    from xlt.pretrain import PretrainOptions, pretrain
+
+    if data_dir is None:
+        raise XltError("model.pretrain needs data.synthetic (the text it pretrains on); or set model.name_or_path")
+    resolved = PretrainOptions.model_validate(options)
+    key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
+    path = cache_dir() / "encoders" / key
+    if not (path / "COMPLETED").exists():
+        pretrain(pretraining_files(data_dir), path, resolved, progress=progress)
+        (path / "COMPLETED").touch()
+    return str(path), {"pretrained": key}
+
+
+def ensure_hub_reachable(what: str) -> None:
+    """Fail at once, with what to do, instead of letting a download hang on a closed network."""
+    if any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in OFFLINE_VARIABLES):
+        return  # offline mode: from_pretrained reads the local cache and fails fast by itself
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=3).close()
+    except OSError:
+        raise XltError(
+            f"{what} is not a local directory and the Hugging Face Hub is unreachable: download it where there is"
+            " a network and point the config at the local directory, or set HF_HUB_OFFLINE=1 to use the local cache"
+        ) from None

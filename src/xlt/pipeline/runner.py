@@ -1,0 +1,155 @@
+"""Run a study: resolve resources, plan, train what is not complete, evaluate, collect, report.
+
+Results are rebuilt from the completed evaluation stages in plan order on every run, so a run that
+was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from xlt.config import Study
+from xlt.io import atomic_write_csv, atomic_write_json
+from xlt.pipeline.evaluate import evaluate_stage
+from xlt.pipeline.plan import Plan, build_plan
+from xlt.pipeline.resources import cache_dir, resolve
+from xlt.pipeline.stages import Context, is_complete, stage_info
+from xlt.pipeline.train import train_stage
+from xlt.results import COLUMNS
+
+PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
+
+
+@dataclass
+class Outcome:
+    out_dir: Path
+    plan: Plan
+    trained: int  # training stages run (or resumed) by this call
+    report: dict[str, Path]
+
+
+def run_study(study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True) -> Outcome:
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    resources = resolve(study, progress=progress)
+    out_dir = study.output_dir
+    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
+    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    console.print(plan_table(plan, ctx))
+    if dry_run:
+        return Outcome(out_dir, plan, 0, {})
+    trained = 0
+    for stage in plan.train.values():
+        if not is_complete(ctx.stage_dir(stage.hash)):
+            train_stage(stage, ctx)
+            trained += 1
+    for ev in _unique_evals(plan):
+        if not is_complete(ctx.stage_dir(ev.hash)):
+            evaluate_stage(ev, plan.train.get(ev.source), ctx)
+    collect(study, plan, ctx, time.perf_counter() - started)
+    from xlt.report import build_report
+
+    report = build_report(out_dir)
+    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
+    return Outcome(out_dir, plan, trained, report)
+
+
+def _unique_evals(plan: Plan):
+    return list({ev.hash: ev for ev in plan.evals}.values())
+
+
+def plan_table(plan: Plan, ctx: Context) -> Table:
+    table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
+    for column in ("stage", "hash", "parent", "shared by", "status"):
+        table.add_column(column)
+    children: dict[str, int] = {}
+    for stage in plan.train.values():
+        if stage.parent:
+            children[stage.parent] = children.get(stage.parent, 0) + 1
+    for stage in plan.train.values():
+        status = "complete" if is_complete(ctx.stage_dir(stage.hash)) else (
+            "resumable" if (ctx.stage_dir(stage.hash) / "resume").exists() else "to run")
+        table.add_row(stage.describe(), stage.hash, stage.parent or "-", str(children.get(stage.hash, "")), status)
+    return table
+
+
+def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
+    """Write results.csv, units/, predictions/ and provenance.json from the completed stages."""
+    rows = []
+    for ev in plan.evals:
+        directory = ctx.stage_dir(ev.hash)
+        recipe = {"method": ev.recipe, "intermediate": ev.intermediate, "target_task": ev.task,
+                  "train_languages": "+".join(ev.train_languages), "seed": ev.seed, "stage_hash": ev.result_hash}
+        rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
+        _mirror(directory / "units", ctx.out_dir / "units" / ev.result_hash)
+        _mirror(directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
+    atomic_write_csv(ctx.out_dir / "results.csv", COLUMNS, rows)
+    _write_languages(study, plan, ctx)
+    atomic_write_json(ctx.out_dir / "provenance.json", provenance(study, plan, ctx, wall_seconds))
+
+
+def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
+    if study.data.synthetic is not None:
+        from xlt.data.synthetic import language_properties
+
+        atomic_write_json(ctx.out_dir / "languages.json", language_properties(ctx.resources.data_dir))
+
+
+def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> dict:
+    stages = {}
+    for stage in plan.train.values():
+        info = stage_info(ctx.stage_dir(stage.hash))
+        stages[stage.hash] = {**info, "role": stage.role, "task": stage.task, "method": stage.method,
+                              "method_options": stage.method_options, "head_options": stage.head_options,
+                              "languages": list(stage.languages), "seed": stage.seed}
+    return {
+        "config": study.model_dump(mode="json"),
+        "resources": {"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
+                      "identity": ctx.resources.identity},
+        "git_commit": _git_commit(),
+        "versions": {name: _version(name) for name in PACKAGES},
+        "python": platform.python_version(),
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
+        "training_runs": plan.training_runs,
+        "stages": stages,
+        "wall_seconds_this_run": round(wall_seconds, 2),
+    }
+
+
+def _read_json(path: Path):
+    import json
+
+    return json.loads(path.read_text())
+
+
+def _mirror(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                                text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+

@@ -1,0 +1,39 @@
+"""Stage directories: content-addressed, marked COMPLETED only once fully written."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlt.io import atomic_write_json
+from xlt.pipeline.resources import Resources
+
+MARKER = "COMPLETED"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a study's stages live and what they run on."""
+
+    out_dir: Path
+    resources: Resources
+    cache_root: Path
+    mixed_precision: str = "no"
+    progress: bool = True
+
+    def stage_dir(self, stage_hash: str) -> Path:
+        return self.out_dir / "stages" / stage_hash
+
+
+def is_complete(directory: Path) -> bool:
+    return (directory / MARKER).exists()
+
+
+def mark_complete(directory: Path, info: dict) -> None:
+    atomic_write_json(directory / "stage.json", info)
+    (directory / MARKER).touch()
+
+
+def stage_info(directory: Path) -> dict:
+    return json.loads((directory / "stage.json").read_text())

@@ -1,0 +1,137 @@
+"""Run one training stage: resumable from its last checkpoint, deterministic for its seed.
+
+Every batch and every dropout mask is a function of (seed, step), and the optimizer and scheduler
+state are checkpointed with the trainable tensors, so a run killed at any moment and resumed ends
+with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from transformers import get_linear_schedule_with_warmup
+
+from xlt.data.features import cached_features
+from xlt.data.mixing import MixtureSampler
+from xlt.io import atomic_write_bytes, atomic_write_json
+from xlt.kinds import get_kind
+from xlt.methods import get_method
+from xlt.model import TaskModel, load_trainable, save_trainable
+from xlt.pipeline.build import build_task_model, load_tokenizer
+from xlt.pipeline.plan import CARRY_POLICY, TrainStage
+from xlt.pipeline.stages import Context, mark_complete
+from xlt.tasks import get_task
+
+RESUME = "resume"
+
+
+def train_stage(stage: TrainStage, ctx: Context) -> None:
+    started = time.perf_counter()
+    directory = ctx.stage_dir(stage.hash)
+    spec, kind = get_task(stage.task), get_kind(get_task(stage.task).kind)
+    model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
+    if stage.parent is not None:
+        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix="encoder.")
+    features = _training_features(stage, model, ctx)
+    options = get_method(stage.method).Options.model_validate(stage.method_options)
+    n_examples = sum(len(f) for f in features.values())
+    total = stage.training.total_steps(n_examples, options.steps_scale)
+    sampler = MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
+                             stage.training.batch_size, total, stage.seed)
+    optimizer = _optimizer(model, options)
+    scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
+    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision)
+    model, optimizer = accelerator.prepare(model, optimizer)
+
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    with _progress(ctx, stage.describe(), total, step) as (progress, bar):
+        while step < total:
+            torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
+            batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            with accelerator.autocast():
+                loss = kind.loss(model(batch), batch)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            losses.append(round(loss.item(), 6))
+            step += 1
+            progress.update(bar, advance=1, description=f"{stage.describe()}  loss {loss.item():.4f}")
+            if step % stage.training.checkpoint_every == 0 and step < total:
+                _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
+                            elapsed + time.perf_counter() - started)
+
+    unwrapped = accelerator.unwrap_model(model)
+    save_trainable(unwrapped, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
+    atomic_write_json(directory / "loss.json", losses)
+    mark_complete(directory, {
+        "stage": stage.describe(), "hash": stage.hash, "parent": stage.parent, "steps": total,
+        "examples": n_examples, "carry_policy": CARRY_POLICY if stage.parent else None,
+        "parameters": unwrapped.count_parameters(), "wall_seconds": round(elapsed + time.perf_counter() - started, 2),
+        "final_loss": losses[-1] if losses else None,
+    })
+
+
+def _training_features(stage: TrainStage, model: TaskModel, ctx: Context) -> dict[str, list[dict]]:
+    spec, kind = get_task(stage.task), get_kind(get_task(stage.task).kind)
+    tokenizer = load_tokenizer(ctx.resources)
+    max_length = min(stage.training.max_length, model.encoder.max_input_length)
+    return {
+        lang: cached_features(kind, spec, spec.load("train", lang, ctx.resources.data_dir), tokenizer, max_length,
+                              ctx.cache_root, {"split": "train", "lang": lang, "data": ctx.resources.identity["data"]})
+        for lang in stage.languages
+    }
+
+
+def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
+    head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("head.")]
+    rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    groups = [{"params": rest, "lr": options.lr}, {"params": head, "lr": options.head_lr or options.lr}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
+
+
+def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float) -> None:
+    buffer = io.BytesIO()
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
+                "losses": losses, "elapsed": elapsed}, buffer)
+    save_trainable(model, directory)  # tensors first: a state file never points at older tensors
+    atomic_write_bytes(directory / "state.pt", buffer.getvalue())
+
+
+def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, float]:
+    state_file = directory / "state.pt"
+    if not state_file.exists():
+        return 0, [], 0.0
+    state = torch.load(state_file, weights_only=True)
+    if state["step"] != len(state["losses"]):
+        return 0, [], 0.0
+    load_trainable(model, directory)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state["step"], state["losses"], state["elapsed"]
+
+
+class _progress:
+    """A rich progress bar for one stage, or nothing when progress is off."""
+
+    def __init__(self, ctx: Context, description: str, total: int, completed: int):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), disable=not ctx.progress, transient=True)
+        self.args = (description, total, completed)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        description, total, completed = self.args
+        return self.progress, self.progress.add_task(description, total=total, completed=completed)
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
