@@ -194,8 +194,14 @@ def check_registries(study: Study, source: str) -> None:
                 raise XltError(f"methods.{i}.options.{describe_error(err)}") from None
         for i, cond in enumerate(study.intermediate):
             get_task(cond.task)
-        for target in study.targets:
-            get_task(target.task)
+        for i, target in enumerate(study.targets):
+            known = set().union(*get_task(target.task).languages.values())
+            for field in ("train_languages", "eval_languages"):
+                unknown = [lang for lang in getattr(target, field) if lang not in known] if getattr(
+                    target, field) != "all" else []
+                if unknown:
+                    raise XltError(f"targets.{i}.{field}: found {unknown[0]!r}; {target.task} has languages "
+                                   f"{', '.join(sorted(known))}")
     except XltError as err:
         raise XltError(f"{source}: {err}") from None
 

@@ -12,7 +12,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlt.config import Study
+from pydantic import ValidationError
+
+from xlt.config import Study, describe_error
 from xlt.errors import XltError
 from xlt.io import stable_hash
 
@@ -41,11 +43,15 @@ def resolve(study: Study, progress: bool = True) -> Resources:
 
 def _data(study: Study) -> tuple[Path | None, dict]:
     if study.data.synthetic is not None:
-        from xlt.data.synthetic import generate_benchmark
+        from xlt.data.synthetic import BenchmarkSizes, generate_benchmark
 
-        settings = study.data.synthetic.model_dump(mode="json")
+        try:
+            sizes = BenchmarkSizes.model_validate(study.data.synthetic.sizes)
+        except ValidationError as err:
+            raise XltError(f"data.synthetic.sizes.{describe_error(err)}") from None
+        settings = {"seed": study.data.synthetic.seed, "sizes": sizes.model_dump()}
         path = cache_dir() / "synthetic" / stable_hash(settings)
-        generate_benchmark(path, seed=study.data.synthetic.seed, sizes=study.data.synthetic.sizes)
+        generate_benchmark(path, seed=study.data.synthetic.seed, sizes=sizes)
         return path, {"synthetic": settings}
     if study.data.dir is not None:
         path = study.data.dir.expanduser().resolve()

@@ -102,7 +102,7 @@ def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
     if study.data.synthetic is not None:
         from xlt.data.synthetic import language_properties
 
-        atomic_write_json(ctx.out_dir / "languages.json", language_properties(ctx.resources.data_dir))
+        atomic_write_json(ctx.out_dir / "languages.json", language_properties())
 
 
 def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> dict:

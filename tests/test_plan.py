@@ -1,0 +1,83 @@
+"""Planning and hashing: shared stages collapse, and a change reaches exactly the stages downstream of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from xlt.config import apply_override, validate_study
+from xlt.pipeline.plan import build_plan
+
+DEMO = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+IDENTITY = {"model": {"path": "/models/tiny"}, "data": {"synthetic": {"seed": 0}}}
+
+
+def study(*overrides: str):
+    raw = yaml.safe_load(DEMO.read_text())
+    for override in overrides:
+        apply_override(raw, override)
+    return validate_study(raw, "demo")
+
+
+def grid(n_targets: int, conditions: list[str]):
+    """One method, len(conditions) intermediate conditions (plus none), n_targets targets using all of them."""
+    raw = yaml.safe_load(DEMO.read_text())
+    raw["methods"] = raw["methods"][:1]
+    raw["references"] = []
+    target = raw["targets"][0]
+    raw["targets"] = [dict(target, train_languages=[lang], intermediate=conditions) for lang in
+                      ["base", "swap", "cyrl", "adjn", "sov"][:n_targets]]
+    return validate_study(raw, "grid")
+
+
+def test_shared_intermediate_stage_is_planned_once():
+    # M conditions that train an intermediate stage in all languages (shared by every target), N targets.
+    for n_targets in (1, 2, 3):
+        plan = build_plan(grid(n_targets, ["multilingual"]), IDENTITY)
+        m = 1
+        assert plan.training_runs == m + m * n_targets
+        intermediate = [s for s in plan.train.values() if s.role == "intermediate"]
+        assert len(intermediate) == 1
+        assert all(s.parent == intermediate[0].hash for s in plan.train.values() if s.role == "target")
+
+
+def test_demo_grid_counts():
+    plan = build_plan(study(), IDENTITY)
+    # per method: 2 intermediate stages + nli x 3 conditions + pos x 1; plus random_init on 2 targets
+    assert plan.training_runs == 2 * (2 + 3 + 1) + 2
+    recipes = {(e.recipe, e.intermediate, e.task) for e in plan.evals}
+    assert ("majority", "none", "synth-nli") in recipes and ("random_init", "none", "synth-pos") in recipes
+    assert len(plan.evals) == 2 * 4 + 2 + 2
+
+
+def test_plan_is_deterministic():
+    assert list(build_plan(study(), IDENTITY).train) == list(build_plan(study(), IDENTITY).train)
+
+
+def test_changed_hyperparameter_changes_exactly_the_downstream_stages():
+    base = build_plan(study(), IDENTITY).train
+    changed = build_plan(study("intermediate.multilingual.temperature=5"), IDENTITY).train
+    moved = set(base) - set(changed)
+    described = {base[h].describe() + f" <- {base[h].parent}" for h in moved}
+    multilingual = {h for h, s in base.items() if s.role == "intermediate" and len(s.languages) > 1}
+    downstream = {h for h, s in base.items() if s.parent in multilingual}
+    assert moved == multilingual | downstream, described
+
+    target_only = build_plan(study("targets.synth-pos.training.steps=301"), IDENTITY).train
+    moved = set(base) - set(target_only)
+    assert moved and all(base[h].task == "synth-pos" and base[h].role == "target" for h in moved)
+
+    method_only = build_plan(study("methods.deep_prompt.options.prompt_length=32"), IDENTITY).train
+    moved = set(base) - set(method_only)
+    assert moved == {h for h, s in base.items() if s.method == "deep_prompt"}
+
+
+def test_model_identity_changes_every_stage():
+    other = {**IDENTITY, "model": {"path": "/models/other"}}
+    assert not set(build_plan(study(), IDENTITY).train) & set(build_plan(study(), other).train)
+
+
+def test_checkpoint_frequency_does_not_change_hashes():
+    base = build_plan(study(), IDENTITY).train
+    assert set(base) == set(build_plan(study("targets.synth-nli.training.checkpoint_every=7"), IDENTITY).train)
