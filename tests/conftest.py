@@ -7,6 +7,7 @@ Nothing here downloads. Fixtures are built once per session and must not be muta
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests never touch the user's cache: one throwaway cache per session (shared by the session's tests).
+os.environ["XLT_CACHE"] = tempfile.mkdtemp(prefix="xlt-test-cache-")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
