@@ -119,6 +119,40 @@ def tasks() -> None:
     Console().print(table)
 
 
+@app.command()
+def pretrain(
+    text: list[Path] = typer.Argument(..., help="UTF-8 text files: one sentence a line, one language a file."),
+    out: Path = typer.Option(..., "--out", help="Directory for the encoder, tokenizer and loss curve."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Step budget (deterministic)."),
+    mask_rate: Optional[float] = typer.Option(None, "--mask-rate", help="Share of tokens masked (80/10/10)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Language sampling temperature."),
+    vocab_size: Optional[int] = typer.Option(None, "--vocab-size", help="Tokenizer vocabulary size."),
+    hidden_size: Optional[int] = typer.Option(None, "--hidden-size", help="Encoder width."),
+    layers: Optional[int] = typer.Option(None, "--layers", help="Encoder depth."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    set_: list[str] = typer.Option([], "--set", help="Any other PretrainOptions field: --set lr=1e-3"),
+) -> None:
+    """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text."""
+    import yaml
+    from pydantic import ValidationError
+
+    from xlt.config import describe_error
+    from xlt.pretrain import PretrainOptions, pretrain as run_pretrain
+
+    flags = dict(max_steps=max_steps, mask_rate=mask_rate, temperature=temperature, vocab_size=vocab_size,
+                 hidden_size=hidden_size, layers=layers, seed=seed)
+    fields = {k: v for k, v in flags.items() if v is not None}
+    for item in set_:
+        key, _, value = item.partition("=")
+        fields[key] = yaml.safe_load(value)
+    try:
+        options = PretrainOptions.model_validate(fields)
+    except ValidationError as err:
+        raise XltError(f"pretrain options: {describe_error(err)}") from None
+    path = run_pretrain(text, out, options)
+    console.print(f"encoder and tokenizer saved in {path}")
+
+
 def main() -> None:
     try:
         app()
