@@ -9,9 +9,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import datasets
 from datasets import Dataset, load_from_disk
 
 from xlt.io import stable_hash
+
+datasets.disable_progress_bars()  # a cache write is quick; the stage's own bar is what matters
 
 
 def tokenizer_fingerprint(tokenizer) -> str:

@@ -15,20 +15,26 @@ from xlt.pipeline.resources import Resources
 from xlt.tasks import TaskSpec
 
 transformers.logging.set_verbosity_error()
+transformers.logging.disable_progress_bar()  # xlt shows its own progress; weight loading is instant
 
 
 def _source_kwargs(res: Resources) -> dict:
     return {"revision": res.revision, "trust_remote_code": res.trust_remote_code}
 
 
-@lru_cache(maxsize=4)
 def load_tokenizer(res: Resources):
+    return _tokenizer(res.model_path, res.revision, res.trust_remote_code)
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(path: str, revision: str | None, trust_remote_code: bool):
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(res.model_path, **_source_kwargs(res))
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, revision=revision,
+                                                               trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as err:
-        raise XltError(f"cannot load the tokenizer of {res.model_path!r}: {_first_line(err)}") from None
+        raise XltError(f"cannot load the tokenizer of {path!r}: {_first_line(err)}") from None
     if not tokenizer.is_fast:
-        raise XltError(f"{res.model_path!r} has no fast tokenizer; xlt needs offset mappings (a tokenizer.json)")
+        raise XltError(f"{path!r} has no fast tokenizer; xlt needs offset mappings (a tokenizer.json)")
     return tokenizer
 
 
