@@ -8,6 +8,9 @@ Examples are plain dicts whose shape is fixed by the task *kind* (see `xlt.kinds
 - ``tagging``:             {"id", "tokens": [str, ...], "tags": [str, ...]}
 - ``qa``:                  {"id", "context", "question", "answers": [{"text": str, "answer_start": int}, ...]}
 - ``retrieval``:           {"id", "query": str, "candidate": str}  (parallel: query i's gold is candidate i)
+  Mining and pooled tasks (BUCC, LAReQA, Mewsli-X) also hold unpaired sentences (query or candidate
+  None) and a "candidate_id" (examples with equal ids share one candidate of the pool); LAReQA adds
+  "group" (questions of one group share their gold answers) and "candidate_context".
 
 A prediction (what a kind decodes for one example, and what a submission file holds) is, by kind:
 a label string; a label string; a choice index; a list of tags; an answer string; a candidate index.

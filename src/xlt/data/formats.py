@@ -1,0 +1,355 @@
+"""Readers of the official release formats (and of XTREME's preprocessed files) into xlt example dicts.
+
+Every reader has the `Reader` signature of `xlt.data.sources`: (path, split, lang) -> examples, in
+file order, with ids that stay the same from run to run (the release's own id where it has one).
+Gold labels are required: XTREME's download script strips test labels, and such a file raises
+an XltError rather than yielding examples nobody can score.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+from xlt.errors import XltError
+
+NLI_LABELS = {"contradictory": "contradiction"}  # XNLI-MT spells one label differently
+
+
+def _lines(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\r\n") for line in handle]
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(_lines(path), start=1):
+        if line.strip():
+            yield number, json.loads(line)
+
+
+def _missing_labels(path: Path, where: str) -> XltError:
+    return XltError(
+        f"{path}{where} has no gold labels: xlt needs the labelled release file, not one whose labels"
+        f" XTREME's download script stripped"
+    )
+
+
+# ---- sentence pairs --------------------------------------------------------------------------
+
+
+def xtreme_pairs(path: Path, split: str, lang: str) -> list[dict]:
+    """XTREME's XNLI/PAWS-X files: `text_a<TAB>text_b<TAB>label` a row, written by `csv.writer`."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    examples = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) < 3:
+            raise _missing_labels(path, f" line {number}")
+        examples.append(_pair(f"{split}-{lang}-{len(examples)}", row[0], row[1], row[2]))
+    return examples
+
+
+def headed_pairs(text_a: str, text_b: str, label: str, language: str | None = None) -> Callable:
+    """A reader of release TSVs with a header row (PAWS-X, XNLI-1.0, XNLI-MT, GLUE MNLI).
+
+    These files are not csv-quoted (MNLI sentences hold stray quotes), so fields split on tabs only.
+    `language` names a column that filters the rows (XNLI-1.0 holds every language in one file).
+    """
+
+    def read(path: Path, split: str, lang: str) -> list[dict]:
+        lines = _lines(path)
+        header = lines[0].split("\t")
+        missing = [name for name in (text_a, text_b, label, language) if name and name not in header]
+        if missing:
+            raise XltError(
+                f"{path} lacks the column(s) {', '.join(missing)}: expected a header with {text_a}, {text_b}, {label}"
+            )
+        column = {name: header.index(name) for name in header}
+        needed = 1 + max(column[name] for name in (text_a, text_b, label, language) if name)
+        examples = []
+        for number, line in enumerate(lines[1:], start=2):
+            fields = line.split("\t")
+            if not line.strip():
+                continue
+            if len(fields) < needed:
+                raise XltError(f"{path} line {number} has {len(fields)} fields, fewer than the {needed} its header needs")
+            if language and fields[column[language]] != lang:
+                continue
+            row_id = f"{split}-{lang}-{len(examples)}"
+            examples.append(_pair(row_id, fields[column[text_a]], fields[column[text_b]], fields[column[label]]))
+        return examples
+
+    return read
+
+
+def _pair(example_id: str, text_a: str, text_b: str, label: str) -> dict:
+    label = label.strip()
+    return {"id": example_id, "text_a": text_a, "text_b": text_b, "label": NLI_LABELS.get(label, label)}
+
+
+# ---- word-level tags ---------------------------------------------------------------------------
+
+
+def conll_tags(path: Path, split: str, lang: str) -> list[dict]:
+    """`word<TAB>tag` a line, a blank line between sentences (XTREME's UD-POS and PAN-X files).
+
+    Runs of blank lines count as one break (PAN-X files have doubled ones, xtreme#16).
+    """
+    examples, tokens, tags = [], [], []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            if tokens:
+                examples.append({"id": f"{split}-{lang}-{len(examples)}", "tokens": tokens, "tags": tags})
+            tokens, tags = [], []
+            continue
+        word, tab, tag = line.rpartition("\t")
+        if not tab:
+            raise _missing_labels(path, f" line {number}")
+        tokens.append(word)
+        tags.append(tag.strip())
+    if tokens:
+        examples.append({"id": f"{split}-{lang}-{len(examples)}", "tokens": tokens, "tags": tags})
+    return examples
+
+
+# ---- extractive QA -------------------------------------------------------------------------------
+
+
+def squad_json(path: Path, split: str, lang: str) -> list[dict]:
+    """SQuAD v1.1 JSON (SQuAD, XQuAD, MLQA, TyDiQA-GoldP): one example per question, id = the release's qid
+    (positional ids instead when a file repeats qids)."""
+    with open(path, encoding="utf-8") as handle:
+        articles = json.load(handle)["data"]
+    examples = [
+        {
+            "id": qa["id"],
+            "context": paragraph["context"],
+            "question": qa["question"],
+            "answers": [{"text": a["text"], "answer_start": a["answer_start"]} for a in qa["answers"]],
+        }
+        for article in articles
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    ]
+    if examples and not any(a["text"] for ex in examples for a in ex["answers"]):
+        raise _missing_labels(path, "")
+    if len({example["id"] for example in examples}) < len(examples):
+        # XTREME's per-language TyDiQA train files keep only the last part of each qid, which repeats
+        for index, example in enumerate(examples):
+            example["id"] = f"{split}-{lang}-{index}"
+    return examples
+
+
+# ---- multiple choice ------------------------------------------------------------------------------
+
+
+def copa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
+    """COPA / XCOPA JSON lines: premise, choice1, choice2, question (cause|effect), label, idx."""
+    examples = []
+    for number, row in _jsonl(path):
+        if "label" not in row:
+            raise _missing_labels(path, f" line {number}")
+        examples.append(
+            {
+                "id": f"{split}-{lang}-{row.get('idx', len(examples))}",
+                "premise": row["premise"],
+                "question": row["question"],
+                "choices": [row["choice1"], row["choice2"]],
+                "label": int(row["label"]),
+            }
+        )
+    return examples
+
+
+def siqa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
+    """Social IQa release: `{split}.jsonl` (context, question, answerA-C) and `{split}-labels.lst` (1-3)."""
+    labels_path = path.with_name(f"{path.stem}-labels.lst")
+    if not labels_path.is_file():
+        raise XltError(f"{labels_path} does not exist: Social IQa keeps the gold answers of {path.name} there")
+    labels = [line for line in _lines(labels_path) if line.strip()]
+    rows = [row for _, row in _jsonl(path)]
+    if len(labels) != len(rows):
+        raise XltError(
+            f"{labels_path} has {len(labels)} labels for {len(rows)} questions in {path.name}: use the matching files"
+        )
+    return [
+        {
+            "id": f"{split}-{lang}-{index}",
+            "premise": row["context"],
+            "question": row["question"],
+            "choices": [row["answerA"], row["answerB"], row["answerC"]],
+            "label": int(label) - 1,
+        }
+        for index, (row, label) in enumerate(zip(rows, labels))
+    ]
+
+
+# ---- retrieval -----------------------------------------------------------------------------------
+# Parallel pairs: query i's gold is candidate i. Mining and pooled tasks (BUCC, LAReQA, Mewsli-X) add
+# sentences with no partner (query or candidate None) and "candidate_id"s that identify a candidate
+# across examples (equal ids are one candidate of the pool).
+
+
+def tatoeba_pairs(path: Path, split: str, lang: str) -> list[dict]:
+    """LASER's Tatoeba release: `tatoeba.{xxx}-eng.{xxx}` and `.eng`, line i of each a translation pair.
+
+    Kept in release order; XTREME's evaluation sorts the English side itself (see xlt.metrics).
+    """
+    english_path = path.with_suffix(".eng")
+    if not english_path.is_file():
+        raise XltError(f"{english_path} does not exist: Tatoeba needs both sides of {path.name}")
+    queries = [line.strip() for line in _lines(path)]
+    candidates = [line.strip() for line in _lines(english_path)]
+    if len(queries) != len(candidates):
+        raise XltError(
+            f"{path} has {len(queries)} lines but {english_path.name} has {len(candidates)}: they must be parallel"
+        )
+    return [
+        {"id": f"{split}-{lang}-{index}", "query": query, "candidate": candidate}
+        for index, (query, candidate) in enumerate(zip(queries, candidates))
+    ]
+
+
+def bucc_sentences(path: Path, split: str, lang: str) -> list[dict]:
+    """BUCC 2018: `{xx}-en.{split}.{xx}` and `.en` (`id<TAB>sentence`), gold pairs in `.gold` when present.
+
+    Gold pairs come first (query i <-> candidate i), then the unpaired sentences of each side.
+    """
+    sources = _bucc_side(path)
+    targets = _bucc_side(path.with_suffix(".en"))
+    gold_path = path.with_suffix(".gold")
+    gold = [tuple(line.split("\t")) for line in _lines(gold_path) if line.strip()] if gold_path.is_file() else []
+    paired_sources = {source for source, _ in gold}
+    paired_targets = {target for _, target in gold}
+    examples = [
+        {"id": source, "query": sources[source], "candidate": targets[target], "candidate_id": target}
+        for source, target in gold
+    ]
+    examples += [
+        {"id": source, "query": text, "candidate": None, "candidate_id": None}
+        for source, text in sources.items()
+        if source not in paired_sources
+    ]
+    examples += [
+        {"id": target, "query": None, "candidate": text, "candidate_id": target}
+        for target, text in targets.items()
+        if target not in paired_targets
+    ]
+    return examples
+
+
+def _bucc_side(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise XltError(f"{path} does not exist: BUCC needs both sides of the corpus")
+    return dict(line.split("\t", 1) for line in _lines(path) if line.strip())
+
+
+def xquad_r(path: Path, split: str, lang: str) -> list[dict]:
+    """LAReQA's XQuAD-R (`xquad-r/{lang}.json`): SQuAD JSON plus `sentence_breaks` per paragraph.
+
+    One example per question (query; candidate = the sentence holding the answer, with its paragraph as
+    "candidate_context"; "group" = the question id shared by the 11 parallel questions), then every
+    other sentence of the pool with query None.
+    """
+    with open(path, encoding="utf-8") as handle:
+        articles = json.load(handle)["data"]
+    questions, pool = [], {}
+    paragraphs = (paragraph for article in articles for paragraph in article["paragraphs"])
+    for number, paragraph in enumerate(paragraphs, start=1):
+        context = paragraph["context"]
+        breaks = paragraph["sentence_breaks"]
+        for position, (start, end) in enumerate(breaks):
+            pool[f"{lang}_{number}_{position}"] = (context[start:end], context)
+        for qa in paragraph["qas"]:
+            answer_start = qa["answers"][0]["answer_start"]
+            position = next((i for i, (start, end) in enumerate(breaks) if start <= answer_start < end), None)
+            if position is None:  # the answer crosses a sentence break: the official loader skips it too
+                continue
+            candidate_id = f"{lang}_{number}_{position}"
+            questions.append(
+                {"id": f"{qa['id']}_{lang}", "query": qa["question"], "candidate": pool[candidate_id][0],
+                 "candidate_id": candidate_id, "candidate_context": context, "group": qa["id"]}
+            )
+    answered = {example["candidate_id"] for example in questions}
+    others = [
+        {"id": candidate_id, "query": None, "candidate": sentence, "candidate_id": candidate_id,
+         "candidate_context": context}
+        for candidate_id, (sentence, context) in pool.items()
+        if candidate_id not in answered
+    ]
+    return questions + others
+
+
+def mewslix_mentions(path: Path, split: str, lang: str) -> list[dict]:
+    """Mewsli-X WikiNews mentions (`wikinews_mentions-{split}.jsonl`) of one language, against the entity
+    pool in `candidate_set_entities.jsonl` beside it: each mention's gold entity is its candidate, then
+    every other entity of the pool follows with query None."""
+    entities = _mewslix_entities(path.with_name("candidate_set_entities.jsonl"))
+    mentions = [row for _, row in _jsonl(path) if row["context"]["language"] == lang]
+    examples = []
+    for row in mentions:
+        mention = row["mention"]
+        entity_id = mention["entity_id"]
+        if entity_id not in entities:
+            raise XltError(
+                f"{path}: mention {mention['example_id']} links to {entity_id}, which the candidate set lacks"
+            )
+        examples.append({"id": mention["example_id"], "query": mewslix_query(row["context"], mention),
+                         "candidate": entities[entity_id], "candidate_id": entity_id})
+    linked = {example["candidate_id"] for example in examples}
+    examples += [
+        {"id": entity_id, "query": None, "candidate": text, "candidate_id": entity_id}
+        for entity_id, text in entities.items()
+        if entity_id not in linked
+    ]
+    return examples
+
+
+def mewslix_pairs(path: Path, split: str, lang: str) -> list[dict]:
+    """Mewsli-X English Wikipedia fine-tuning pairs (`wikipedia_pairs-{split}.jsonl`): mention -> entity."""
+    examples = []
+    for _, row in _jsonl(path):
+        contextual, entity = row["contextual_mention"], row["entity"]
+        mention = contextual["mention"]
+        examples.append({"id": mention["example_id"], "query": mewslix_query(contextual["context"], mention),
+                         "candidate": _entity_text(entity), "candidate_id": entity["entity_id"]})
+    return examples
+
+
+def mewslix_query(context: dict, mention: dict) -> str:
+    """The baseline query of XTREME-R: "span: left { span } right" over the mention's sentence.
+
+    Existing "{...}" in the text become "(...)" so the markers stay unambiguous.
+    """
+    span = mention["mention_span"]
+    sentence = next(
+        (s for s in context["sentence_spans"] if s["start"] <= span["start"] and span["end"] <= s["end"]),
+        {"start": 0, "end": len(context["text"])},  # no sentence holds the span: keep the whole text
+    )
+    text = context["text"]
+    left = _escape_markers(text[sentence["start"]:span["start"]])
+    right = _escape_markers(text[span["end"]:sentence["end"]])
+    query = f"{span['text']}: {left} {{ {span['text']} }} {right}"
+    return " ".join(query.splitlines()).replace("  ", " ").strip()
+
+
+def _escape_markers(text: str) -> str:
+    return re.sub(r"\{(.*?)\}", r"(\1)", text)
+
+
+def _entity_text(entity: dict) -> str:
+    description = entity["description"]
+    sentences = " ".join(description[s["start"]:s["end"]] for s in entity["sentence_spans"])
+    return " ".join(sentences.splitlines()).replace("  ", " ").strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _mewslix_entities(path: Path) -> dict[str, str]:
+    """The ~1M-entity pool is shared by all languages: read it once per process."""
+    if not path.is_file():
+        raise XltError(f"{path} does not exist: Mewsli-X needs its candidate set beside the mention files")
+    return {row["entity_id"]: _entity_text(row) for _, row in _jsonl(path)}

@@ -1,0 +1,36 @@
+"""LoRA through PEFT: low-rank updates injected into the backbone's attention linears, the rest frozen."""
+
+from __future__ import annotations
+
+from peft import LoraConfig, inject_adapter_in_model
+from torch import nn
+
+from xlt.methods.base import Method, MethodOptions, register
+from xlt.methods.common import BackboneEncoder
+
+
+class LoraOptions(MethodOptions):
+    lr: float = 5e-4
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.1
+    target_modules: tuple[str, ...] = ("query", "value")
+
+
+@register
+class Lora(Method):
+    name = "lora"
+    Options = LoraOptions
+
+    def adapt(self, backbone: nn.Module, options: LoraOptions) -> BackboneEncoder:
+        config = LoraConfig(
+            r=options.r,
+            lora_alpha=options.alpha,
+            lora_dropout=options.dropout,
+            target_modules=list(options.target_modules),
+        )
+        # injected in place, so the encoder's backbone stays the HF model (config, pooler) heads expect
+        backbone = inject_adapter_in_model(config, backbone)
+        for name, parameter in backbone.named_parameters():
+            parameter.requires_grad_("lora_" in name)
+        return BackboneEncoder(backbone)

@@ -1,0 +1,44 @@
+"""The official XTREME / XTREME-R scoring rules, in pure Python and numpy (no torch).
+
+`SCORERS[name](predictions, golds, lang)` returns metric -> value x 100, the primary metric first.
+`UNITS[name](predictions, golds, lang)` returns per-example (numerators, denominators) with
+100 * sum(num) / sum(den) == the primary metric exactly (for bootstrap resampling); set-level
+scorers (BUCC) have none. Input shapes per scorer:
+
+- accuracy: labels (str or int; compared as strings)
+- tagging:  tag lists per sentence
+- squad, mlqa: answer strings (None = unanswered, scores 0) / lists of gold answer strings
+- bucc:     whole-language pair lists, "src<TAB>trg" strings or (src, trg) tuples
+- mewslix:  ranked entity-id lists / singleton gold-id lists
+- lareqa:   ranked candidate-id lists over the pooled candidates / relevant-id lists
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from xlt.metrics import bucc, classification, qa, retrieval, tagging
+
+Scorer = Callable[[list, list, str], dict[str, float]]
+Units = Callable[[list, list, str], tuple[list[float], list[float]]]
+
+SCORERS: dict[str, Scorer] = {
+    "accuracy": classification.accuracy,
+    "tagging": tagging.tagging,
+    "squad": qa.squad,
+    "mlqa": qa.mlqa,
+    "bucc": bucc.bucc_f1,
+    "mewslix": retrieval.mewslix,
+    "lareqa": retrieval.lareqa,
+}
+
+UNITS: dict[str, Units] = {
+    "accuracy": classification.accuracy_units,
+    "tagging": tagging.tagging_units,
+    "squad": qa.squad_units,
+    "mlqa": qa.mlqa_units,
+    "mewslix": retrieval.mewslix_units,
+    "lareqa": retrieval.lareqa_units,
+}
+
+__all__ = ["SCORERS", "UNITS", "Scorer", "Units"]

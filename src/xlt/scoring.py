@@ -1,0 +1,125 @@
+"""`xlt score`: score a folder of submissions against a folder of gold files, as XTREME's evaluate.py.
+
+Both folders hold `{task}/test-{lang}.{ext}`. Each language is scored with the task's official
+scorer (`xlt.metrics`); a task's "avg" is the unweighted mean over languages: over the benchmark's
+language list when one is named (every listed language must be present), else over the languages
+found. Tasks outside the named benchmark, and folders that are not tasks, are skipped and the
+reason is kept in the result's `notes`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from xlt.errors import XltError
+from xlt.metrics import SCORERS
+from xlt.submission import read_labels, read_predictions, submission_format
+from xlt.tasks import TASKS, TaskSpec, get_task
+
+BENCHMARKS = ("xtreme", "xtreme-r")
+
+
+class Scores(dict):
+    """{task: {lang: {metric: value}, "avg": {metric: value}}}; `notes` lists what was skipped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+
+def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
+    """One language of one task; JSON submissions align on ids (a missing id scores 0)."""
+    fmt = submission_format(spec)
+    predictions = read_predictions(predictions_path, fmt)
+    golds = read_labels(labels_path, fmt)
+    if fmt == "json":
+        predictions = [predictions.get(id_) for id_ in golds]
+        golds = list(golds.values())
+    try:
+        return SCORERS[spec.scorer](predictions, golds, lang)
+    except XltError as error:
+        raise XltError(f"{predictions_path} against {labels_path}: {error}") from None
+
+
+def _subfolders(path: Path) -> set[str]:
+    if not path.is_dir():
+        raise XltError(f"{path} is not a folder; expected one holding {{task}}/test-{{lang}}.{{ext}} files")
+    return {child.name for child in path.iterdir() if child.is_dir()}
+
+
+def _task_names(predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | None, notes: list[str]) -> list[str]:
+    predicted, labelled = _subfolders(predictions_dir), _subfolders(labels_dir)
+    if tasks is not None:
+        for task in tasks:
+            get_task(task)
+            for folder, found in ((predictions_dir, predicted), (labels_dir, labelled)):
+                if task not in found:
+                    raise XltError(f"{folder / task} does not exist; add its files or leave {task} out of --tasks")
+        return list(tasks)
+    for name in sorted(predicted ^ labelled):
+        notes.append(f"{name}: only in {'predictions' if name in predicted else 'labels'}; skipped")
+    for name in sorted((predicted & labelled) - set(TASKS)):
+        notes.append(f"{name}: not a known task; skipped")
+    return sorted((predicted & labelled) & set(TASKS))
+
+
+def _languages(spec: TaskSpec, predictions_dir: Path, benchmark: str | None, notes: list[str]) -> tuple[str, ...]:
+    if benchmark is not None:
+        languages = tuple(spec.languages.get(benchmark, ()))
+        if not languages:
+            notes.append(f"{spec.name}: not part of {benchmark}; skipped")
+        return languages
+    ext = spec.submission_ext
+    paths = (predictions_dir / spec.name).glob(f"test-*.{ext}")
+    found = sorted(path.name[len("test-") : -len(ext) - 1] for path in paths)
+    if not found:
+        raise XltError(f"{predictions_dir / spec.name} holds no test-{{lang}}.{ext} file; write one per language")
+    return tuple(found)
+
+
+def _mean(per_language: Iterable[dict[str, float]]) -> dict[str, float]:
+    rows = list(per_language)
+    return {metric: sum(row[metric] for row in rows) / len(rows) for metric in rows[0]}
+
+
+def _score_task(spec: TaskSpec, languages: Sequence[str], predictions_dir: Path, labels_dir: Path) -> dict:
+    scores = {}
+    for lang in languages:
+        file = f"{spec.name}/test-{lang}.{spec.submission_ext}"
+        scores[lang] = score_file(spec, predictions_dir / file, labels_dir / file, lang)
+    return {**scores, "avg": _mean(scores.values())}
+
+
+def score_folders(
+    predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | None = None, benchmark: str | None = None
+) -> Scores:
+    if benchmark is not None and benchmark not in BENCHMARKS:
+        raise XltError(f"unknown benchmark {benchmark!r}; use one of {', '.join(BENCHMARKS)}")
+    predictions_dir, labels_dir = Path(predictions_dir), Path(labels_dir)
+    result = Scores()
+    for task in _task_names(predictions_dir, labels_dir, tasks, result.notes):
+        spec = get_task(task)
+        languages = _languages(spec, predictions_dir, benchmark, result.notes)
+        if languages:
+            result[task] = _score_task(spec, languages, predictions_dir, labels_dir)
+    return result
+
+
+def _task_table(task: str, scores: dict[str, dict[str, float]]) -> list[str]:
+    metrics = list(scores["avg"])
+    widths = [max(len(metric), 7) for metric in metrics]
+    languages = [lang for lang in scores if lang != "avg"]
+    header = "  lang  " + "  ".join(metric.rjust(width) for metric, width in zip(metrics, widths))
+    lines = [f"{task} (mean over {len(languages)} languages)", header]
+    for lang in [*languages, "avg"]:
+        values = "  ".join(f"{scores[lang][m]:.2f}".rjust(w) for m, w in zip(metrics, widths))
+        lines.append(f"  {lang:<4}  {values}")
+    return lines
+
+
+def format_scores(result: dict) -> str:
+    """A readable text table per task: one row per language, then the average row."""
+    blocks = ["\n".join(_task_table(task, scores)) for task, scores in result.items()]
+    notes = [f"note: {note}" for note in getattr(result, "notes", [])]
+    return "\n\n".join(blocks + (["\n".join(notes)] if notes else [])) or "no task scored"

@@ -1,0 +1,21 @@
+"""LAReQA (XTREME-R): retrieve the answer sentence of a question from a pool in all 11 XQuAD-R languages."""
+
+from xlt.data import formats
+from xlt.data.sources import Layout, TaskSource
+from xlt.tasks.spec import TaskSpec, register
+from xlt.tasks.xquad import XTREME as LANGUAGES
+
+SOURCE = TaskSource("lareqa", layouts=(Layout({"test": "lareqa/xquad-r/{lang}.json"}, formats.xquad_r),))
+
+register(
+    TaskSpec(
+        name="lareqa",
+        kind="retrieval",
+        metrics=("map@20",),
+        scorer="lareqa",
+        languages={"xtreme-r": LANGUAGES},
+        load=SOURCE,
+        description="XQuAD-R: 1,190 questions per language, 11 gold answers each, scored pooled over languages.",
+        splits=("test",),
+    )
+)

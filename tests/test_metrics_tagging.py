@@ -1,0 +1,61 @@
+"""Tagging scores: seqeval 0.0.12 chunking (hand-written) against seqeval 1.2.2 (installed)."""
+
+import pytest
+from seqeval.metrics.sequence_labeling import get_entities
+
+from xlt.errors import XltError
+from xlt.metrics import SCORERS
+from xlt.metrics.tagging import entities_0012
+
+tagging = SCORERS["tagging"]
+
+
+@pytest.mark.filterwarnings("ignore:.*seems not to be NE tag")
+def test_bare_tags_keep_their_type_in_0012_and_lose_a_letter_in_1_2():
+    sentence = ["NOUN", "NOUN", "VERB"]
+    assert entities_0012([sentence]) == [{("NOUN", 0, 1), ("VERB", 2, 2)}]
+    assert get_entities(sentence) == [("OUN", 0, 1), ("ERB", 2, 2)]
+
+
+def test_one_wrong_tag_costs_more_f1_than_accuracy():
+    gold = [["NOUN", "NOUN", "VERB", "DET", "NOUN"]]
+    predicted = [["ADJ", "NOUN", "VERB", "DET", "NOUN"]]
+    scores = tagging(predicted, gold, "en")
+    assert scores["f1"] == pytest.approx(200 / 3)  # 3 of 5 predicted chunks match 3 of 4 gold ones
+    assert scores["f1_seqeval_1_2"] == pytest.approx(200 / 3)
+    assert scores["precision"] == pytest.approx(60.0)
+    assert scores["recall"] == pytest.approx(75.0)
+    assert scores["accuracy"] == pytest.approx(80.0)
+    assert list(scores)[0] == "f1"
+
+
+def test_the_two_readings_differ_where_1_2_merges_types():
+    # 1.2.2 reads CCONJ and SCONJ as the same type "CONJ", so the gold CCONJ chunk disappears.
+    gold = [["CCONJ", "SCONJ", "NOUN"]]
+    predicted = [["CCONJ", "ADV", "NOUN"]]
+    scores = tagging(predicted, gold, "en")
+    assert scores["f1"] == pytest.approx(200 / 3)
+    assert scores["f1_seqeval_1_2"] == pytest.approx(40.0)
+
+
+def test_iob2_tags_score_the_same_under_both_readings():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["I-ORG", "I-ORG", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "I-ORG", "O"]]
+    scores = tagging(predicted, gold, "de")
+    assert scores["f1"] == pytest.approx(200 / 3)  # an I- without B- still opens an entity
+    assert scores["f1_seqeval_1_2"] == pytest.approx(scores["f1"])
+    assert scores["precision_seqeval_1_2"] == pytest.approx(scores["precision"])
+
+
+def test_chunks_never_cross_sentences():
+    assert entities_0012([["NOUN"], ["NOUN"]]) == [{("NOUN", 0, 0)}, {("NOUN", 2, 2)}]
+    assert tagging([["NOUN"], ["NOUN"]], [["NOUN"], ["NOUN"]], "en")["f1"] == 100.0
+
+
+def test_no_chunks_at_all_scores_zero():
+    assert tagging([["O", "O"]], [["O", "O"]], "en")["f1"] == 0.0
+
+
+def test_a_sentence_of_the_wrong_length_is_an_error():
+    with pytest.raises(XltError, match="sentence 2 has 1 predicted tags but 2 gold tags"):
+        tagging([["NOUN"], ["NOUN"]], [["NOUN"], ["NOUN", "VERB"]], "en")

@@ -1,0 +1,69 @@
+"""Per-example units reproduce each decomposable scorer's primary metric exactly; metrics stay torch-free."""
+
+import subprocess
+import sys
+
+import pytest
+
+from xlt.errors import XltError
+from xlt.metrics import SCORERS, UNITS
+
+CASES = {
+    "accuracy": ([1, "0", "2", 2], ["1", 0, "1", "2"], "en"),
+    "tagging": (
+        [["B-PER", "O", "O"], ["NOUN", "NOUN"], ["O"]],
+        [["B-PER", "O", "B-LOC"], ["NOUN", "NOUN"], ["B-ORG"]],
+        "en",
+    ),
+    "squad": (["the cat sat", None, "dog", ""], [["cat"], ["x"], ["a dog", "dog"], ["y"]], "en"),
+    "mlqa": (["北京大学", "上海", None], [["北京"], ["上海"], ["天津"]], "zh"),
+    "mewslix": ([["a", "b"], ["c"], None], [["b"], ["x"], ["y"]], "en"),
+    "lareqa": ([["a", "b", "c"], ["d"]], [["b", "c"], ["d", "e"]], "en"),
+}
+
+
+def test_every_decomposable_scorer_has_a_case():
+    assert set(CASES) == set(UNITS)
+    assert set(UNITS) <= set(SCORERS)
+
+
+@pytest.mark.filterwarnings("ignore:.*seems not to be NE tag")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_units_reproduce_the_primary_metric_exactly(name):
+    predictions, golds, lang = CASES[name]
+    numerators, denominators = UNITS[name](predictions, golds, lang)
+    assert len(numerators) == len(denominators) == len(golds)
+    primary = next(iter(SCORERS[name](predictions, golds, lang).values()))
+    assert 100 * sum(numerators) / sum(denominators) == primary
+    assert 0 < primary < 100  # the cases mix hits and misses
+
+
+@pytest.mark.parametrize("name", ["accuracy", "squad", "mewslix"])
+def test_per_example_scorers_refuse_misaligned_inputs(name):
+    predictions, golds, lang = CASES[name]
+    with pytest.raises(XltError, match="predictions but"):
+        UNITS[name](predictions[:-1], golds, lang)
+
+
+def test_metrics_import_neither_torch_nor_transformers():
+    code = "import sys, xlt.metrics; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.filterwarnings("ignore:.*seems not to be NE tag")
+@pytest.mark.parametrize("task", ["xnli", "udpos", "panx", "tatoeba", "xquad", "mlqa", "mewslix"])
+def test_units_reproduce_every_mock_language_exactly(shared_dir, task):
+    from xlt.submission import read_labels, read_predictions, submission_format
+    from xlt.tasks import get_task
+
+    spec = get_task(task)
+    fmt, mock = submission_format(spec), shared_dir / "data/xtreme-mock"
+    for path in sorted((mock / "labels" / task).iterdir()):
+        lang = path.stem[len("test-"):]
+        golds, predictions = read_labels(path, fmt), read_predictions(mock / "predictions" / task / path.name, fmt)
+        if fmt == "json":
+            predictions, golds = [predictions.get(i) for i in golds], list(golds.values())
+        numerators, denominators = UNITS[spec.scorer](predictions, golds, lang)
+        primary = SCORERS[spec.scorer](predictions, golds, lang)[spec.primary_metric]
+        assert 100 * sum(numerators) / sum(denominators) == primary, lang

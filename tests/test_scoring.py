@@ -1,0 +1,167 @@
+"""`score_folders` against the official evaluator's golden mock scores; submission file round trips."""
+
+import re
+import shutil
+
+import pytest
+
+from xlt.errors import XltError
+from xlt.scoring import format_scores, score_folders
+from xlt.submission import read_labels, read_predictions, write_predictions
+
+# /work/shared/data/README.md: the official evaluator on xtreme-mock, averaged over each task's list.
+GOLDEN = {
+    "pawsx": {"accuracy": 51.42857142857143},
+    "xnli": {"accuracy": 30.666666666666668},
+    "panx": {"f1": 57.50793650793652, "precision": 54.729166666666664, "recall": 62.750000000000014},
+    "udpos": {
+        "f1": 70.21746048354693, "precision": 71.02232625883823, "recall": 69.54982073976082,
+        "f1_seqeval_1_2": 70.39805810699043, "precision_seqeval_1_2": 71.21832908642001,
+        "recall_seqeval_1_2": 69.71397801088123,
+    },
+    "bucc2018": {"f1": 55.0, "precision": 55.0, "recall": 55.0},
+    "tatoeba": {"accuracy": 53.611111111111114},
+    "xquad": {"exact_match": 77.27272727272727, "f1": 79.9586776859504},
+    "mlqa": {"exact_match": 57.142857142857146, "f1": 81.76870748299321},
+    "tydiqa": {"exact_match": 88.88888888888889, "f1": 97.22222222222223},
+}
+
+
+@pytest.fixture(scope="module")
+def mock(shared_dir):
+    return shared_dir / "data/xtreme-mock"
+
+
+@pytest.fixture(scope="module")
+def xtreme_scores(mock):
+    return score_folders(mock / "predictions", mock / "labels", benchmark="xtreme")
+
+
+@pytest.mark.parametrize("task", sorted(GOLDEN))
+def test_every_golden_xtreme_average_is_reproduced(xtreme_scores, task):
+    for metric, expected in GOLDEN[task].items():
+        assert abs(xtreme_scores[task]["avg"][metric] - expected) <= 1e-9, metric
+
+
+def test_tasks_outside_the_benchmark_are_skipped_with_a_note(xtreme_scores):
+    assert set(xtreme_scores) == set(GOLDEN)
+    assert xtreme_scores.notes == ["mewslix: not part of xtreme; skipped"]
+
+
+def test_mewslix_golden_average_over_the_xtreme_r_list(mock):
+    result = score_folders(mock / "predictions", mock / "labels", tasks=["mewslix"], benchmark="xtreme-r")
+    assert abs(result["mewslix"]["avg"]["map@20"] - 14.39025156130419) <= 1e-9
+    assert len(result["mewslix"]) == 12  # 11 languages and the average
+
+
+def _copy_task(mock, tmp_path, task, languages):
+    for side in ("predictions", "labels"):
+        (tmp_path / side / task).mkdir(parents=True)
+        for lang in languages:
+            name = f"test-{lang}.tsv"
+            shutil.copy(mock / side / task / name, tmp_path / side / task / name)
+    return tmp_path / "predictions", tmp_path / "labels"
+
+
+def test_without_a_benchmark_the_average_is_over_the_languages_found(mock, tmp_path):
+    predictions, labels = _copy_task(mock, tmp_path, "xnli", ["ar", "ru"])
+    result = score_folders(predictions, labels)
+    assert result["xnli"]["avg"] == {"accuracy": pytest.approx((20.0 + 70.0) / 2)}
+    assert set(result["xnli"]) == {"ar", "ru", "avg"}
+
+
+def test_a_missing_benchmark_language_is_a_one_line_error(mock, tmp_path):
+    predictions, labels = _copy_task(mock, tmp_path, "xnli", ["ar", "ru"])
+    with pytest.raises(XltError, match=r"xnli/test-bg\.tsv does not exist") as error:
+        score_folders(predictions, labels, benchmark="xtreme")
+    assert "\n" not in str(error.value)
+
+
+def test_mismatched_files_name_both_files(mock, tmp_path):
+    predictions, labels = _copy_task(mock, tmp_path, "xnli", ["ar"])
+    path = predictions / "xnli/test-ar.tsv"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    with pytest.raises(XltError, match=r"test-ar\.tsv against .*test-ar\.tsv: 9 predictions but 10 gold labels"):
+        score_folders(predictions, labels)
+
+
+def test_bad_requests_are_errors(mock):
+    with pytest.raises(XltError, match="unknown benchmark"):
+        score_folders(mock / "predictions", mock / "labels", benchmark="glue")
+    with pytest.raises(XltError, match="unknown task 'xnl'; did you mean 'xnli'"):
+        score_folders(mock / "predictions", mock / "labels", tasks=["xnl"])
+    with pytest.raises(XltError, match="xcopa does not exist"):
+        score_folders(mock / "predictions", mock / "labels", tasks=["xcopa"])
+
+
+def test_format_scores_lists_languages_average_and_notes(xtreme_scores):
+    text = format_scores(xtreme_scores)
+    assert "xnli (mean over 15 languages)" in text
+    assert re.search(r"^  avg +30\.67$", text, re.MULTILINE)
+    assert text.endswith("note: mewslix: not part of xtreme; skipped")
+
+
+def test_xcopa_gold_is_read_from_release_json_lines(shared_dir, tmp_path):
+    labels = tmp_path / "labels/xcopa"
+    labels.mkdir(parents=True)
+    shutil.copy(shared_dir / "data/xcopa/et/test.et.jsonl", labels / "test-et.jsonl")
+    golds = read_labels(labels / "test-et.jsonl", "multiple_choice")
+    assert len(golds) == 500 and set(golds) == {0, 1}
+    predictions = [1 - g for g in golds[:100]] + golds[100:]
+    write_predictions(tmp_path / "predictions/xcopa/test-et.jsonl", "multiple_choice", predictions)
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert result["xcopa"]["et"] == {"accuracy": 80.0}
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "values", "ids"),
+    [
+        ("pair_classification", "x.tsv", ["entailment", "neutral"], None),
+        ("retrieval", "x.tsv", [("de-1", "en-2"), ("de-3", "en-4")], None),
+        ("tagging", "x.tsv", [["B-PER", "O"], [], ["NOUN"]], None),
+        ("qa", "x.json", ["Paris", ""], ["q1", "q2"]),
+        ("retrieval", "x.json", [["Q1", "Q2"], []], ["m1", "m2"]),
+        ("multiple_choice", "x.jsonl", [0, 1], ["a", "b"]),
+    ],
+)
+def test_submissions_round_trip(tmp_path, kind, name, values, ids):
+    path = tmp_path / "task" / name
+    write_predictions(path, kind, values, ids)
+    read = read_predictions(path, kind)
+    if isinstance(read, dict):
+        read = [read[i] for i in ids]
+    expected = ["\t".join(v) for v in values] if isinstance(values[0], tuple) else values
+    assert read == expected
+    assert [p.name for p in path.parent.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_json_submissions_need_distinct_ids(tmp_path):
+    with pytest.raises(XltError, match="need as many example ids"):
+        write_predictions(tmp_path / "x.json", "qa", ["a"])
+    with pytest.raises(XltError, match="ids repeat"):
+        write_predictions(tmp_path / "x.json", "qa", ["a", "b"], ["q", "q"])
+
+
+def test_squad_gold_reads_as_answer_lists(mock):
+    golds = read_labels(mock / "labels/mlqa/test-ar.json", "qa")
+    assert len(golds) == 2 and all(isinstance(answers, list) and answers for answers in golds.values())
+
+
+def test_unreadable_files_are_one_line_errors(tmp_path):
+    (tmp_path / "bad.json").write_text("{oops")
+    with pytest.raises(XltError, match="is not valid JSON"):
+        read_predictions(tmp_path / "bad.json", "qa")
+    (tmp_path / "latin.tsv").write_bytes(b"caf\xe9\n")
+    with pytest.raises(XltError, match="is not UTF-8"):
+        read_predictions(tmp_path / "latin.tsv", "lines")
+
+
+def test_lareqa_lines_hold_tab_separated_rankings_and_average_like_the_pooled_map(tmp_path):
+    rankings = {"en": [["a", "b"], ["c", "x"]], "de": [["x", "y"], ["d", "e"]]}
+    relevant = {"en": [["b"], ["c", "d"]], "de": [["y", "x"], ["e"]]}
+    for lang in rankings:
+        write_predictions(tmp_path / f"predictions/lareqa/test-{lang}.tsv", "retrieval", rankings[lang])
+        write_predictions(tmp_path / f"labels/lareqa/test-{lang}.tsv", "retrieval", relevant[lang])
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    pooled = (1 / 2 + 1 / 2 + 1 + 1 / 2) / 4  # AP@20 of each question, pooled over both languages
+    assert result["lareqa"]["avg"]["map@20"] == pytest.approx(100 * pooled)
