@@ -1,0 +1,51 @@
+"""Annotated heat maps (recipes x languages) rendered to PNG bytes with matplotlib's Agg canvas.
+
+`matplotlib.figure.Figure` is used without pyplot, so no global backend or figure state is touched.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+
+def heatmap_png(values: np.ndarray, labels: list[list[str]], rows: list[str], columns: list[str], title: str,
+                diverging: bool = False) -> bytes:
+    """`values` (rows x columns, NaN where missing) coloured, each cell annotated with its label.
+
+    Diverging maps are centred at 0 (symmetric limits), so the colour's side says the sign.
+    """
+    cmap = colormaps["RdBu" if diverging else "viridis"].with_extremes(bad="#dddddd")
+    norm = _norm(values, diverging)
+    fig = Figure(figsize=(1.5 + 0.9 * len(columns) + 0.08 * max(map(len, rows)), 1.2 + 0.45 * len(rows)))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    fig.colorbar(image, ax=ax)
+    ax.set_xticks(range(len(columns)), columns)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_title(title, fontsize=10)
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8,
+                    color=_text_colour(cmap(norm(value))))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _norm(values: np.ndarray, diverging: bool) -> Normalize:
+    finite = values[np.isfinite(values)]
+    if diverging:
+        limit = float(np.abs(finite).max()) if finite.size else 0.0
+        return Normalize(-limit or -1.0, limit or 1.0)
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return Normalize(low, high if high > low else low + 1.0)
+
+
+def _text_colour(rgba: tuple[float, float, float, float]) -> str:
+    red, green, blue, _ = rgba
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"

@@ -1,0 +1,91 @@
+"""A report is a list of blocks, rendered once to Markdown and once to self-contained HTML."""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    filename: str  # written beside report.md, which links it; report.html embeds it
+    png: bytes
+    alt: str
+
+
+Block = Heading | Paragraph | Table | Figure
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    return "\n\n".join(_markdown(block) for block in blocks) + "\n"
+
+
+def _markdown(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"{'#' * block.level} {block.text}"
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, Figure):
+        return f"![{block.alt}]({block.filename})"
+    lines = [_markdown_row(block.header), "|" + "---|" * len(block.header)]
+    lines += [_markdown_row(row) for row in block.rows]
+    if block.caption:
+        lines += ["", f"_{block.caption}_"]
+    return "\n".join(lines)
+
+
+def _markdown_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em;max-width:80em}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}"
+    "caption{caption-side:bottom;font-size:.85em;color:#555;text-align:left;padding-top:.3em}"
+    "img{max-width:100%}"
+)
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    """One file with no external assets: figures are embedded as data: URIs."""
+    body = "\n".join(_html(block) for block in blocks)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _html(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
+    if isinstance(block, Paragraph):
+        return f"<p>{html.escape(block.text)}</p>"
+    if isinstance(block, Figure):
+        data = base64.b64encode(block.png).decode("ascii")
+        return f'<p><img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}"></p>'
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n" for row in block.rows)
+    caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
+    return f"<table>{caption}\n<tr>{head}</tr>\n{rows}</table>"
+

@@ -1,0 +1,206 @@
+"""Scores averaged over seeds, transfer gaps, normalised transfer, and gains with paired-bootstrap intervals."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from xlt.errors import XltError
+from xlt.report.study import Recipe, Section
+
+BOOTSTRAP_REPLICATES = 1000
+BOOTSTRAP_SEED = 20240521  # fixed so that two builds of a report are identical
+_MAX_DRAWS = 4_000_000  # example indices drawn at once (16 MB): replicates are drawn in blocks below it
+
+UnitArrays = tuple[np.ndarray, np.ndarray]  # (num, den) per test example
+
+
+def mean_scores(section: Section, recipe: Recipe) -> dict[str, float]:
+    """Per evaluation language, the mean over the recipe's seeds that scored it."""
+    values: dict[str, list[float]] = {}
+    for by_language in section.cells[recipe].values():
+        for lang, cell in by_language.items():
+            values.setdefault(lang, []).append(cell.value)
+    return {lang: float(np.mean(values[lang])) for lang in section.languages if lang in values}
+
+
+def macro_average(scores: dict[str, float], languages: list[str]) -> float | None:
+    """Mean over every evaluation language; None when one is missing (a partial mean would mislead)."""
+    if any(lang not in scores for lang in languages):
+        return None
+    return float(np.mean([scores[lang] for lang in languages]))
+
+
+def transfer_gap(scores: dict[str, float], train_languages: tuple[str, ...]) -> float | None:
+    """Mean score on the training languages minus the mean on the other languages."""
+    others = [v for lang, v in scores.items() if lang not in train_languages]
+    if not others or any(lang not in scores for lang in train_languages):
+        return None
+    return float(np.mean([scores[lang] for lang in train_languages]) - np.mean(others))
+
+
+def normalised_transfer(
+    scores: dict[str, float], majority: dict[str, float], train_languages: tuple[str, ...]
+) -> float | None:
+    """Mean over non-training languages of (score - majority) / (training score - training majority)."""
+    if any(lang not in scores or lang not in majority for lang in train_languages):
+        return None
+    source = np.mean([scores[lang] for lang in train_languages])
+    floor = np.mean([majority[lang] for lang in train_languages])
+    others = [lang for lang in scores if lang not in train_languages and lang in majority]
+    if not others or source == floor:
+        return None
+    return float(np.mean([(scores[lang] - majority[lang]) / (source - floor) for lang in others]))
+
+
+@dataclass(frozen=True)
+class Gain:
+    value: float
+    low: float | None = None  # 95% paired-bootstrap interval; None when units files are missing
+    high: float | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.low is not None and (self.low > 0 or self.high < 0)
+
+
+@dataclass(frozen=True)
+class GainRow:
+    recipe: Recipe
+    baseline: Recipe
+    seeds: list[str]  # seeds run by both, paired seed with seed
+    by_language: dict[str, Gain]
+    average: Gain | None  # over every evaluation language; None when one lacks a paired score
+
+
+class UnitsStore:
+    """Reads units/{stage_hash}/{split}-{lang}.npz once each; a missing file is None, a malformed one an error."""
+
+    def __init__(self, study_dir: Path):
+        self.root = study_dir / "units"
+        self._cache: dict[Path, UnitArrays | None] = {}
+
+    def get(self, stage_hash: str, split: str, lang: str) -> UnitArrays | None:
+        path = self.root / stage_hash / f"{split}-{lang}.npz"
+        if path not in self._cache:
+            self._cache[path] = _read_units(path) if path.is_file() else None
+        return self._cache[path]
+
+
+def _read_units(path: Path) -> UnitArrays:
+    try:
+        with np.load(path) as data:
+            num, den = np.asarray(data["num"], float), np.asarray(data["den"], float)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise XltError(f"{path} is not a units file with arrays num and den ({exc}); delete it") from None
+    if num.ndim != 1 or num.shape != den.shape:
+        raise XltError(f"{path}: num and den must be 1-d arrays of one length; delete it")
+    return num, den
+
+
+def paired_bootstrap(pairs: list[tuple[UnitArrays, UnitArrays]], rng: np.random.Generator,
+                     replicates: int = BOOTSTRAP_REPLICATES) -> np.ndarray:
+    """Replicates of the gain (x100) of recipe over baseline, one (recipe, baseline) pair per seed.
+
+    Each replicate resamples example indices once and applies them to every array, so the recipe and
+    its baseline are compared on the same examples (paired); per replicate the seeds' gains are averaged.
+    """
+    n = len(pairs[0][0][0])
+    block = max(1, _MAX_DRAWS // n)
+    out = np.empty(replicates)
+    for start in range(0, replicates, block):
+        idx = rng.integers(0, n, size=(min(block, replicates - start), n), dtype=np.int32)  # int32 gathers faster
+        gains = [_ratio(recipe, idx) - _ratio(base, idx) for recipe, base in pairs]
+        out[start : start + len(idx)] = 100 * np.mean(gains, axis=0)
+    return out
+
+
+def _ratio(units: UnitArrays, idx: np.ndarray) -> np.ndarray:
+    num, den = units
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return num[idx].sum(axis=1) / den[idx].sum(axis=1)
+
+
+def section_gains(section: Section, units: UnitsStore) -> list[GainRow]:
+    """Every recipe against its baseline (same method, no intermediate), per language and on average."""
+    rows = []
+    for recipe in section.recipes:
+        baseline = section.baseline(recipe)
+        seeds = [s for s in section.seeds(recipe) if s in section.cells[baseline]] if baseline else []
+        if seeds:
+            rows.append(_gain_row(section, units, recipe, baseline, seeds))
+    return rows
+
+
+def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Recipe, seeds: list[str]) -> GainRow:
+    by_language, draws = {}, {}
+    for lang in section.languages:
+        pairs = [(section.cells[recipe][s].get(lang), section.cells[baseline][s].get(lang)) for s in seeds]
+        if any(r is None or b is None for r, b in pairs):
+            continue
+        value = float(np.mean([r.value - b.value for r, b in pairs]))
+        draws[lang] = _language_draws(units, section.split, lang, [(r.stage_hash, b.stage_hash) for r, b in pairs])
+        by_language[lang] = _gain(value, draws[lang])
+    return GainRow(recipe, baseline, seeds, by_language, _average(section.languages, by_language, draws))
+
+
+def _language_draws(units: UnitsStore, split: str, lang: str, hashes: list[tuple[str, str]]) -> np.ndarray | None:
+    pairs = [(units.get(r, split, lang), units.get(b, split, lang)) for r, b in hashes]
+    if any(r is None or b is None for r, b in pairs):
+        return None
+    if len({len(a[0]) for pair in pairs for a in pair}) != 1:
+        return None  # examples differ between runs, so they cannot be paired
+    # Seeded per language, so a cell's interval does not depend on what else the study holds.
+    return paired_bootstrap(pairs, np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(lang.encode())]))
+
+
+def _average(languages: list[str], by_language: dict[str, Gain],
+             draws: dict[str, np.ndarray | None]) -> Gain | None:
+    """Gain on the macro average; languages are separate test sets, so their replicates are averaged."""
+    if any(lang not in by_language for lang in languages):
+        return None
+    value = float(np.mean([by_language[lang].value for lang in languages]))
+    if any(draws[lang] is None for lang in languages):
+        return Gain(value)
+    return _gain(value, np.mean([draws[lang] for lang in languages], axis=0))
+
+
+def _gain(value: float, draws: np.ndarray | None) -> Gain:
+    finite = draws[np.isfinite(draws)] if draws is not None else np.empty(0)
+    if not finite.size:
+        return Gain(value)
+    low, high = np.percentile(finite, [2.5, 97.5])
+    return Gain(value, float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the report shows for one section, computed once for its tables and heat maps."""
+
+    section: Section
+    scores: dict[Recipe, dict[str, float]]  # mean over seeds
+    average: dict[Recipe, float | None]
+    gap: dict[Recipe, float | None]
+    normalised: dict[Recipe, float | None] | None  # None when the section has no majority row
+    gains: list[GainRow]
+
+
+def summarise(section: Section, units: UnitsStore) -> Summary:
+    scores = {recipe: mean_scores(section, recipe) for recipe in section.recipes}
+    majority = section.reference("majority")
+    normalised = None
+    if majority is not None:
+        normalised = {r: normalised_transfer(s, scores[majority], section.train_languages)
+                      for r, s in scores.items() if r != majority}
+    return Summary(
+        section,
+        scores,
+        {r: macro_average(s, section.languages) for r, s in scores.items()},
+        {r: transfer_gap(s, section.train_languages) for r, s in scores.items()},
+        normalised,
+        section_gains(section, units),
+    )

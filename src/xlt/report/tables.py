@@ -1,0 +1,147 @@
+"""The report's tables, built from a section's `Summary` and the optional JSON side files."""
+
+from __future__ import annotations
+
+from xlt.report.render import Table
+from xlt.report.stats import BOOTSTRAP_REPLICATES, Gain, Summary
+
+MISSING = "–"
+
+
+def language_header(summary: Summary) -> list[str]:
+    train = summary.section.train_languages
+    return [f"{lang} (train)" if lang in train else lang for lang in summary.section.languages]
+
+
+def score_table(summary: Summary) -> Table:
+    section = summary.section
+    header = ["recipe", "seeds", *language_header(summary), "avg", "gap"]
+    if summary.normalised is not None:
+        header.append("NT")
+    rows = []
+    for recipe in section.recipes:
+        scores = summary.scores[recipe]
+        row = [recipe.label, str(len(section.seeds(recipe)))]
+        row += [_number(scores.get(lang)) for lang in section.languages]
+        row += [_number(summary.average[recipe]), _number(summary.gap[recipe], signed=True)]
+        if summary.normalised is not None:
+            row.append(_number(summary.normalised.get(recipe), digits=3))
+        rows.append(row)
+    caption = (
+        f"{section.metric} x100, mean over seeds; avg = mean over languages; gap = training-language score "
+        "minus the mean of the other languages"
+    )
+    if summary.normalised is not None:
+        caption += "; NT = mean over other languages of (score - majority) / (training score - training majority)"
+    return Table(header, rows, caption)
+
+
+def gain_table(summary: Summary) -> Table | None:
+    if not summary.gains:
+        return None
+    header = ["recipe", "baseline", "seeds", *language_header(summary), "avg"]
+    rows = [
+        [row.recipe.label, row.baseline.label, str(len(row.seeds))]
+        + [gain_text(row.by_language.get(lang)) for lang in summary.section.languages]
+        + [gain_text(row.average)]
+        for row in summary.gains
+    ]
+    caption = (
+        "gain = recipe minus baseline (points), mean over paired seeds; [low, high] = 95% interval from a "
+        f"paired bootstrap over test examples ({BOOTSTRAP_REPLICATES} replicates); * = the interval excludes 0; "
+        "[n/a] = no interval (units files missing or unpaired)"
+    )
+    return Table(header, rows, caption)
+
+
+def gain_text(gain: Gain | None) -> str:
+    if gain is None:
+        return MISSING
+    if gain.low is None:
+        return f"{gain.value:+.2f} [n/a]"
+    return f"{gain.value:+.2f} [{gain.low:+.2f}, {gain.high:+.2f}]" + (" *" if gain.significant else "")
+
+
+def language_table(properties: dict, languages: list[str]) -> Table | None:
+    """languages.json ({lang: {property: value}}) as properties x the section's languages."""
+    described = [lang for lang in languages if isinstance(properties.get(lang), dict)]
+    if not described:
+        return None
+    names = list(dict.fromkeys(name for lang in described for name in properties[lang]))
+    rows = [[name] + [_scalar(properties.get(lang, {}).get(name)) for lang in languages] for name in names]
+    return Table(["property", *languages], rows, "from languages.json")
+
+
+# Stage columns and where the pipeline's provenance.json keeps them in each `stages` record.
+STAGE_FIELDS = {
+    "stage": ("stage",),
+    "seed": ("seed",),
+    "steps": ("steps",),
+    "trainable params": ("parameters", "trainable"),
+    "total params": ("parameters", "total"),
+    "wall s": ("wall_seconds",),
+    "final loss": ("final_loss",),
+}
+STAGE_COLUMNS = ("stage", "seed", "steps", "trainable params", "total params", "trainable %", "wall s", "final loss")
+COUNTS = ("steps", "trainable params", "total params")  # shown with thousands separators
+
+
+def provenance_tables(provenance: dict) -> list[Table]:
+    """Top-level facts (commit, device, seeds...), package versions, and per stage its size and time."""
+    facts = [[key, _scalar(value)] for key, value in provenance.items() if _is_plain(value)]
+    config = provenance.get("config")
+    if isinstance(config, dict) and isinstance(config.get("seeds"), list):
+        facts.append(["seeds (config)", _scalar(config["seeds"])])
+    tables = [Table(["field", "value"], facts)] if facts else []
+    versions = provenance.get("versions")
+    if isinstance(versions, dict) and versions:
+        tables.append(Table(["package", "version"], [[k, _scalar(v)] for k, v in versions.items()]))
+    stages = provenance.get("stages")
+    if isinstance(stages, dict):
+        tables += _stage_table([record for record in stages.values() if isinstance(record, dict)])
+    return tables
+
+
+def _stage_table(records: list[dict]) -> list[Table]:
+    """The stage table, or none when no record holds a known field."""
+    values = [_stage_values(record) for record in records]
+    columns = [name for name in STAGE_COLUMNS if any(row.get(name) is not None for row in values)]
+    rows = [[_scalar(row.get(name), thousands=name in COUNTS) for name in columns] for row in values]
+    return [Table(columns, rows, "training stages")] if columns else []
+
+
+def _stage_values(record: dict) -> dict[str, object]:
+    row = {name: _lookup(record, path) for name, path in STAGE_FIELDS.items()}
+    trainable, total = row["trainable params"], row["total params"]
+    if isinstance(trainable, int) and isinstance(total, int) and total:
+        row["trainable %"] = 100 * trainable / total
+    return row
+
+
+def _lookup(record: dict, path: tuple[str, ...]) -> object:
+    for key in path:
+        record = record.get(key) if isinstance(record, dict) else None
+    return record if _is_plain(record) else None
+
+
+def _is_plain(value: object) -> bool:
+    scalar = (str, int, float, bool, type(None))
+    return isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(v, scalar) for v in value))
+
+
+def _scalar(value: object, thousands: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_scalar(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool) and thousands:
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _number(value: float | None, signed: bool = False, digits: int = 2) -> str:
+    if value is None:
+        return MISSING
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"

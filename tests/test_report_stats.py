@@ -1,0 +1,112 @@
+"""Report statistics on hand-computable numbers: means, gaps, normalised transfer, paired bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlt.errors import XltError
+from xlt.report.stats import (
+    BOOTSTRAP_REPLICATES,
+    macro_average,
+    normalised_transfer,
+    paired_bootstrap,
+    summarise,
+    transfer_gap,
+    UnitsStore,
+)
+from xlt.report.study import Recipe, build_sections
+
+
+def _row(method, intermediate, lang, value, seed="0", train="en", primary="1", split="test"):
+    return dict(method=method, intermediate=intermediate, target_task="toy", train_languages=train,
+                eval_language=lang, split=split, metric="accuracy", value=str(value), seed=seed,
+                stage_hash=f"{method}-{intermediate}-{seed}", primary=primary)
+
+
+def test_sections_average_seeds_order_recipes_and_ignore_secondary_metrics(tmp_path):
+    rows = [
+        _row("majority", "none", "de", 50), _row("majority", "none", "en", 50),
+        _row("ft", "multi", "de", 70), _row("ft", "multi", "en", 82),
+        _row("ft", "none", "de", 60), _row("ft", "none", "en", 80),
+        _row("ft", "none", "de", 70, seed="1"), _row("ft", "none", "en", 90, seed="1"),
+        _row("ft", "none", "en", 1.0, primary="0"),
+        _row("ft", "none", "en", 10.0, split="dev"),
+    ]
+    [section] = build_sections(rows)
+    assert section.languages == ["en", "de"]  # the training language first
+    assert [r.label for r in section.recipes] == ["ft", "ft + multi", "majority"]
+    summary = summarise(section, UnitsStore(tmp_path))
+    assert summary.scores[Recipe("ft", "none")] == {"en": 85.0, "de": 65.0}
+    assert summary.average[Recipe("ft", "none")] == 75.0
+    assert summary.gap[Recipe("ft", "none")] == 20.0
+    assert summary.normalised[Recipe("ft", "none")] == pytest.approx(15 / 35)
+
+
+def test_rerun_rows_count_once_the_last_one():
+    rows = [_row("ft", "none", "en", 10), _row("ft", "none", "en", 80)]
+    [section] = build_sections(rows)
+    assert section.cells[Recipe("ft", "none")]["0"]["en"].value == 80.0
+
+
+def test_no_primary_rows_is_one_line_error():
+    with pytest.raises(XltError, match="no primary-metric rows"):
+        build_sections([_row("ft", "none", "en", 80, primary="0")])
+
+
+def test_macro_average_needs_every_language():
+    assert macro_average({"en": 80.0, "de": 60.0}, ["en", "de"]) == 70.0
+    assert macro_average({"en": 80.0}, ["en", "de"]) is None
+
+
+def test_transfer_gap_with_one_and_several_training_languages():
+    scores = {"en": 80.0, "de": 70.0, "sw": 40.0, "fr": 50.0}
+    assert transfer_gap(scores, ("en",)) == pytest.approx(80 - 160 / 3)
+    assert transfer_gap(scores, ("en", "de")) == pytest.approx(75 - 45)
+    assert transfer_gap({"en": 80.0}, ("en",)) is None
+
+
+def test_normalised_transfer_uses_each_languages_majority():
+    scores = {"en": 90.0, "de": 70.0, "sw": 40.0}
+    majority = {"en": 50.0, "de": 50.0, "sw": 30.0}
+    assert normalised_transfer(scores, majority, ("en",)) == pytest.approx(((20 / 40) + (10 / 40)) / 2)
+    assert normalised_transfer(majority, majority, ("en",)) is None  # 0/0: no transfer to normalise
+
+
+def _correct(n, k):
+    return np.arange(n) < k, np.ones(n)
+
+
+def _unpaired_bootstrap(recipe, baseline, rng, replicates):
+    """What the report must not do: resample recipe and baseline examples independently."""
+    n = len(recipe[0])
+    ri, bi = rng.integers(0, n, (replicates, n)), rng.integers(0, n, (replicates, n))
+    return 100 * (recipe[0][ri].sum(1) / recipe[1][ri].sum(1) - baseline[0][bi].sum(1) / baseline[1][bi].sum(1))
+
+
+def test_paired_bootstrap_is_tighter_than_unpaired_on_correlated_units():
+    # The recipe gets right every example the baseline does, plus 20 more: gain 5 points on 400.
+    recipe, baseline = _correct(400, 260), _correct(400, 240)
+    paired = paired_bootstrap([(recipe, baseline)], np.random.default_rng(0))
+    unpaired = _unpaired_bootstrap(recipe, baseline, np.random.default_rng(0), BOOTSTRAP_REPLICATES)
+    low, high = np.percentile(paired, [2.5, 97.5])
+    unpaired_low, unpaired_high = np.percentile(unpaired, [2.5, 97.5])
+    assert low <= 5.0 <= high and low > 0
+    assert high - low < 0.5 * (unpaired_high - unpaired_low)
+    assert unpaired_low < 0  # independent resampling would call this gain insignificant
+
+
+def test_paired_bootstrap_averages_seeds_within_replicates():
+    same = _correct(50, 30)
+    better = _correct(50, 40)
+    draws = paired_bootstrap([(same, same), (better, same)], np.random.default_rng(0), replicates=200)
+    one_seed = paired_bootstrap([(better, same)], np.random.default_rng(0), replicates=200)
+    np.testing.assert_allclose(draws, one_seed / 2)
+    assert draws.shape == (200,)
+
+
+def test_paired_bootstrap_in_blocks_fills_every_replicate(monkeypatch):
+    monkeypatch.setattr("xlt.report.stats._MAX_DRAWS", 30 * 7)  # blocks of 7 replicates, the last one short
+    draws = paired_bootstrap([(_correct(30, 20), _correct(30, 10))], np.random.default_rng(3), replicates=50)
+    assert draws.shape == (50,) and np.isfinite(draws).all()
+    assert np.mean(draws) == pytest.approx(100 / 3, abs=3)
