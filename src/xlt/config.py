@@ -215,16 +215,27 @@ def apply_override(raw: dict, override: str) -> None:
     node: Any = raw
     for part in parents:
         node = _child(node, part, key)
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
+    value = _parse_value(text)
     if isinstance(node, list):
         node[_index(node, leaf, key)] = value
     elif isinstance(node, dict):
         node[leaf] = value
     else:
         raise XltError(f"--set {key}: {leaf!r} cannot be set inside a {type(node).__name__}")
+
+
+def _parse_value(text: str) -> Any:
+    """YAML scalars and lists; also `3e-5`, which YAML 1.1 would leave a string."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _child(node: Any, part: str, key: str) -> Any:
