@@ -31,18 +31,20 @@ def test_every_decomposable_scorer_has_a_case():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_units_reproduce_the_primary_metric_exactly(name):
     predictions, golds, lang = CASES[name]
-    numerators, denominators = UNITS[name](predictions, golds, lang)
-    assert len(numerators) == len(denominators) == len(golds)
-    primary = next(iter(SCORERS[name](predictions, golds, lang).values()))
-    assert 100 * sum(numerators) / sum(denominators) == primary
-    assert 0 < primary < 100  # the cases mix hits and misses
+    scores = SCORERS[name](predictions, golds, lang)
+    assert next(iter(scores)) in UNITS[name], "the scorer's primary metric has units"
+    for metric, units in UNITS[name].items():
+        numerators, denominators = units(predictions, golds, lang)
+        assert len(numerators) == len(denominators) == len(golds)
+        assert 100 * sum(numerators) / sum(denominators) == scores[metric]
+        assert 0 < scores[metric] < 100  # the cases mix hits and misses
 
 
 @pytest.mark.parametrize("name", ["accuracy", "squad", "mewslix"])
 def test_per_example_scorers_refuse_misaligned_inputs(name):
     predictions, golds, lang = CASES[name]
     with pytest.raises(XltError, match="predictions but"):
-        UNITS[name](predictions[:-1], golds, lang)
+        next(iter(UNITS[name].values()))(predictions[:-1], golds, lang)
 
 
 def test_metrics_import_neither_torch_nor_transformers():
@@ -64,6 +66,16 @@ def test_units_reproduce_every_mock_language_exactly(shared_dir, task):
         golds, predictions = read_labels(path, fmt), read_predictions(mock / "predictions" / task / path.name, fmt)
         if fmt == "json":
             predictions, golds = [predictions.get(i) for i in golds], list(golds.values())
-        numerators, denominators = UNITS[spec.scorer](predictions, golds, lang)
-        primary = SCORERS[spec.scorer](predictions, golds, lang)[spec.primary_metric]
-        assert 100 * sum(numerators) / sum(denominators) == primary, lang
+        scores = SCORERS[spec.scorer](predictions, golds, lang)
+        for metric, units in UNITS[spec.scorer].items():
+            numerators, denominators = units(predictions, golds, lang)
+            assert 100 * sum(numerators) / sum(denominators) == scores[metric], (lang, metric)
+
+
+def test_every_task_primary_metric_has_units_for_the_bootstrap():
+    from xlt.tasks import TASKS, get_task
+
+    for name in TASKS:
+        spec = get_task(name)
+        if spec.scorer != "bucc":  # BUCC's F1 is mined over a whole language, not per example
+            assert spec.primary_metric in UNITS[spec.scorer], name

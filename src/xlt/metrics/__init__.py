@@ -1,9 +1,9 @@
 """The official XTREME / XTREME-R scoring rules, in pure Python and numpy (no torch).
 
 `SCORERS[name](predictions, golds, lang)` returns metric -> value x 100, the primary metric first.
-`UNITS[name](predictions, golds, lang)` returns per-example (numerators, denominators) with
-100 * sum(num) / sum(den) == the primary metric exactly (for bootstrap resampling); set-level
-scorers (BUCC) have none. Input shapes per scorer:
+`UNITS[name][metric](predictions, golds, lang)` returns per-example (numerators, denominators)
+with 100 * sum(num) / sum(den) == that metric exactly (for bootstrap resampling); every scorer's
+primary metric has units except set-level ones (BUCC). Input shapes per scorer:
 
 - accuracy: labels (str or int; compared as strings)
 - tagging:  tag lists per sentence
@@ -32,13 +32,13 @@ SCORERS: dict[str, Scorer] = {
     "lareqa": retrieval.lareqa,
 }
 
-UNITS: dict[str, Units] = {
-    "accuracy": classification.accuracy_units,
-    "tagging": tagging.tagging_units,
-    "squad": qa.squad_units,
-    "mlqa": qa.mlqa_units,
-    "mewslix": retrieval.mewslix_units,
-    "lareqa": retrieval.lareqa_units,
+UNITS: dict[str, dict[str, Units]] = {
+    "accuracy": {"accuracy": classification.accuracy_units},
+    "tagging": {"f1": tagging.tagging_units, "accuracy": tagging.token_accuracy_units},
+    "squad": {"f1": qa.squad_units},
+    "mlqa": {"f1": qa.mlqa_units},
+    "mewslix": {"map@20": retrieval.mewslix_units},
+    "lareqa": {"map@20": retrieval.lareqa_units},
 }
 
 __all__ = ["SCORERS", "UNITS", "Scorer", "Units"]

@@ -86,9 +86,15 @@ def _seqeval_1_2(predictions, golds) -> dict[str, float]:
         }
 
 
+def token_accuracy_units(predictions, golds, lang: str | None = None):
+    """Per sentence (correct tags, words): their ratio is token accuracy."""
+    _check_shapes(predictions, golds)
+    correct = [float(sum(p == g for p, g in zip(predicted, gold))) for predicted, gold in zip(predictions, golds)]
+    return correct, [float(len(gold)) for gold in golds]
+
+
 def token_accuracy(predictions, golds) -> float:
-    pairs = [(p, g) for predicted, gold in zip(predictions, golds) for p, g in zip(predicted, gold)]
-    return percent([float(p == g) for p, g in pairs], [1.0] * len(pairs))
+    return percent(*token_accuracy_units(predictions, golds))
 
 
 def tagging(predictions, golds, lang: str | None = None) -> dict[str, float]:

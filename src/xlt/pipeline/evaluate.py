@@ -44,8 +44,9 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
     kind = get_kind(spec.kind)
     golds = [kind.gold(example, spec) for example in examples]
     scores = SCORERS[spec.scorer](predictions, golds, lang)
-    if spec.scorer in UNITS:
-        num, den = UNITS[spec.scorer](predictions, golds, lang)
+    units = UNITS.get(spec.scorer, {}).get(spec.primary_metric)
+    if units is not None:
+        num, den = units(predictions, golds, lang)
         buffer = _npz(num=np.asarray(num, dtype=np.float64), den=np.asarray(den, dtype=np.float64))
         atomic_write_bytes(directory / "units" / f"{split}-{lang}.npz", buffer)
     ids = [example["id"] for example in examples]
