@@ -122,7 +122,7 @@ def test_multiple_choice_and_bitext_hub_rows(fake_hub):
     assert get_task("siqa").load("train", "en", None)[0]["label"] == 1
     assert get_task("xcopa").load("test", "qu", None) == [
         {"id": "test-qu-4", "premise": "P", "question": "effect", "choices": ["A", "B"], "label": 1}]
-    expected = [{"id": "test-fa-0", "query": "سلام", "candidate": "Hello"}]
+    expected = [{"id": "test-fa-0", "query": "Hello", "candidate": "سلام"}]
     assert get_task("tatoeba").load("test", "fa", None) == expected
 
 

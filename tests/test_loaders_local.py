@@ -185,8 +185,8 @@ def test_tatoeba_maps_iso_codes_and_keeps_release_order(tmp_path):
     write(tmp_path, "tatoeba/tatoeba.pes-eng.pes", "سلام\nخداحافظ\n")
     write(tmp_path, "tatoeba/tatoeba.pes-eng.eng", "Hello\nBye\n")
     assert get_task("tatoeba").load("test", "fa", tmp_path) == [
-        {"id": "test-fa-0", "query": "سلام", "candidate": "Hello"},
-        {"id": "test-fa-1", "query": "خداحافظ", "candidate": "Bye"},
+        {"id": "test-fa-0", "query": "Hello", "candidate": "سلام"},  # English queries, as XTREME searches
+        {"id": "test-fa-1", "query": "Bye", "candidate": "خداحافظ"},
     ]
 
 

@@ -197,13 +197,14 @@ def siqa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
 def tatoeba_pairs(path: Path, split: str, lang: str) -> list[dict]:
     """LASER's Tatoeba release: `tatoeba.{xxx}-eng.{xxx}` and `.eng`, line i of each a translation pair.
 
-    Kept in release order; XTREME's evaluation sorts the English side itself (see xlt.metrics).
+    Kept in release order. The English sentence is the query, as in XTREME's evaluation, which
+    searches the other language for each English sentence (accuracy differs by direction).
     """
     english_path = path.with_suffix(".eng")
     if not english_path.is_file():
         raise XltError(f"{english_path} does not exist: Tatoeba needs both sides of {path.name}")
-    queries = [line.strip() for line in _lines(path)]
-    candidates = [line.strip() for line in _lines(english_path)]
+    queries = [line.strip() for line in _lines(english_path)]
+    candidates = [line.strip() for line in _lines(path)]
     if len(queries) != len(candidates):
         raise XltError(
             f"{path} has {len(queries)} lines but {english_path.name} has {len(candidates)}: they must be parallel"

@@ -1,4 +1,4 @@
-"""Tatoeba (XTREME, XTREME-R): find the English translation of each sentence among 1,000 candidates."""
+"""Tatoeba (XTREME, XTREME-R): for each English sentence, find its translation among up to 1,000 candidates."""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -25,7 +25,7 @@ SOURCE = TaskSource(
         Layout({"test": "tatoeba/v1/tatoeba.{lang3}-eng.{lang3}"}, formats.tatoeba_pairs),
     ),
     hub=HubSource(
-        "mteb/tatoeba-bitext-mining", "{lang3}-eng", {"test": "test"}, hub_rows.bitext_rows("sentence1", "sentence2")
+        "mteb/tatoeba-bitext-mining", "{lang3}-eng", {"test": "test"}, hub_rows.bitext_rows("sentence2", "sentence1")  # English (sentence2) queries
     ),
     names=lambda lang: {"lang3": ISO3.get(lang, lang)},
 )

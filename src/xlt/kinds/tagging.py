@@ -1,0 +1,124 @@
+"""Word-level tagging (UD-POS, WikiANN NER): first-subword labelling, long sentences split into windows.
+
+As XTREME does (and jiant does not), a sentence longer than the input limit is split between words
+into several features, and the predictions are merged back so every gold word gets exactly one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import ClassVar
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from xlt.kinds.base import HeadOptions, Kind, register
+from xlt.kinds.common import collate, encode, feature_rows, label_id, most_common
+from xlt.methods.base import Encoder
+
+IGNORE = -100  # label of subwords after the first, specials and padding (cross-entropy skips it)
+
+
+class TokenHead(nn.Module):
+    def __init__(self, encoder: Encoder, num_labels: int, options: HeadOptions):
+        super().__init__()
+        self.dropout = nn.Dropout(options.dropout)
+        self.classifier = nn.Linear(encoder.hidden_size, num_labels)
+
+    def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = encode(encoder, batch["input_ids"], batch["attention_mask"]).last_hidden_state
+        return self.classifier(self.dropout(hidden))
+
+
+def word_pieces(tokenizer, sentences: list[list[str]]) -> list[list[list[int]]]:
+    """Subword ids of each word of each sentence; a word the tokenizer drops entirely becomes <unk>
+    so it keeps a slot (and a prediction)."""
+    encoded = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=False)
+    result = []
+    for index, words in enumerate(sentences):
+        pieces: list[list[int]] = [[] for _ in words]
+        for token_id, word in zip(encoded["input_ids"][index], encoded.word_ids(index)):
+            pieces[word].append(token_id)
+        result.append([p or [tokenizer.unk_token_id] for p in pieces])
+    return result
+
+
+def windows(pieces: list[list[int]], budget: int) -> list[tuple[int, int]]:
+    """Greedy (start, end) word ranges whose subwords fit in `budget`; a word longer than the whole
+    budget gets a window of its own and keeps only its first `budget` subwords (its label survives)."""
+    spans, start, used = [], 0, 0
+    for index, word in enumerate(pieces):
+        size = min(len(word), budget)
+        if used + size > budget:
+            spans.append((start, index))
+            start, used = index, 0
+        used += size
+    spans.append((start, len(pieces)))
+    return spans
+
+
+class Tagging(Kind):
+    name: ClassVar[str] = "tagging"
+
+    def featurize(self, examples, tokenizer, spec, max_length):
+        budget = max_length - 2  # XLM-R's single-sequence template: <s> A </s>
+        features = []
+        sentences = word_pieces(tokenizer, [example["tokens"] for example in examples])
+        for index, (example, pieces) in enumerate(zip(examples, sentences)):
+            tags = example.get("tags")
+            where = f"example {example.get('id', index)!r}"
+            tag_ids = None if tags is None else [label_id(tag, spec, where) for tag in tags]
+            for start, end in windows(pieces, budget):
+                features.append(self._window(tokenizer, index, pieces, tag_ids, start, end, budget))
+        return features
+
+    @staticmethod
+    def _window(tokenizer, index, pieces, tag_ids, start, end, budget) -> dict:
+        input_ids, word_index = [tokenizer.cls_token_id], [-1]
+        for word in range(start, end):
+            kept = pieces[word][:budget]
+            input_ids += kept
+            word_index += [word] + [-1] * (len(kept) - 1)  # first-subword rule
+        input_ids.append(tokenizer.sep_token_id)
+        word_index.append(-1)
+        feature = {"example_index": index, "input_ids": input_ids, "attention_mask": [1] * len(input_ids)}
+        feature["word_index"] = word_index  # decoding only: the word each first subword labels
+        if tag_ids is not None:
+            feature["labels"] = [IGNORE if w < 0 else tag_ids[w] for w in word_index]
+        return feature
+
+    def collate(self, features):
+        return collate(features, {"input_ids": 0, "attention_mask": 0, "labels": IGNORE})
+
+    def build_head(self, encoder, spec, options):
+        return TokenHead(encoder, len(spec.labels), options)
+
+    def loss(self, outputs, batch):
+        return F.cross_entropy(outputs.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+
+    def decode(self, outputs, features, examples, spec):
+        predictions = [[None] * len(example["tokens"]) for example in examples]
+        for feature, logits in feature_rows(outputs, features):
+            tags = predictions[feature["example_index"]]
+            best = logits[: len(feature["word_index"])].argmax(-1).tolist()
+            for word, tag in zip(feature["word_index"], best):
+                if word >= 0:
+                    tags[word] = spec.labels[tag]
+        return predictions
+
+    def gold(self, example, spec):
+        return list(example["tags"])
+
+    def majority(self, train_examples, examples, spec):
+        """Each word's most frequent training tag; words unseen in training get the overall most frequent."""
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for example in train_examples:
+            for word, tag in zip(example["tokens"], example["tags"]):
+                counts[word][tag] += 1
+        overall = most_common(tag for example in train_examples for tag in example["tags"])
+        by_word = {word: c.most_common(1)[0][0] for word, c in counts.items()}
+        return [[by_word.get(word, overall) for word in example["tokens"]] for example in examples]
+
+
+register(Tagging())
