@@ -20,7 +20,7 @@ DEMO_CONFIG = Path(__file__).parent / "configs" / "demo.yaml"
 # `xlt demo --quick`: the same grid with tiny budgets (mechanics only, for tests and a first look).
 QUICK = [
     "name=demo-quick",
-    "data.synthetic.sizes={train: 300, dev: 60, test: 100}",
+    "data.synthetic.sizes={train: 300, dev: 60, test: 100, pretrain: 2000}",
     "model.pretrain.options.max_steps=40",
     "intermediate.monolingual.training.steps=8",
     "intermediate.multilingual.training.steps=8",

@@ -51,10 +51,13 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
+            console.print(f"training {stage.describe()} ({stage.hash})", highlight=False)
             train_stage(stage, ctx)
             trained += 1
     for ev in _unique_evals(plan):
         if not is_complete(ctx.stage_dir(ev.hash)):
+            console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
+                          highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
     collect(study, plan, ctx, time.perf_counter() - started)
     from xlt.report import build_report

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
@@ -124,8 +125,10 @@ class _progress:
     """A rich progress bar for one stage, or nothing when progress is off."""
 
     def __init__(self, ctx: Context, description: str, total: int, completed: int):
+        console = Console(stderr=True)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), disable=not ctx.progress, transient=True)
+                                 TimeElapsedColumn(), console=console, transient=True,
+                                 disable=not (ctx.progress and console.is_terminal))
         self.args = (description, total, completed)
 
     def __enter__(self):
