@@ -97,13 +97,14 @@ def test_unknown_tag_is_a_one_line_error(tiny_tokenizer):
         TAGGING.featurize([{"tokens": ["red"], "tags": ["ADJ"]}], tiny_tokenizer, SPEC, 16)
 
 
-def test_majority_is_each_words_most_frequent_tag():
+def test_majority_is_the_most_frequent_training_tag_everywhere():
     train = [
-        {"tokens": ["run", "the", "run"], "tags": ["VERB", "DET", "NOUN"]},
-        {"tokens": ["run", "dog"], "tags": ["NOUN", "NOUN"]},
+        {"tokens": ["the", "the", "run"], "tags": ["DET", "DET", "VERB"]},
+        {"tokens": ["run", "dog", "cat"], "tags": ["VERB", "NOUN", "NOUN"]},
+        {"tokens": ["dog"], "tags": ["NOUN"]},
     ]
-    predictions = TAGGING.majority(train, [{"tokens": ["the", "run", "unseen"]}], SPEC)
-    assert predictions == [["DET", "NOUN", "NOUN"]]
+    predictions = TAGGING.majority(train, [{"tokens": ["the", "run", "unseen"]}, {"tokens": ["x"]}], SPEC)
+    assert predictions == [["NOUN", "NOUN", "NOUN"], ["NOUN"]]
     assert TAGGING.gold(sentence(2), SPEC) == ["DET", "X"]
 
 
