@@ -1,0 +1,210 @@
+"""Masked-LM pretraining of a small XLM-R-shaped encoder on UTF-8 text files (one language a file).
+
+A tokenizer is trained on the text, each language's sentences are packed into fixed-length blocks,
+and every batch draws its languages by temperature sampling (XLM-R: q_l proportional to n_l^(1/T)).
+The budget is a number of steps, so the same options give the same weights; the run trains in a
+temporary directory that is renamed into place at the end. The output loads with
+`AutoModelForMaskedLM`, `AutoModel` and `AutoTokenizer.from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+from xlt.errors import XltError
+from xlt.tokenizer import train_tokenizer
+
+OPTIONS_FILE = "pretrain_options.json"
+
+
+class PretrainOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vocab_size: int = 2000
+    tokenizer: Literal["bpe", "unigram"] = "bpe"  # see xlt.tokenizer.train_tokenizer
+    hidden_size: int = 64
+    layers: int = 4
+    heads: int = 4
+    ffn: int = 256
+    max_length: int = 64  # tokens per pretraining block, <s> and </s> included
+    max_positions: int = 256  # position embeddings, so fine-tuning may use longer inputs
+    mask_rate: float = 0.4  # of these, 80% <mask>, 10% a random token, 10% unchanged
+    lr: float = 2e-3
+    betas: tuple[float, float] = (0.9, 0.98)
+    weight_decay: float = 0.01
+    warmup_steps: int = 200  # linear warm-up, then constant
+    batch_size: int = 64
+    max_steps: int = 2300
+    temperature: float = 3.3  # language sampling: 1 follows the data sizes, larger flattens them
+    log_every: int = 10
+    seed: int = 0
+
+
+def read_text_files(paths: list[str | Path]) -> dict[str, list[str]]:
+    """language (file stem) -> non-blank lines; one XltError line for a missing, binary or empty file."""
+    if not paths:
+        raise XltError("pretraining needs at least one text file (one sentence a line, one language a file)")
+    texts = {}
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise XltError(f"{path}: no such text file; pass UTF-8 text files, one sentence a line")
+        try:
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        except UnicodeDecodeError:
+            raise XltError(f"{path} is not UTF-8 text; pass UTF-8 text files, one sentence a line") from None
+        lines = [line for line in lines if line]
+        if not lines or any("\x00" in line for line in lines[:100]):
+            raise XltError(f"{path} is empty or not text; pass UTF-8 text files, one sentence a line")
+        if path.stem in texts:
+            raise XltError(f"{path}: two text files share the language name {path.stem!r}; rename one")
+        texts[path.stem] = lines
+    return texts
+
+
+def pack_blocks(ids: list[list[int]], length: int, bos: int, eos: int, pad: int) -> torch.Tensor:
+    """Whole sentences packed greedily into `<s> s1 </s> s2 </s> ... <pad>` rows of `length` tokens.
+
+    Every row starts at a sentence start, as fine-tuning inputs do: cutting the stream at arbitrary
+    points left the loss on a plateau with no cross-lingual alignment within the step budget."""
+    rows, row = [], [bos]
+    for sentence in ids:
+        sentence = sentence[: length - 2] + [eos]
+        if len(row) + len(sentence) > length:
+            rows.append(row + [pad] * (length - len(row)))
+            row = [bos]
+        row += sentence
+    rows.append(row + [pad] * (length - len(row)))
+    return torch.tensor(rows, dtype=torch.long)
+
+
+def mask_tokens(
+    ids: torch.Tensor, options: PretrainOptions, mask_id: int, special_max: int, vocab: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking at `mask_rate`; labels are -100 except on masked positions (the loss sees only those)."""
+    maskable = ids > special_max  # the five specials have the lowest ids
+    chosen = (torch.rand(ids.shape, generator=gen) < options.mask_rate) & maskable
+    labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+    action = torch.rand(ids.shape, generator=gen)
+    inputs = ids.clone()
+    inputs[chosen & (action < 0.8)] = mask_id
+    randomised = chosen & (action >= 0.8) & (action < 0.9)
+    inputs[randomised] = torch.randint(special_max + 1, vocab, ids.shape, generator=gen)[randomised]
+    return inputs, labels
+
+
+def language_weights(sizes: dict[str, int], temperature: float) -> torch.Tensor:
+    counts = torch.tensor([float(n) for n in sizes.values()])
+    weights = (counts / counts.sum()) ** (1.0 / temperature)
+    return weights / weights.sum()
+
+
+def build_model(options: PretrainOptions, tokenizer) -> XLMRobertaForMaskedLM:
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=options.hidden_size,
+        num_hidden_layers=options.layers,
+        num_attention_heads=options.heads,
+        intermediate_size=options.ffn,
+        max_position_embeddings=max(options.max_positions, options.max_length) + 2,  # RoBERTa offsets by pad+1
+        type_vocab_size=1,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return XLMRobertaForMaskedLM(config)
+
+
+def pretrain(
+    text_files: list[str | Path], out_dir: str | Path, options: PretrainOptions | None = None, progress: bool = True
+) -> Path:
+    """Train a tokenizer and a masked-LM encoder on the files; returns `out_dir` (must not exist yet)."""
+    options = options or PretrainOptions()
+    out = Path(out_dir)
+    if out.exists():
+        raise XltError(f"{out} already exists; choose another output directory or delete it")
+    texts = read_text_files(text_files)
+    torch.manual_seed(options.seed)
+    tokenizer = train_tokenizer((line for lines in texts.values() for line in lines), options.vocab_size,
+                                options.tokenizer)
+    blocks = [
+        pack_blocks(tokenizer(lines, add_special_tokens=False)["input_ids"], options.max_length,
+                    tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
+        for lines in texts.values()
+    ]  # fmt: skip
+    model = build_model(options, tokenizer)
+    losses = _train(model, blocks, language_weights({k: len(v) for k, v in texts.items()}, options.temperature),
+                    options, tokenizer, progress)  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        _write_losses(tmp, losses)
+        meta = {"options": options.model_dump(), "languages": list(texts), "files": [str(p) for p in text_files]}
+        (tmp / OPTIONS_FILE).write_text(json.dumps(meta, indent=2))
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def sample_batch(blocks: list[torch.Tensor], weights: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """`size` blocks: each draws its language by `weights`, then a block of that language uniformly."""
+    langs = torch.multinomial(weights, size, replacement=True, generator=gen).tolist()
+    rows = [torch.randint(len(blocks[lang]), (1,), generator=gen) for lang in langs]
+    return torch.stack([blocks[lang][row][0] for lang, row in zip(langs, rows)])
+
+
+def _train(model, blocks, weights, options: PretrainOptions, tokenizer, progress: bool) -> list[tuple[int, float]]:
+    gen = torch.Generator().manual_seed(options.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, betas=options.betas,
+                                  weight_decay=options.weight_decay)  # fmt: skip
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / options.warmup_steps))
+    special_max = max(tokenizer.all_special_ids)
+    model.train()
+    losses, running = [], 0.0
+    columns = (TextColumn("pretraining"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("pretrain", total=options.max_steps, loss="-")
+        for step in range(1, options.max_steps + 1):
+            ids = sample_batch(blocks, weights, options.batch_size, gen)
+            inputs, labels = mask_tokens(ids, options, tokenizer.mask_token_id, special_max, len(tokenizer), gen)
+            loss = masked_lm_loss(model, inputs, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            running += loss.item()
+            if step % options.log_every == 0 or step == options.max_steps:
+                n = step % options.log_every or options.log_every
+                losses.append((step, running / n))
+                running = 0.0
+                bar.update(task, completed=step, loss=f"{losses[-1][1]:.3f}")
+    model.eval()
+    return losses
+
+
+def masked_lm_loss(model: XLMRobertaForMaskedLM, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on the masked positions only; the vocabulary projection runs on those alone,
+    which saves most of its cost at 40% masking."""
+    hidden = model.roberta(input_ids=inputs, attention_mask=(inputs != model.config.pad_token_id).long())
+    chosen = labels != -100
+    logits = model.lm_head(hidden.last_hidden_state[chosen])
+    return torch.nn.functional.cross_entropy(logits, labels[chosen])
+
+
+def _write_losses(directory: Path, losses: list[tuple[int, float]]) -> None:
+    (directory / "loss.csv").write_text("step,loss\n" + "".join(f"{s},{l:.5f}\n" for s, l in losses))
+    (directory / "loss.json").write_text(json.dumps([{"step": s, "loss": l} for s, l in losses]))
