@@ -81,9 +81,8 @@ def _pretrained_here(options: dict, data_dir: Path | None, progress: bool) -> tu
     resolved = PretrainOptions.model_validate(options)
     key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
     path = cache_dir() / "encoders" / key
-    if not (path / "COMPLETED").exists():
+    if not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete
         pretrain(pretraining_files(data_dir), path, resolved, progress=progress)
-        (path / "COMPLETED").touch()
     return str(path), {"pretrained": key}
 
 
