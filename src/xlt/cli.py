@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-
-# Before torch loads: OpenMP threads that spin while waiting slowed training 10x on a busy 2-core machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from pathlib import Path
 from typing import Optional
 
