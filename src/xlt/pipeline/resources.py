@@ -34,14 +34,15 @@ class Resources:
     identity: dict
 
 
-def resolve(study: Study, progress: bool = True) -> Resources:
-    data_dir, data_identity = _data(study)
-    model_path, model_identity = _model(study, data_dir, progress)
+def resolve(study: Study, progress: bool = True, build: bool = True) -> Resources:
+    """`build=False` (a dry run) names the benchmark and encoder a run would use without making them."""
+    data_dir, data_identity = _data(study, build)
+    model_path, model_identity = _model(study, data_dir, progress, build)
     identity = {"model": model_identity, "data": data_identity}
     return Resources(model_path, study.model.revision, study.model.trust_remote_code, data_dir, identity)
 
 
-def _data(study: Study) -> tuple[Path | None, dict]:
+def _data(study: Study, build: bool) -> tuple[Path | None, dict]:
     if study.data.synthetic is not None:
         from xlt.data.synthetic import BenchmarkSizes, generate_benchmark
 
@@ -51,7 +52,8 @@ def _data(study: Study) -> tuple[Path | None, dict]:
             raise XltError(f"data.synthetic.sizes.{describe_error(err)}") from None
         settings = {"seed": study.data.synthetic.seed, "sizes": sizes.model_dump()}
         path = cache_dir() / "synthetic" / stable_hash(settings)
-        generate_benchmark(path, seed=study.data.synthetic.seed, sizes=sizes)
+        if build:
+            generate_benchmark(path, seed=study.data.synthetic.seed, sizes=sizes)
         return path, {"synthetic": settings}
     if study.data.dir is not None:
         path = study.data.dir.expanduser().resolve()
@@ -61,10 +63,10 @@ def _data(study: Study) -> tuple[Path | None, dict]:
     return None, {"hub": True}
 
 
-def _model(study: Study, data_dir: Path | None, progress: bool) -> tuple[str, dict]:
+def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
     model = study.model
     if model.pretrain is not None:
-        return _pretrained_here(model.pretrain.options, data_dir, progress)
+        return _pretrained_here(model.pretrain.options, data_dir, progress, build)
     local = Path(model.name_or_path).expanduser()
     if local.is_dir():
         return str(local.resolve()), {"path": str(local.resolve())}
@@ -72,7 +74,7 @@ def _model(study: Study, data_dir: Path | None, progress: bool) -> tuple[str, di
     return model.name_or_path, {"hub": model.name_or_path, "revision": model.revision}
 
 
-def _pretrained_here(options: dict, data_dir: Path | None, progress: bool) -> tuple[str, dict]:
+def _pretrained_here(options: dict, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
     from xlt.data.synthetic import pretraining_files
     from xlt.pretrain import PretrainOptions, pretrain
 
@@ -81,7 +83,7 @@ def _pretrained_here(options: dict, data_dir: Path | None, progress: bool) -> tu
     resolved = PretrainOptions.model_validate(options)
     key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
     path = cache_dir() / "encoders" / key
-    if not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete
+    if build and not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete
         pretrain(pretraining_files(data_dir), path, resolved, progress=progress)
     return str(path), {"pretrained": key}
 

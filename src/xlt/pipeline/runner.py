@@ -41,7 +41,7 @@ class Outcome:
 def run_study(study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True) -> Outcome:
     console = console or Console(stderr=True)
     started = time.perf_counter()
-    resources = resolve(study, progress=progress)
+    resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
     plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})

@@ -1,0 +1,38 @@
+"""`xlt demo --quick`, as a user runs it: the whole grid through the CLI, to a report."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+
+def test_quick_demo_runs_the_grid_to_a_report(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    trained = {r["method"] for r in rows} - {"majority", "random_init"}
+    assert trained == {"finetune", "deep_prompt"}
+    assert {r["intermediate"] for r in rows if r["target_task"] == "synth-nli"} == {"none", "monolingual",
+                                                                                  "multilingual"}
+    assert len({r["eval_language"] for r in rows}) >= 6
+    assert {"majority", "random_init"} <= {r["method"] for r in rows}
+    for name in ("report.md", "report.html", "provenance.json", "languages.json"):
+        assert (out / name).is_file(), name
+    assert len(list(out.glob("heatmap_*.png"))) >= 3
+    assert "report at" in result.stderr
+
+
+def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path):
+    out = tmp_path / "plan-only"
+    env = {**os.environ, "XLT_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--dry-run", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "14 training runs" in result.stderr
+    assert not (out / "stages").exists()
+    assert not (tmp_path / "cache" / "encoders").exists(), "a dry run pretrains nothing"
