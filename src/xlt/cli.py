@@ -56,7 +56,7 @@ def run(
 
 @app.command()
 def demo(
-    quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in about a minute."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in under a minute."),
     out: Optional[Path] = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),

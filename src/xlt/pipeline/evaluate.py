@@ -7,6 +7,7 @@ submission layout, so a study's outputs can be scored by either tool.
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -95,8 +96,6 @@ def run_model(model: TaskModel, kind, features: list[dict], batch_size: int) -> 
 
 
 def _npz(**arrays: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

@@ -6,6 +6,7 @@ was killed and resumed writes exactly the rows of an uninterrupted one: none los
 
 from __future__ import annotations
 
+import json
 import platform
 import shutil
 import subprocess
@@ -130,8 +131,6 @@ def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> d
 
 
 def _read_json(path: Path):
-    import json
-
     return json.loads(path.read_text())
 
 
