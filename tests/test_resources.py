@@ -49,3 +49,20 @@ def test_study_with_missing_data_dir_fails_before_writing(tmp_path):
     with pytest.raises(XltError, match="no such directory"):
         resolve(study)
     assert not (tmp_path / "out").exists()
+
+
+def test_hub_model_without_network_fails_at_once_with_advice(monkeypatch):
+    import socket
+
+    from xlt.pipeline.resources import ensure_hub_reachable
+
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def unreachable(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    with pytest.raises(XltError) as err:
+        ensure_hub_reachable("model 'FacebookAI/xlm-roberta-large'")
+    assert "\n" not in str(err.value) and "HF_HUB_OFFLINE=1" in str(err.value)

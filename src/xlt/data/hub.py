@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from xlt.errors import XltError
 
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 PROBE_TIMEOUT_S = 3.0
 LOCAL_HINT = "give a data_dir holding the task's files (XTREME download layout or the official release files)"
 
@@ -35,7 +35,7 @@ def load_split(dataset: str, config: str | None, split: str):
     if offline and not _datasets_reads_offline():
         raise XltError(f"cannot load {where} from the Hugging Face Hub: {', '.join(offline)} is set; {LOCAL_HINT}")
     if not offline:
-        _probe_hub(where)
+        probe_hub(where, f"{LOCAL_HINT}, or set HF_DATASETS_OFFLINE=1 to use the local datasets cache")
     import datasets
 
     # errors: unreachable, unknown, not cached, or a script-based dataset that datasets >= 4 no longer runs
@@ -56,7 +56,8 @@ def _datasets_reads_offline() -> bool:
     return bool(datasets.config.HF_HUB_OFFLINE)
 
 
-def _probe_hub(where: str) -> None:
+def probe_hub(where: str, advice: str) -> None:
+    """Fail in seconds, with `advice`, when the Hub's endpoint does not answer (instead of long retries)."""
     from huggingface_hub.constants import ENDPOINT
 
     url = urlparse(ENDPOINT)
@@ -64,7 +65,4 @@ def _probe_hub(where: str) -> None:
     try:
         socket.create_connection((url.hostname, port), timeout=PROBE_TIMEOUT_S).close()
     except OSError as error:
-        raise XltError(
-            f"cannot load {where}: the Hugging Face Hub ({ENDPOINT}) is unreachable ({error}); {LOCAL_HINT},"
-            f" or set HF_DATASETS_OFFLINE=1 to use the local datasets cache"
-        ) from None
+        raise XltError(f"cannot load {where}: the Hugging Face Hub ({ENDPOINT}) is unreachable ({error}); {advice}") from None

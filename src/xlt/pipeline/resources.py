@@ -8,18 +8,15 @@ reuses a stage trained on another.
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from xlt.config import Study, describe_error
+from xlt.data.hub import offline_variables, probe_hub
 from xlt.errors import XltError
 from xlt.io import stable_hash
-
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
-
 
 def cache_dir() -> Path:
     return Path(os.environ.get("XLT_CACHE", Path.home() / ".cache" / "xlt")).expanduser()
@@ -90,12 +87,6 @@ def _pretrained_here(options: dict, data_dir: Path | None, progress: bool, build
 
 def ensure_hub_reachable(what: str) -> None:
     """Fail at once, with what to do, instead of letting a download hang on a closed network."""
-    if any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in OFFLINE_VARIABLES):
-        return  # offline mode: from_pretrained reads the local cache and fails fast by itself
-    try:
-        socket.create_connection(("huggingface.co", 443), timeout=3).close()
-    except OSError:
-        raise XltError(
-            f"{what} is not a local directory and the Hugging Face Hub is unreachable: download it where there is"
-            " a network and point the config at the local directory, or set HF_HUB_OFFLINE=1 to use the local cache"
-        ) from None
+    if not offline_variables():  # offline: from_pretrained reads the local cache and fails fast by itself
+        probe_hub(what, "download it where there is a network and point model.name_or_path at the local directory,"
+                        " or set HF_HUB_OFFLINE=1 to use the local cache")
