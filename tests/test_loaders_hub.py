@@ -58,6 +58,7 @@ def test_unreachable_hub_fails_after_a_short_probe(monkeypatch):
 def test_offline_variables_accept_only_true_values(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "TRUE")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "no")
     assert hub.offline_variables() == ["HF_DATASETS_OFFLINE=TRUE"]
 
 
