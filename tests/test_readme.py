@@ -1,0 +1,33 @@
+"""The README's study example is a valid config, and its commands exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from xlt.config import validate_study
+from xlt.pipeline.plan import build_plan
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_study_example_validates_and_plans():
+    block = re.search(r"```yaml\n(.*?)```", README.read_text(), re.S).group(1)
+    study = validate_study(yaml.safe_load(block), "README.md")
+    plan = build_plan(study, {"model": {"hub": study.model.name_or_path}, "data": {"dir": "/data"}})
+    # 2 methods x 3 seeds x (1 multilingual intermediate stage + 2 target conditions)
+    assert plan.training_runs == 2 * 3 * 3
+    assert {ev.task for ev in plan.evals} == {"xnli"} and len(plan.evals[0].languages) == 15
+
+
+def test_readme_commands_are_real():
+    from typer.main import get_command
+
+    from xlt.cli import app
+
+    commands = set(get_command(app).commands)
+    mentioned = set(re.findall(r"(?:`|^\s+|&& )xlt (\w+)", README.read_text(), re.M))
+    assert mentioned and mentioned <= commands, mentioned - commands
+    assert {"demo", "run", "report", "score", "tasks", "pretrain"} <= commands
