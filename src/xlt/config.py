@@ -197,8 +197,8 @@ def check_registries(study: Study, source: str) -> None:
         for i, target in enumerate(study.targets):
             known = set().union(*get_task(target.task).languages.values())
             for field in ("train_languages", "eval_languages"):
-                unknown = [lang for lang in getattr(target, field) if lang not in known] if getattr(
-                    target, field) != "all" else []
+                languages = getattr(target, field)
+                unknown = [] if languages == "all" else [lang for lang in languages if lang not in known]
                 if unknown:
                     raise XltError(f"targets.{i}.{field}: found {unknown[0]!r}; {target.task} has languages "
                                    f"{', '.join(sorted(known))}")

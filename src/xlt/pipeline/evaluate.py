@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xlt.data.features import cached_features
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.metrics import SCORERS, UNITS
 from xlt.model import TaskModel, load_trainable
-from xlt.pipeline.build import build_task_model, load_tokenizer
+from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import EvalStage, TrainStage
 from xlt.pipeline.stages import Context, mark_complete
 from xlt.submission import write_predictions
@@ -71,13 +70,11 @@ def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Con
                              source.seed)
     load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint")
     model.eval()
-    tokenizer = load_tokenizer(ctx.resources)
     max_length = min(ev.max_length, model.encoder.max_input_length)
+    kind = get_kind(spec.kind)
 
     def predict(examples: list[dict], lang: str) -> list:
-        key = {"split": ev.split, "lang": lang, "data": ctx.resources.identity["data"]}
-        kind = get_kind(spec.kind)
-        features = cached_features(kind, spec, examples, tokenizer, max_length, ctx.cache_root, key)
+        features = ctx.features(spec, kind, examples, ev.split, lang, max_length)
         outputs = run_model(model, kind, features, ev.batch_size)
         return kind.decode(outputs, features, examples, spec)
 

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlt.data.features import cached_features
 from xlt.io import atomic_write_json
+from xlt.pipeline.build import load_tokenizer
 from xlt.pipeline.resources import Resources
 
 MARKER = "COMPLETED"
@@ -24,6 +26,11 @@ class Context:
 
     def stage_dir(self, stage_hash: str) -> Path:
         return self.out_dir / "stages" / stage_hash
+
+    def features(self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int) -> list[dict]:
+        """The examples' features for this study's tokenizer, from the shared Arrow cache."""
+        key = {"split": split, "lang": lang, "data": self.resources.identity["data"]}
+        return cached_features(kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root, key)
 
 
 def is_complete(directory: Path) -> bool:

@@ -17,13 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
-from xlt.data.features import cached_features
 from xlt.data.mixing import MixtureSampler
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.methods import get_method
 from xlt.model import TaskModel, load_trainable, save_trainable
-from xlt.pipeline.build import build_task_model, load_tokenizer
+from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CARRY_POLICY, TrainStage
 from xlt.pipeline.stages import Context, mark_complete
 from xlt.tasks import get_task
@@ -34,11 +33,14 @@ RESUME = "resume"
 def train_stage(stage: TrainStage, ctx: Context) -> None:
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
-    spec, kind = get_task(stage.task), get_kind(get_task(stage.task).kind)
+    spec = get_task(stage.task)
+    kind = get_kind(spec.kind)
     model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
     if stage.parent is not None:
         load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix="encoder.")
-    features = _training_features(stage, model, ctx)
+    max_length = min(stage.training.max_length, model.encoder.max_input_length)
+    features = {lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang,
+                                   max_length) for lang in stage.languages}
     options = get_method(stage.method).Options.model_validate(stage.method_options)
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
@@ -80,17 +82,6 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
         "parameters": unwrapped.count_parameters(), "wall_seconds": round(elapsed + time.perf_counter() - started, 2),
         "final_loss": losses[-1] if losses else None,
     })
-
-
-def _training_features(stage: TrainStage, model: TaskModel, ctx: Context) -> dict[str, list[dict]]:
-    spec, kind = get_task(stage.task), get_kind(get_task(stage.task).kind)
-    tokenizer = load_tokenizer(ctx.resources)
-    max_length = min(stage.training.max_length, model.encoder.max_input_length)
-    return {
-        lang: cached_features(kind, spec, spec.load("train", lang, ctx.resources.data_dir), tokenizer, max_length,
-                              ctx.cache_root, {"split": "train", "lang": lang, "data": ctx.resources.identity["data"]})
-        for lang in stage.languages
-    }
 
 
 def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
