@@ -30,7 +30,16 @@ EXAMPLES = {
         {"premise": SHORT, "question": "effect", "choices": [SHORT, SHORT], "label": 0},
     ],
     "retrieval": [{"id": "t-0", "query": LONG, "candidate": SHORT}, {"id": "t-1", "query": SHORT, "candidate": LONG}],
+    "ranking": [  # training pairs
+        {"id": "r-0", "query": LONG, "candidate": SHORT, "candidate_id": "c0"},
+        {"id": "r-1", "query": SHORT, "candidate": LONG, "candidate_id": "c1"},
+    ],
+    "mining": [  # gold pairs
+        {"id": "s-0", "query": LONG, "candidate": SHORT, "candidate_id": "t-0"},
+        {"id": "s-1", "query": SHORT, "candidate": LONG, "candidate_id": "t-1"},
+    ],
 }
+UNTRAINED = ("retrieval", "mining")  # embeddings only: a study trains their encoder on another task
 HEADS = [(name, {}) for name in KINDS] + [("pair_classification", {"pooling": "pair"})]
 
 
@@ -52,7 +61,7 @@ def test_head_runs_under_method_at_max_length(kind_name, head_options, method_na
     longest = batch["input_ids"].shape[-1]  # tagging windows end between words, a few subwords short at most
     assert encoder.max_input_length - 8 < longest <= encoder.max_input_length
     outputs = head(encoder, batch)
-    if kind_name == "retrieval":
+    if kind_name in UNTRAINED:
         with pytest.raises(XltError):
             kind.loss(outputs, batch)
     else:
@@ -61,8 +70,9 @@ def test_head_runs_under_method_at_max_length(kind_name, head_options, method_na
         assert trained and all(p.grad is not None for p in head.parameters() if p.requires_grad)
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters() if p.requires_grad)
     predictions = kind.decode(list(outputs.detach().unbind(0)), features, examples, spec)
-    assert len(predictions) == len(examples)
-    assert all(type(p) is type(kind.gold(e, spec)) or kind_name == "qa" for p, e in zip(predictions, examples))
+    scored = kind.scored(examples)
+    assert len(predictions) == len(scored) or kind_name == "mining"  # mining predicts a set of pairs
+    assert all(type(p) is type(kind.gold(e, spec)) or kind_name == "qa" for p, e in zip(predictions, scored))
 
 
 @pytest.mark.parametrize("kind_name", list(KINDS))
@@ -77,7 +87,7 @@ def test_features_survive_the_arrow_feature_cache(kind_name, tiny_tokenizer):
     batch, again = kind.collate(features), kind.collate(reloaded)
     assert batch.keys() == again.keys() and all(torch.equal(batch[k], again[k]) for k in batch)
     width = {"tagging": batch["input_ids"].shape[1:] + (2,), "qa": batch["input_ids"].shape[1:] + (2,),
-             "multiple_choice": batch["input_ids"].shape[1:2]}.get(kind_name, (2,))  # one feature's output
+             "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2)}.get(kind_name, (2,))  # one feature's output
     torch.manual_seed(0)
     outputs = [torch.randn(width) for _ in features]
     assert kind.decode(outputs, reloaded, examples, spec) == kind.decode(outputs, features, examples, spec)

@@ -181,12 +181,15 @@ def test_siqa_joins_answers_with_the_labels_file(tmp_path):
 # ---- retrieval ---------------------------------------------------------------------------------------
 
 
-def test_tatoeba_maps_iso_codes_and_keeps_release_order(tmp_path):
-    write(tmp_path, "tatoeba/tatoeba.pes-eng.pes", "سلام\nخداحافظ\n")
-    write(tmp_path, "tatoeba/tatoeba.pes-eng.eng", "Hello\nBye\n")
+def test_tatoeba_maps_iso_codes_and_sorts_english_queries_as_xtreme(tmp_path):
+    write(tmp_path, "tatoeba/tatoeba.pes-eng.pes", "سلام\nخداحافظ\nسلام\n")
+    write(tmp_path, "tatoeba/tatoeba.pes-eng.eng", "Hello\nBye\nHello\n")
+    # English queries (XTREME searches from English) in Python string order, stable for duplicates; each
+    # id keeps the release line of its candidate, which is its gold in XTREME's label file
     assert get_task("tatoeba").load("test", "fa", tmp_path) == [
-        {"id": "test-fa-0", "query": "Hello", "candidate": "سلام"},  # English queries, as XTREME searches
         {"id": "test-fa-1", "query": "Bye", "candidate": "خداحافظ"},
+        {"id": "test-fa-0", "query": "Hello", "candidate": "سلام"},
+        {"id": "test-fa-2", "query": "Hello", "candidate": "سلام"},
     ]
 
 
@@ -197,26 +200,46 @@ def test_tatoeba_sides_must_be_parallel(tmp_path):
         get_task("tatoeba").load("test", "de", tmp_path)
 
 
-def test_bucc_puts_gold_pairs_first_then_unpaired_sentences(tmp_path):
+def test_bucc_puts_gold_pairs_first_then_unpaired_sentences_and_test_carries_dev(tmp_path):
     write(tmp_path, "bucc2018/de-en.dev.de", "de-1\tHallo\nde-2\tNichts\n")
     write(tmp_path, "bucc2018/de-en.dev.en", "en-1\tNothing here\nen-2\tHello\n")
     write(tmp_path, "bucc2018/de-en.dev.gold", "de-1\ten-2\n")
-    assert get_task("bucc2018").load("dev", "de", tmp_path) == [
+    dev = [
         {"id": "de-1", "query": "Hallo", "candidate": "Hello", "candidate_id": "en-2"},
         {"id": "de-2", "query": "Nichts", "candidate": None, "candidate_id": None},
         {"id": "en-1", "query": None, "candidate": "Nothing here", "candidate_id": "en-1"},
     ]
+    assert get_task("bucc2018").load("dev", "de", tmp_path) == dev
+    write(tmp_path, "bucc2018/de-en.test.de", "de-9\tTschüss\n")  # XTREME's test: no gold file
+    write(tmp_path, "bucc2018/de-en.test.en", "en-9\tBye\n")
+    assert get_task("bucc2018").load("test", "de", tmp_path) == [
+        {"id": "de-9", "query": "Tschüss", "candidate": None, "candidate_id": None},
+        {"id": "en-9", "query": None, "candidate": "Bye", "candidate_id": "en-9"},
+        *({**example, "calibration": True} for example in dev),  # the threshold comes from dev's gold
+    ]
 
 
-def test_lareqa_pairs_questions_with_their_answer_sentence(tmp_path):
-    context = "Anna lebt in Bonn. Sie mag Tee."
-    paragraph = {"context": context, "sentence_breaks": [[0, 18], [19, 31]],
-                 "qas": [{"id": "x1", "question": "Wo?", "answers": [{"text": "Bonn", "answer_start": 13}]}]}
-    write(tmp_path, "lareqa/xquad-r/de.json", json.dumps({"data": [{"title": "t", "paragraphs": [paragraph]}]}))
-    question, other = get_task("lareqa").load("test", "de", tmp_path)
-    assert question == {"id": "x1_de", "query": "Wo?", "candidate": "Anna lebt in Bonn.", "candidate_id": "de_1_0",
-                        "candidate_context": context, "group": "x1"}
-    assert other["query"] is None and other["candidate"] == "Sie mag Tee." and other["candidate_id"] == "de_1_1"
+def xquad_r_file(tmp_path, lang: str, sentences: list[str], qas: list[tuple[str, str, int]]):
+    context = " ".join(sentences)
+    starts = [context.index(s) for s in sentences]
+    paragraph = {"context": context, "sentence_breaks": [[a, a + len(s)] for a, s in zip(starts, sentences)],
+                 "qas": [{"id": id_, "question": q, "answers": [{"text": "x", "answer_start": at}]}
+                         for id_, q, at in qas]}
+    write(tmp_path, f"lareqa/xquad-r/{lang}.json", json.dumps({"data": [{"title": "t", "paragraphs": [paragraph]}]}))
+
+
+def test_lareqa_ranks_a_pool_of_every_language_and_answers_share_a_question_id(tmp_path):
+    xquad_r_file(tmp_path, "de", ["Anna lebt in Bonn.", "Sie mag Tee."], [("x1", "Wo?", 13), ("x2", "Was?", 25)])
+    xquad_r_file(tmp_path, "en", ["Anna lives in Bonn.", "She likes tea."], [("x1", "Where?", 14)])
+    examples = get_task("lareqa").load("test", "de", tmp_path)
+    assert examples[:2] == [
+        {"id": "x1_de", "query": "Wo?", "relevant": ["de_1_0", "en_1_0"]},  # x1's answer in both languages
+        {"id": "x2_de", "query": "Was?", "relevant": ["de_1_1"]},
+    ]
+    pool = examples[2:]
+    assert [e["candidate_id"] for e in pool] == ["de_1_0", "de_1_1", "en_1_0", "en_1_1"]
+    assert pool[2]["candidate"] == "Anna lives in Bonn." and pool[2]["candidate_context"].endswith("tea.")
+    assert all(e.get("query") is None for e in pool)
 
 
 def mewslix_entity(entity_id: str, description: str) -> dict:
@@ -236,10 +259,11 @@ def test_mewslix_builds_marked_queries_against_the_entity_pool(tmp_path):
     write(tmp_path, "mewslix/wikinews_mentions-test.jsonl", "\n".join(lines) + "\n")
     entities = [mewslix_entity("Q1", "Bonn is a city."), mewslix_entity("Q2", "Tea is a drink.")]
     write(tmp_path, "mewslix/candidate_set_entities.jsonl", "".join(json.dumps(e) + "\n" for e in entities))
-    linked, unlinked = get_task("mewslix").load("test", "de", tmp_path)
-    assert linked == {"id": "m1", "query": "Bonn: Die (alte) Stadt { Bonn } liegt am Rhein.",
-                      "candidate": "Bonn is a city.", "candidate_id": "Q1"}
-    assert unlinked == {"id": "Q2", "query": None, "candidate": "Tea is a drink.", "candidate_id": "Q2"}
+    mention_example, *pool = get_task("mewslix").load("test", "de", tmp_path)
+    assert mention_example == {"id": "m1", "query": "Bonn: Die (alte) Stadt { Bonn } liegt am Rhein.",
+                               "relevant": ["Q1"]}
+    assert pool == [{"id": "Q1", "candidate": "Bonn is a city.", "candidate_id": "Q1"},
+                    {"id": "Q2", "candidate": "Tea is a drink.", "candidate_id": "Q2"}]
 
 
 # ---- finding files -------------------------------------------------------------------------------------

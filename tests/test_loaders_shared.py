@@ -73,7 +73,11 @@ def test_tatoeba_every_xtreme_r_language_pairs_all_lines(data_dir):
     for lang in spec.languages["xtreme-r"]:
         examples = spec.load("test", lang, data_dir)
         english = (data_dir / f"tatoeba/tatoeba.{iso3[lang]}-eng.eng").read_text(encoding="utf-8").splitlines()
-        assert [e["query"] for e in examples] == [line.strip() for line in english], lang
+        other = (data_dir / f"tatoeba/tatoeba.{iso3[lang]}-eng.{iso3[lang]}").read_text(encoding="utf-8").splitlines()
+        assert [e["query"] for e in examples] == sorted(line.strip() for line in english), lang  # XTREME's order
+        lines = [int(e["id"].rsplit("-", 1)[1]) for e in examples]
+        assert sorted(lines) == list(range(len(english)))
+        assert all(e["candidate"] == other[line].strip() for e, line in zip(examples, lines)), lang
         sizes[lang] = len(examples)
     # LASER has fewer than 1,000 pairs for a few low-resource languages (e.g. jv 205)
     assert sum(size == 1000 for size in sizes.values()) == 33 and min(sizes.values()) == sizes["jv"] == 205

@@ -1,13 +1,17 @@
 """`score_folders` against the official evaluator's golden mock scores; submission file round trips."""
 
+import json
 import re
 import shutil
 
 import pytest
+from typer.testing import CliRunner
 
+from xlt.cli import app
 from xlt.errors import XltError
-from xlt.scoring import format_scores, score_folders
+from xlt.scoring import format_scores, score_folders, summarize
 from xlt.submission import read_labels, read_predictions, write_predictions
+from xlt.tasks import get_task
 
 # /work/shared/data/README.md: the official evaluator on xtreme-mock, averaged over each task's list.
 GOLDEN = {
@@ -165,3 +169,104 @@ def test_lareqa_lines_hold_tab_separated_rankings_and_average_like_the_pooled_ma
     result = score_folders(tmp_path / "predictions", tmp_path / "labels")
     pooled = (1 / 2 + 1 / 2 + 1 + 1 / 2) / 4  # AP@20 of each question, pooled over both languages
     assert result["lareqa"]["avg"]["map@20"] == pytest.approx(100 * pooled)
+
+
+# ---- summary: task, group and overall scores -------------------------------------------------------
+
+
+def _write_squad(root, task, lang, answers):
+    """answers: {question id: (gold answer, predicted answer)}, as SQuAD v1.1 gold and a prediction file."""
+    qas = [{"id": id_, "answers": [{"text": gold, "answer_start": 0}]} for id_, (gold, _) in answers.items()]
+    labels = {"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": qas}]}], "version": "1.1"}
+    (root / f"labels/{task}").mkdir(parents=True, exist_ok=True)
+    (root / f"labels/{task}/test-{lang}.json").write_text(json.dumps(labels))
+    predicted = [prediction for _, prediction in answers.values()]
+    write_predictions(root / f"predictions/{task}/test-{lang}.json", "qa", predicted, list(answers))
+
+
+def _write_benchmark_task(root, task, golds, predictions, benchmark="xtreme"):
+    for lang in get_task(task).languages[benchmark]:
+        write_predictions(root / f"labels/{task}/test-{lang}.tsv", "lines", golds)
+        write_predictions(root / f"predictions/{task}/test-{lang}.tsv", "lines", predictions)
+
+
+def test_a_qa_task_score_is_the_mean_of_exact_match_and_f1(tmp_path):
+    _write_squad(tmp_path, "xquad", "en", {"q1": ("Paris", "Paris"), "q2": ("the red house", "red car")})
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert result["xquad"]["avg"] == {"exact_match": 50.0, "f1": 75.0}
+    assert result.summary == {"tasks": {"xquad": 62.5}, "groups": {}}
+
+
+def test_other_task_scores_are_the_primary_metric():
+    result = {"udpos": {"avg": {"f1": 70.0, "precision": 1.0, "recall": 2.0, "accuracy": 90.0}}}
+    assert summarize(result)["tasks"] == {"udpos": 70.0}
+
+
+# One score per XTREME-R task (every metric of a task holds it, so a QA task's score is that value too).
+XTREME_R_SCORES = {
+    "xnli": 80.0, "xcopa": 60.0, "udpos": 70.0, "panx": 50.0, "xquad": 70.0, "mlqa": 60.0,
+    "tydiqa": 50.0, "tatoeba": 90.0, "mewslix": 40.0, "lareqa": 30.0,
+}
+
+
+def _averages(scores):
+    return {task: {"avg": dict.fromkeys(get_task(task).metrics, score)} for task, score in scores.items()}
+
+
+def test_xtreme_r_groups_follow_the_official_table():
+    summary = summarize(_averages(XTREME_R_SCORES), "xtreme-r")
+    assert summary["groups"] == {
+        "classification": 70.0, "tagging": 60.0, "qa": 60.0, "retrieval": 65.0, "multi_choice": 60.0,
+    }
+    assert summary["all_task"] == pytest.approx(60.0)  # all 10 tasks, LAReQA included
+
+
+def test_a_group_needs_all_its_tasks_and_all_task_needs_every_benchmark_task():
+    without_xcopa = {task: score for task, score in XTREME_R_SCORES.items() if task != "xcopa"}
+    summary = summarize(_averages(without_xcopa), "xtreme-r")
+    assert set(summary["groups"]) == {"tagging", "qa", "retrieval"}
+    assert "all_task" not in summary
+    without_lareqa = {task: score for task, score in XTREME_R_SCORES.items() if task != "lareqa"}
+    summary = summarize(_averages(without_lareqa), "xtreme-r")
+    assert len(summary["groups"]) == 5 and "all_task" not in summary
+    assert summarize(_averages(XTREME_R_SCORES)) == {"tasks": XTREME_R_SCORES, "groups": {}}
+
+
+@pytest.fixture()
+def classification_only(tmp_path):
+    _write_benchmark_task(tmp_path, "xnli", ["entailment", "neutral"], ["entailment", "entailment"])
+    _write_benchmark_task(tmp_path, "pawsx", ["1", "0"], ["1", "0"])
+    return tmp_path
+
+
+def test_text_summary_names_the_groups_left_out(classification_only):
+    result = score_folders(classification_only / "predictions", classification_only / "labels", benchmark="xtreme")
+    text = format_scores(result)
+    assert re.search(r"^task scores .*\n  pawsx +100\.00\n  xnli +50\.00$", text, re.MULTILINE)
+    assert re.search(r"^xtreme group scores\n  classification +75\.00$", text, re.MULTILINE)
+    assert "all_task" not in text.split("note:")[0]
+    assert text.endswith(
+        "note: left out because a task is missing: tagging (no udpos, panx); qa (no xquad, mlqa, tydiqa); "
+        "retrieval (no bucc2018, tatoeba); all_task (no bucc2018, mlqa, panx, tatoeba, tydiqa, udpos, xquad)"
+    )
+
+
+def test_json_keeps_the_task_scores_and_adds_the_summary(classification_only):
+    folders = ["--predictions", classification_only / "predictions", "--labels", classification_only / "labels"]
+    output = CliRunner().invoke(app, ["score", *map(str, folders), "--benchmark", "xtreme", "--json"])
+    assert output.exit_code == 0, output.output
+    scores = json.loads(output.output)
+    assert set(scores) == {"pawsx", "xnli", "summary"}
+    assert scores["xnli"]["ar"] == {"accuracy": 50.0} and scores["xnli"]["avg"] == {"accuracy": 50.0}
+    assert scores["summary"] == {"tasks": {"pawsx": 100.0, "xnli": 50.0}, "groups": {"classification": 75.0}}
+
+
+def test_mock_summary_matches_the_golden_averages(xtreme_scores):
+    summary = xtreme_scores.summary
+    qa = {task: (golden["exact_match"] + golden["f1"]) / 2 for task, golden in GOLDEN.items() if "exact_match" in golden}
+    expected = {task: golden[get_task(task).primary_metric] for task, golden in GOLDEN.items()} | qa
+    assert summary["tasks"] == pytest.approx(expected, abs=1e-9)
+    assert summary["tasks"]["xquad"] == pytest.approx((77.27272727272727 + 79.9586776859504) / 2, abs=1e-9)
+    assert summary["groups"]["qa"] == pytest.approx((expected["xquad"] + expected["mlqa"] + expected["tydiqa"]) / 3)
+    assert summary["all_task"] == pytest.approx(sum(expected.values()) / 9)
+    assert re.search(r"^  all_task +62\.17$", format_scores(xtreme_scores), re.MULTILINE)

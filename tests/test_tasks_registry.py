@@ -26,7 +26,7 @@ SCORER_METRICS = {
 KINDS = {
     "xnli": "pair_classification", "pawsx": "pair_classification", "xcopa": "multiple_choice",
     "udpos": "tagging", "panx": "tagging", "xquad": "qa", "mlqa": "qa", "tydiqa": "qa",
-    "tatoeba": "retrieval", "bucc2018": "retrieval", "lareqa": "retrieval", "mewslix": "retrieval",
+    "tatoeba": "retrieval", "bucc2018": "mining", "lareqa": "ranking", "mewslix": "ranking",
 }
 INTERMEDIATE = ("mnli", "squad", "siqa", "copa", "paws", "xnli-tt", "pawsx-tt", "tydiqa-ml")
 
@@ -65,8 +65,13 @@ def test_training_tasks_resolve_to_registered_tasks():
     for _, spec in TASKS.items():
         for stage in (spec.train_task, *spec.chain):
             if stage is not None:
-                assert get_task(stage).kind == spec.kind or spec.kind == "retrieval", (spec.name, stage)
+                assert get_task(stage).kind == spec.kind or "train" not in spec.splits, (spec.name, stage)
     assert get_task("xcopa").chain == ("siqa", "copa")
+    # a target without training data trains on its train_task; retrieval targets on SQuAD (XTREME-R)
+    for name, spec in TASKS.items():
+        assert spec.training_task == (name if "train" in spec.splits else spec.train_task)
+    assert {get_task(n).training_task for n in ("tatoeba", "lareqa", "bucc2018", "xquad")} == {"squad"}
+    assert get_task("mewslix").training_task == "mewslix"
     assert get_task("xnli").train_task == "mnli"
     assert get_task("xquad").train_task == get_task("mlqa").train_task == "squad"
 

@@ -92,15 +92,17 @@ def score(
     predictions: Path = typer.Option(..., "--predictions", help="Folder of {task}/test-{lang}.{tsv,json,jsonl}."),
     labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks (default: every folder)."),
-    benchmark: Optional[str] = typer.Option(None, "--benchmark", help="xtreme or xtreme-r: average over its list."),
+    benchmark: Optional[str] = typer.Option(
+        None, "--benchmark", help="xtreme or xtreme-r: average over its lists; add group and overall scores."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Score predictions exactly as the official XTREME / XTREME-R evaluator does."""
-    from xlt.scoring import format_scores, score_folders
+    from xlt.scoring import format_scores, score_folders, scores_json
 
     task_list = [t.strip() for t in tasks.split(",")] if tasks else None
     result = score_folders(predictions, labels, tasks=task_list, benchmark=benchmark)
-    typer.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else format_scores(result))
+    typer.echo(json.dumps(scores_json(result), indent=2, sort_keys=True) if as_json else format_scores(result))
 
 
 @app.command()

@@ -54,7 +54,7 @@ class DataConfig(Strict):
 
 
 class Training(Strict):
-    steps: int | None = Field(default=None, gt=0)
+    steps: int | None = Field(default=None, ge=0)  # 0: no training (evaluate the encoder as it arrives)
     epochs: float | None = Field(default=None, gt=0)
     batch_size: int = Field(default=32, gt=0)
     eval_batch_size: int = Field(default=64, gt=0)
@@ -68,6 +68,8 @@ class Training(Strict):
         return self
 
     def total_steps(self, n_examples: int, scale: float = 1.0) -> int:
+        if self.steps == 0:
+            return 0
         base = self.steps if self.steps is not None else math.ceil(self.epochs * n_examples / self.batch_size)
         return max(1, round(base * scale))
 
@@ -195,15 +197,22 @@ def check_registries(study: Study, source: str) -> None:
         for i, cond in enumerate(study.intermediate):
             get_task(cond.task)
         for i, target in enumerate(study.targets):
-            known = set().union(*get_task(target.task).languages.values())
-            for field in ("train_languages", "eval_languages"):
-                languages = getattr(target, field)
-                unknown = [] if languages == "all" else [lang for lang in languages if lang not in known]
-                if unknown:
-                    raise XltError(f"targets.{i}.{field}: found {unknown[0]!r}; {target.task} has languages "
-                                   f"{', '.join(sorted(known))}")
+            spec = get_task(target.task)
+            try:
+                trainer = get_task(spec.training_task)
+            except XltError as err:
+                raise XltError(f"targets.{i}.task: {err}") from None
+            _check_languages(f"targets.{i}.train_languages", target.train_languages, trainer)
+            _check_languages(f"targets.{i}.eval_languages", target.eval_languages, spec)
     except XltError as err:
         raise XltError(f"{source}: {err}") from None
+
+
+def _check_languages(where: str, languages: list[str] | str, spec) -> None:
+    known = set(spec.train_languages).union(*spec.languages.values())
+    unknown = [] if languages == "all" else [lang for lang in languages if lang not in known]
+    if unknown:
+        raise XltError(f"{where}: found {unknown[0]!r}; {spec.name} has languages {', '.join(sorted(known))}")
 
 
 def apply_override(raw: dict, override: str) -> None:

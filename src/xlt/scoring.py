@@ -5,6 +5,10 @@ scorer (`xlt.metrics`); a task's "avg" is the unweighted mean over languages: ov
 language list when one is named (every listed language must be present), else over the languages
 found. Tasks outside the named benchmark, and folders that are not tasks, are skipped and the
 reason is kept in the result's `notes`.
+
+On top, as the official evaluator: a task score (QA: (avg exact_match + avg f1) / 2, else the
+average of the primary metric) and, with a benchmark, group scores and the overall `all_task`, each
+only when every task it covers was scored.
 """
 
 from __future__ import annotations
@@ -17,15 +21,39 @@ from xlt.metrics import SCORERS
 from xlt.submission import read_labels, read_predictions, submission_format
 from xlt.tasks import TASKS, TaskSpec, get_task
 
-BENCHMARKS = ("xtreme", "xtreme-r")
+# Task groups of the official evaluator, google-research/xtreme evaluate.py (commit 838c13b): XTREME_GROUP2TASK
+# (GROUP2TASK before XTREME-R) and XTREME_R_GROUP2TASK. Kept as published: XTREME-R lists XCOPA under both
+# "classification" and "multi_choice", and its "retrieval" leaves LAReQA out (it counts only in `all_task`).
+GROUPS = {
+    "xtreme": {
+        "classification": ("pawsx", "xnli"),
+        "tagging": ("udpos", "panx"),
+        "qa": ("xquad", "mlqa", "tydiqa"),
+        "retrieval": ("bucc2018", "tatoeba"),
+    },
+    "xtreme-r": {
+        "classification": ("xnli", "xcopa"),
+        "tagging": ("udpos", "panx"),
+        "qa": ("xquad", "mlqa", "tydiqa"),
+        "retrieval": ("tatoeba", "mewslix"),
+        "multi_choice": ("xcopa",),
+    },
+}
+BENCHMARKS = tuple(GROUPS)
+QA_SCORERS = ("squad", "mlqa")
 
 
 class Scores(dict):
     """{task: {lang: {metric: value}, "avg": {metric: value}}}; `notes` lists what was skipped."""
 
-    def __init__(self) -> None:
+    def __init__(self, benchmark: str | None = None) -> None:
         super().__init__()
+        self.benchmark = benchmark
         self.notes: list[str] = []
+
+    @property
+    def summary(self) -> dict:
+        return summarize(self, self.benchmark)
 
 
 def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
@@ -97,13 +125,54 @@ def score_folders(
     if benchmark is not None and benchmark not in BENCHMARKS:
         raise XltError(f"unknown benchmark {benchmark!r}; use one of {', '.join(BENCHMARKS)}")
     predictions_dir, labels_dir = Path(predictions_dir), Path(labels_dir)
-    result = Scores()
+    result = Scores(benchmark)
     for task in _task_names(predictions_dir, labels_dir, tasks, result.notes):
         spec = get_task(task)
         languages = _languages(spec, predictions_dir, benchmark, result.notes)
         if languages:
             result[task] = _score_task(spec, languages, predictions_dir, labels_dir)
     return result
+
+
+def task_score(spec: TaskSpec, average: dict[str, float]) -> float:
+    if spec.scorer in QA_SCORERS:
+        return (average["exact_match"] + average["f1"]) / 2
+    return average[spec.primary_metric]
+
+
+def benchmark_tasks(benchmark: str) -> list[str]:
+    """Every task with a language list for the benchmark (the official evaluator's TASK2LANGS)."""
+    return [name for name, spec in TASKS.items() if benchmark in spec.languages]
+
+
+def _unscored(result: dict, benchmark: str) -> dict[str, list[str]]:
+    """Each group, and `all_task`, mapped to its tasks that were not scored."""
+    covers = {**GROUPS[benchmark], "all_task": benchmark_tasks(benchmark)}
+    return {name: [task for task in tasks if task not in result] for name, tasks in covers.items()}
+
+
+def _mean_of(tasks: Sequence[str], scores: dict[str, float]) -> float:
+    return sum(scores[task] for task in tasks) / len(tasks)
+
+
+def summarize(result: dict, benchmark: str | None = None) -> dict:
+    """{"tasks": {task: score}, "groups": {group: score}, "all_task": score (only when complete)}."""
+    tasks = {task: task_score(get_task(task), scores["avg"]) for task, scores in result.items()}
+    summary = {"tasks": tasks, "groups": {}}
+    if benchmark is None:
+        return summary
+    for group, members in GROUPS[benchmark].items():
+        if all(task in tasks for task in members):
+            summary["groups"][group] = _mean_of(members, tasks)
+    everything = benchmark_tasks(benchmark)
+    if all(task in tasks for task in everything):
+        summary["all_task"] = _mean_of(everything, tasks)
+    return summary
+
+
+def scores_json(result: Scores) -> dict:
+    """The `--json` object: the per-task scores as they are, plus "summary"."""
+    return {**result, "summary": result.summary}
 
 
 def _task_table(task: str, scores: dict[str, dict[str, float]]) -> list[str]:
@@ -118,8 +187,30 @@ def _task_table(task: str, scores: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
+def _score_rows(title: str, scores: dict[str, float]) -> list[str]:
+    return [title, *(f"  {name:<14}  {score:7.2f}" for name, score in scores.items())] if scores else []
+
+
+def _summary_lines(result: dict) -> list[str]:
+    benchmark = getattr(result, "benchmark", None)
+    summary = summarize(result, benchmark)
+    lines = _score_rows("task scores (QA tasks: (exact_match + f1) / 2)", summary["tasks"])
+    if benchmark is None:
+        return lines
+    overall = {"all_task": summary["all_task"]} if "all_task" in summary else {}
+    lines += _score_rows(f"{benchmark} group scores", {**summary["groups"], **overall})
+    missing = [f"{name} (no {', '.join(tasks)})" for name, tasks in _unscored(result, benchmark).items() if tasks]
+    if missing:
+        lines.append(f"note: left out because a task is missing: {'; '.join(missing)}")
+    return lines
+
+
 def format_scores(result: dict) -> str:
-    """A readable text table per task: one row per language, then the average row."""
+    """A readable text table per task (one row per language, then the average row), then the summary."""
     blocks = ["\n".join(_task_table(task, scores)) for task, scores in result.items()]
+    if result:
+        blocks.append("\n".join(_summary_lines(result)))
     notes = [f"note: {note}" for note in getattr(result, "notes", [])]
-    return "\n\n".join(blocks + (["\n".join(notes)] if notes else [])) or "no task scored"
+    if notes:
+        blocks.append("\n".join(notes))
+    return "\n\n".join(blocks) or "no task scored"

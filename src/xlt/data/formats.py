@@ -197,7 +197,7 @@ def siqa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
 def tatoeba_pairs(path: Path, split: str, lang: str) -> list[dict]:
     """LASER's Tatoeba release: `tatoeba.{xxx}-eng.{xxx}` and `.eng`, line i of each a translation pair.
 
-    Kept in release order. The English sentence is the query, as in XTREME's evaluation, which
+    In release order (the tatoeba task then sorts the queries as XTREME). The English sentence is the query, as in XTREME's evaluation, which
     searches the other language for each English sentence (accuracy differs by direction).
     """
     english_path = path.with_suffix(".eng")
@@ -250,45 +250,51 @@ def _bucc_side(path: Path) -> dict[str, str]:
 
 
 def xquad_r(path: Path, split: str, lang: str) -> list[dict]:
-    """LAReQA's XQuAD-R (`xquad-r/{lang}.json`): SQuAD JSON plus `sentence_breaks` per paragraph.
+    """LAReQA's XQuAD-R (`xquad-r/{lang}.json`: SQuAD JSON plus `sentence_breaks` per paragraph).
 
-    One example per question (query; candidate = the sentence holding the answer, with its paragraph as
-    "candidate_context"; "group" = the question id shared by the 11 parallel questions), then every
-    other sentence of the pool with query None.
+    The questions of `lang` ({"id", "query", "relevant"}), then the pool: every sentence of every
+    language file in the folder ({"id", "candidate", "candidate_id": "{lang}_{paragraph}_{sentence}",
+    "candidate_context"}). A question's relevant set is the answer sentence of each of its parallel
+    questions (the same `xling_id`: the question id shared across languages), as in LAReQA.
     """
+    if not path.is_file():
+        raise XltError(f"{path} does not exist: LAReQA needs xquad-r/{{lang}}.json for each evaluated language")
+    questions, pool = {}, []
+    for file in sorted(path.parent.glob("*.json")):
+        file_questions, file_pool = _xquad_r_language(file, file.stem)
+        questions[file.stem] = file_questions
+        pool += file_pool
+    relevant: dict[str, list[str]] = {}
+    for language_questions in questions.values():
+        for question in language_questions:
+            relevant.setdefault(question["group"], []).append(question["candidate_id"])
+    queries = [{"id": q["id"], "query": q["query"], "relevant": relevant[q["group"]]} for q in questions[lang]]
+    return queries + pool
+
+
+def _xquad_r_language(path: Path, lang: str) -> tuple[list[dict], list[dict]]:
     with open(path, encoding="utf-8") as handle:
         articles = json.load(handle)["data"]
-    questions, pool = [], {}
+    questions, pool = [], []
     paragraphs = (paragraph for article in articles for paragraph in article["paragraphs"])
     for number, paragraph in enumerate(paragraphs, start=1):
-        context = paragraph["context"]
-        breaks = paragraph["sentence_breaks"]
-        for position, (start, end) in enumerate(breaks):
-            pool[f"{lang}_{number}_{position}"] = (context[start:end], context)
+        context, breaks = paragraph["context"], paragraph["sentence_breaks"]
+        pool += [{"id": f"{lang}_{number}_{position}", "candidate": context[start:end],
+                  "candidate_id": f"{lang}_{number}_{position}", "candidate_context": context}
+                 for position, (start, end) in enumerate(breaks)]
         for qa in paragraph["qas"]:
             answer_start = qa["answers"][0]["answer_start"]
             position = next((i for i, (start, end) in enumerate(breaks) if start <= answer_start < end), None)
             if position is None:  # the answer crosses a sentence break: the official loader skips it too
                 continue
-            candidate_id = f"{lang}_{number}_{position}"
-            questions.append(
-                {"id": f"{qa['id']}_{lang}", "query": qa["question"], "candidate": pool[candidate_id][0],
-                 "candidate_id": candidate_id, "candidate_context": context, "group": qa["id"]}
-            )
-    answered = {example["candidate_id"] for example in questions}
-    others = [
-        {"id": candidate_id, "query": None, "candidate": sentence, "candidate_id": candidate_id,
-         "candidate_context": context}
-        for candidate_id, (sentence, context) in pool.items()
-        if candidate_id not in answered
-    ]
-    return questions + others
+            questions.append({"id": f"{qa['id']}_{lang}", "query": qa["question"], "group": qa["id"],
+                              "candidate_id": f"{lang}_{number}_{position}"})
+    return questions, pool
 
 
 def mewslix_mentions(path: Path, split: str, lang: str) -> list[dict]:
-    """Mewsli-X WikiNews mentions (`wikinews_mentions-{split}.jsonl`) of one language, against the entity
-    pool in `candidate_set_entities.jsonl` beside it: each mention's gold entity is its candidate, then
-    every other entity of the pool follows with query None."""
+    """Mewsli-X WikiNews mentions (`wikinews_mentions-{split}.jsonl`) of one language ({"id", "query",
+    "relevant": [gold entity id]}), then the whole entity pool of `candidate_set_entities.jsonl` beside it."""
     entities = _mewslix_entities(path.with_name("candidate_set_entities.jsonl"))
     mentions = [row for _, row in _jsonl(path) if row["context"]["language"] == lang]
     examples = []
@@ -300,14 +306,9 @@ def mewslix_mentions(path: Path, split: str, lang: str) -> list[dict]:
                 f"{path}: mention {mention['example_id']} links to {entity_id}, which the candidate set lacks"
             )
         examples.append({"id": mention["example_id"], "query": mewslix_query(row["context"], mention),
-                         "candidate": entities[entity_id], "candidate_id": entity_id})
-    linked = {example["candidate_id"] for example in examples}
-    examples += [
-        {"id": entity_id, "query": None, "candidate": text, "candidate_id": entity_id}
-        for entity_id, text in entities.items()
-        if entity_id not in linked
-    ]
-    return examples
+                         "relevant": [entity_id]})
+    return examples + [{"id": entity_id, "candidate": text, "candidate_id": entity_id}
+                       for entity_id, text in entities.items()]
 
 
 def mewslix_pairs(path: Path, split: str, lang: str) -> list[dict]:

@@ -28,6 +28,9 @@ class HeadOptions(BaseModel):
 class Kind(ABC):
     name: ClassVar[str]
     HeadOptions: ClassVar[type[HeadOptions]] = HeadOptions
+    # True when a feature's output depends on its inputs alone and whole feature sets recur across the
+    # languages of one evaluation (a shared candidate pool): the evaluator then runs each input once
+    reuse_outputs: ClassVar[bool] = False
 
     @abstractmethod
     def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:
@@ -46,15 +49,20 @@ class Kind(ABC):
 
     @abstractmethod
     def decode(self, outputs: list[torch.Tensor], features: list[dict], examples: list[dict], spec: TaskSpec) -> list:
-        """One prediction per example (see `xlt.tasks.spec` for each kind's prediction type)."""
+        """One prediction per scored example (see `xlt.tasks.spec` for each kind's prediction type)."""
 
     @abstractmethod
     def gold(self, example: dict, spec: TaskSpec) -> Any:
-        """The reference for one example, in the form the task's scorer takes."""
+        """The reference for one scored example, in the form the task's scorer takes."""
 
     @abstractmethod
     def majority(self, train_examples: list[dict], examples: list[dict], spec: TaskSpec) -> list:
         """Predictions of the reference that always predicts the most frequent training label (or chance)."""
+
+    def scored(self, examples: list[dict]) -> list[dict]:
+        """The examples that get a prediction and a gold: all of them, unless the kind also reads examples
+        that are only searched (a candidate pool) or only calibrate (BUCC's dev threshold)."""
+        return examples
 
 
 KINDS: Registry[Kind] = Registry("task kind")

@@ -21,7 +21,6 @@ from xlt.kinds.common import (
     tokenize,
 )
 from xlt.methods.base import Encoder
-from xlt.tasks.spec import TaskSpec
 
 SEGMENT_A, SEGMENT_B = 1, 2  # segment ids of a pair's tokens; specials and padding are 0
 

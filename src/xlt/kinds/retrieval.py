@@ -1,13 +1,15 @@
-"""Sentence retrieval (Tatoeba): embed queries and candidates separately, match by cosine similarity.
+"""Sentence retrieval within parallel pairs (Tatoeba): embed queries and candidates, match by cosine.
 
-There is nothing to train: the "head" only pools a hidden layer into sentence embeddings. The
-defaults are the official Tatoeba rule (mean over all tokens, specials included); XTREME reads
-XLM-R large's hidden_states[14] ("layer": 14), the default here is the last layer.
+There is nothing to train: the "head" only pools a hidden layer into sentence embeddings, and a
+study trains the encoder on the task's `train_task` (XTREME-R: SQuAD) or not at all (`steps: 0`).
+The defaults are the official Tatoeba rule (mean over all tokens, specials included); XTREME reads
+XLM-R large's hidden_states[14] ("layer": 14), the default here is the last layer. The embedding
+pieces here serve the pooled kinds too (`ranking`, `mining`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Iterable, Literal
 
 import torch
 from torch import nn
@@ -34,12 +36,36 @@ class Embedder(nn.Module):
             raise XltError(f"retrieval layer {options.layer} does not exist: the encoder has hidden_states 0..{layers}")
         self.layer, self.pooling = options.layer, options.pooling
 
-    def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def embed(self, encoder: Encoder, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """[batch, hidden] sentence embeddings."""
-        mask = batch["attention_mask"]
-        output = encode(encoder, batch["input_ids"], mask, hidden_states=self.layer != -1)
+        output = encode(encoder, input_ids, mask, hidden_states=self.layer != -1)
         hidden = output.last_hidden_state if self.layer == -1 else output.hidden_states[self.layer]
         return masked_mean(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
+
+    def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.embed(encoder, batch["input_ids"], batch["attention_mask"])
+
+
+def sentence_features(tokenizer, spec, max_length: int, role: str, texts: Iterable[tuple[int, str]]) -> list[dict]:
+    """One feature per (example index, text), tagged with its role."""
+    texts = list(texts)
+    rows = tokenize(tokenizer, spec, max_length, [text for _, text in texts]) if texts else []
+    return [{"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
+            for (index, _), (ids, _) in zip(texts, rows)]
+
+
+def role_features(examples: list[dict], tokenizer, spec, max_length: int) -> list[dict]:
+    """The queries' features, then the candidates', for the examples that hold one."""
+    return [feature for role in (QUERY, CANDIDATE) for feature in sentence_features(
+        tokenizer, spec, max_length, role, [(i, e[role]) for i, e in enumerate(examples) if e.get(role) is not None])]
+
+
+def embeddings_by_role(outputs: list[torch.Tensor], features: list[dict]) -> dict[str, dict[int, torch.Tensor]]:
+    """{role: {example index: embedding}}."""
+    found: dict[str, dict[int, torch.Tensor]] = {}
+    for feature, row in feature_rows(outputs, features):
+        found.setdefault(feature["role"], {})[feature["example_index"]] = row
+    return found
 
 
 class Retrieval(Kind):
@@ -50,17 +76,10 @@ class Retrieval(Kind):
         unpaired = next((e for e in examples if e.get(QUERY) is None or e.get(CANDIDATE) is None), None)
         if unpaired is not None:
             raise XltError(
-                f"{spec.name}: example {unpaired.get('id')!r} lacks a query or a candidate; this kind retrieves "
-                "within parallel pairs (Tatoeba) and does not mine (BUCC) or rank a shared pool (Mewsli-X, LAReQA)"
+                f"{spec.name}: example {unpaired.get('id')!r} lacks a query or a candidate; the retrieval kind "
+                "matches parallel pairs (mining is the `mining` kind, pool ranking the `ranking` kind)"
             )
-        features = []
-        for role in (QUERY, CANDIDATE):
-            rows = tokenize(tokenizer, spec, max_length, [example[role] for example in examples])
-            features += [
-                {"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
-                for index, (ids, _) in enumerate(rows)
-            ]
-        return features
+        return role_features(examples, tokenizer, spec, max_length)
 
     def collate(self, features):
         return collate(features, {"input_ids": 0, "attention_mask": 0})
@@ -69,19 +88,19 @@ class Retrieval(Kind):
         return Embedder(encoder, options)
 
     def loss(self, outputs, batch):
-        raise XltError("retrieval has no training objective: evaluate it zero-shot with an encoder tuned on a task")
+        raise XltError(f"{self.name} has no training objective: train the encoder on the task's train_task, "
+                       "or evaluate it untrained (training steps: 0)")
 
     def decode(self, outputs, features, examples, spec):
-        """Each query's nearest candidate by cosine similarity (L2-normalised dot product)."""
-        embeddings = {QUERY: [None] * len(examples), CANDIDATE: [None] * len(examples)}
-        for feature, row in feature_rows(outputs, features):
-            embeddings[feature["role"]][feature["example_index"]] = row
-        queries, candidates = (F.normalize(torch.stack(embeddings[role]), dim=-1) for role in (QUERY, CANDIDATE))
-        return (queries @ candidates.T).argmax(-1).tolist()
+        """Each query's nearest candidate by cosine similarity, named by the candidate's own index (its
+        id's last number), so a loader may order queries freely (Tatoeba: sorted English)."""
+        embeddings = embeddings_by_role(outputs, features)
+        queries, candidates = (F.normalize(torch.stack([embeddings[role][i] for i in range(len(examples))]), dim=-1)
+                               for role in (QUERY, CANDIDATE))
+        return [self.gold(examples[j], spec) for j in (queries @ candidates.T).argmax(-1).tolist()]
 
     def gold(self, example, spec):
-        """The gold candidate's index. Examples are parallel, so it is the example's own position, which
-        `gold` cannot see: retrieval loaders end each id with it ("test-de-17", "de-test-17")."""
+        """The gold candidate's index: retrieval loaders end each id with it ("test-de-17")."""
         position = str(example.get("id", "")).rsplit("-", 1)[-1]
         if not position.isdigit():
             raise XltError(
@@ -92,7 +111,7 @@ class Retrieval(Kind):
 
     def majority(self, train_examples, examples, spec):
         """Chance: every query picks the first candidate (accuracy 1 / number of candidates)."""
-        return [0] * len(examples)
+        return [self.gold(examples[0], spec)] * len(examples)
 
 
 register(Retrieval())

@@ -6,7 +6,6 @@ into several features, and the predictions are merged back so every gold word ge
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import ClassVar
 
 import torch

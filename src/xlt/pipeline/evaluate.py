@@ -42,14 +42,15 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
 
 def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path) -> list:
     kind = get_kind(spec.kind)
-    golds = [kind.gold(example, spec) for example in examples]
+    scored = kind.scored(examples)
+    golds = [kind.gold(example, spec) for example in scored]
     scores = SCORERS[spec.scorer](predictions, golds, lang)
     units = UNITS.get(spec.scorer, {}).get(spec.primary_metric)
     if units is not None:
         num, den = units(predictions, golds, lang)
         buffer = _npz(num=np.asarray(num, dtype=np.float64), den=np.asarray(den, dtype=np.float64))
         atomic_write_bytes(directory / "units" / f"{split}-{lang}.npz", buffer)
-    ids = [example["id"] for example in examples]
+    ids = [example["id"] for example in scored]
     write_predictions(directory / "predictions" / spec.name / f"{split}-{lang}.{spec.submission_ext}",
                       spec.kind, predictions, ids)
     return [{"eval_language": lang, "split": split, "metric": metric, "value": scores[metric],
@@ -66,24 +67,42 @@ def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
 
 
 def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Context):
-    model = build_task_model(source.method, source.method_options, spec, source.head_options, ctx.resources,
-                             source.seed)
-    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint")
+    kind = get_kind(spec.kind)
+    model = build_task_model(source.method, source.method_options, spec, ev.head_options, ctx.resources, source.seed)
+    # a head trained on another kind (Tatoeba's SQuAD stage) does not fit this task: only the encoder carries
+    same_head = get_task(source.task).kind == spec.kind
+    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix="" if same_head else "encoder.")
     model.eval()
     max_length = min(ev.max_length, model.encoder.max_input_length)
-    kind = get_kind(spec.kind)
+    outputs_seen: dict | None = {} if kind.reuse_outputs else None
 
     def predict(examples: list[dict], lang: str) -> list:
         features = ctx.features(spec, kind, examples, ev.split, lang, max_length)
-        outputs = run_model(model, kind, features, ev.batch_size)
+        outputs = run_model(model, kind, features, ev.batch_size, outputs_seen)
         return kind.decode(outputs, features, examples, spec)
 
     return predict
 
 
+def run_model(model: TaskModel, kind, features: list[dict], batch_size: int, seen: dict | None = None):
+    """The head's output for every feature, in feature order. With `seen` (kinds whose outputs depend on
+    the inputs alone), inputs already run in this evaluation are not run again: a candidate pool shared
+    by every language is embedded once."""
+    if seen is None:
+        return _forward(model, kind, features, batch_size)
+    keys = [_input_key(feature) for feature in features]
+    new = {key: feature for key, feature in zip(keys, features) if key not in seen}
+    seen.update(zip(new, _forward(model, kind, list(new.values()), batch_size)))
+    return [seen[key] for key in keys]
+
+
+def _input_key(feature: dict) -> tuple:
+    """The model inputs of a feature (its list fields); bookkeeping such as example indices is left out."""
+    return tuple((name, tuple(value)) for name, value in sorted(feature.items()) if isinstance(value, list))
+
+
 @torch.inference_mode()
-def run_model(model: TaskModel, kind, features: list[dict], batch_size: int) -> list[torch.Tensor]:
-    """The head's output for every feature, in feature order."""
+def _forward(model: TaskModel, kind, features: list[dict], batch_size: int) -> list[torch.Tensor]:
     device = next(model.parameters()).device
     outputs: list[torch.Tensor] = []
     for start in range(0, len(features), batch_size):

@@ -56,10 +56,12 @@ class EvalStage:
     identity: dict
     batch_size: int
     max_length: int
+    head_options: dict = field(default_factory=dict)  # the evaluated task's head (retrieval: layer, pooling)
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        payload = {k: getattr(self, k) for k in ("task", "train_languages", "languages", "split", "source", "max_length")}
+        fields = ("task", "train_languages", "languages", "split", "source", "max_length", "head_options")
+        payload = {k: getattr(self, k) for k in fields}
         if self.source is None:
             payload["identity"] = self.identity
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "eval": payload}))
@@ -97,14 +99,15 @@ def build_plan(study: Study, identity: dict) -> Plan:
                     if parent is not None:
                         train.setdefault(parent.hash, parent)
                     stage = _stage(
-                        "target", target.task, target.train_languages, target.temperature, target.training,
-                        method, target.head, seed, parent.hash if parent else None, identity,
+                        "target", spec.training_task, target.train_languages, target.temperature,
+                        target.training, method, _training_head(target, spec), seed,
+                        parent.hash if parent else None, identity,
                     )
                     train.setdefault(stage.hash, stage)
                     evals.append(EvalStage(
                         label, condition, target.task, tuple(target.train_languages), eval_languages,
                         target.split, seed, stage.hash, identity, target.training.eval_batch_size,
-                        target.training.max_length,
+                        target.training.max_length, _head_options(spec, target.head),
                     ))
             if "majority" in study.references:
                 evals.append(EvalStage(
@@ -128,11 +131,19 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
 
 
 def _stage(role, task, languages, temperature, training, method: MethodConfig, head, seed, parent, identity):
-    spec = get_task(task)
     options = get_method(method.method_type).Options.model_validate(method.options).model_dump(mode="json")
-    head_options = get_kind(spec.kind).HeadOptions.model_validate(head).model_dump(mode="json")
     return TrainStage(role, task, tuple(languages), temperature, training, method.method_type, options,
-                      head_options, seed, parent, identity)
+                      _head_options(get_task(task), head), seed, parent, identity)
+
+
+def _head_options(spec, head: dict) -> dict:
+    return get_kind(spec.kind).HeadOptions.model_validate(head).model_dump(mode="json")
+
+
+def _training_head(target, spec) -> dict:
+    """A target's `head` configures the evaluated task's kind; a training task of another kind (Tatoeba
+    trained on SQuAD) keeps its own head's defaults, and only its encoder reaches the evaluation."""
+    return target.head if get_task(spec.training_task).kind == spec.kind else {}
 
 
 def _random_init(study: Study) -> MethodConfig:

@@ -39,13 +39,16 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     if stage.parent is not None:
         load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix="encoder.")
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
-    features = {lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang,
-                                   max_length) for lang in stage.languages}
+    untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
+    features = {} if untrained else {
+        lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
+        for lang in stage.languages
+    }
     options = get_method(stage.method).Options.model_validate(stage.method_options)
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
-    sampler = MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
-                             stage.training.batch_size, total, stage.seed)
+    sampler = None if untrained else MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
+                                                    stage.training.batch_size, total, stage.seed)
     optimizer = _optimizer(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
     step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)

@@ -10,11 +10,12 @@ SOURCE = TaskSource("lareqa", layouts=(Layout({"test": "lareqa/xquad-r/{lang}.js
 register(
     TaskSpec(
         name="lareqa",
-        kind="retrieval",
+        kind="ranking",
         metrics=("map@20",),
         scorer="lareqa",
         languages={"xtreme-r": LANGUAGES},
         load=SOURCE,
+        train_task="squad",
         description="XQuAD-R: 1,190 questions per language, 11 gold answers each, scored pooled over languages.",
         splits=("test",),
     )

@@ -17,7 +17,7 @@ SOURCE = TaskSource(
 register(
     TaskSpec(
         name="mewslix",
-        kind="retrieval",
+        kind="ranking",
         metrics=("map@20",),
         scorer="mewslix",
         languages={"xtreme-r": LANGUAGES},

@@ -2,6 +2,7 @@
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
+from xlt.metrics.retrieval import sorted_english_order
 from xlt.tasks.spec import TaskSpec, register
 
 XTREME = tuple(
@@ -24,11 +25,19 @@ SOURCE = TaskSource(
         Layout({"test": "tatoeba/tatoeba.{lang3}-eng.{lang3}"}, formats.tatoeba_pairs),
         Layout({"test": "tatoeba/v1/tatoeba.{lang3}-eng.{lang3}"}, formats.tatoeba_pairs),
     ),
-    hub=HubSource(
-        "mteb/tatoeba-bitext-mining", "{lang3}-eng", {"test": "test"}, hub_rows.bitext_rows("sentence2", "sentence1")  # English (sentence2) queries
+    hub=HubSource(  # English (sentence2) queries
+        "mteb/tatoeba-bitext-mining", "{lang3}-eng", {"test": "test"}, hub_rows.bitext_rows("sentence2", "sentence1")
     ),
     names=lambda lang: {"lang3": ISO3.get(lang, lang)},
 )
+
+
+
+def load(split: str, lang: str, data_dir) -> list[dict]:
+    """XTREME's order: English queries sorted; each id keeps the candidate's release index (its gold)."""
+    examples = SOURCE(split, lang, data_dir)
+    return [examples[i] for i in sorted_english_order([example["query"] for example in examples])]
+
 
 register(
     TaskSpec(
@@ -37,8 +46,8 @@ register(
         metrics=("accuracy",),
         scorer="accuracy",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
-        load=SOURCE,
-        chain=("squad",),
+        load=load,
+        train_task="squad",
         hub="mteb/tatoeba-bitext-mining ({lang3}-eng)",
         description="Up to 1,000 sentence pairs per language; no training, XTREME-R embeds with a SQuAD-tuned encoder.",
         splits=("test",),

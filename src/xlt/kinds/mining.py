@@ -1,0 +1,65 @@
+"""Parallel-sentence mining (BUCC 2018): find the translation pairs hidden in two comparable corpora.
+
+Examples carry a source sentence ("id", "query"), a target sentence ("candidate_id", "candidate"),
+or both when they are a gold pair. Each side is embedded, pairs are mined with XTREME's margin
+rule and kept above a score threshold that maximises F1 on gold pairs: those of the examples
+marked "calibration" (BUCC test is mined with dev's threshold, as XTREME's test gold is withheld),
+else the mined examples' own (the official script's behaviour on dev). The prediction is the
+language's whole pair list, which the BUCC scorer compares as a set.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+
+from xlt.kinds.base import register
+from xlt.kinds.retrieval import CANDIDATE, QUERY, Retrieval, embeddings_by_role, role_features
+from xlt.metrics.bucc import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
+
+CALIBRATION = "calibration"
+
+
+class Mining(Retrieval):
+    """Retrieval's embeddings and collation; mining instead of matching aligned pairs."""
+
+    name: ClassVar[str] = "mining"
+
+    def featurize(self, examples, tokenizer, spec, max_length):
+        return role_features(examples, tokenizer, spec, max_length)
+
+    def decode(self, outputs, features, examples, spec):
+        embeddings = embeddings_by_role(outputs, features)
+        calibration = [i for i, e in enumerate(examples) if e.get(CALIBRATION)]
+        mined = [i for i, e in enumerate(examples) if not e.get(CALIBRATION)]
+        candidates = _candidates(examples, mined, embeddings)
+        reference = _candidates(examples, calibration, embeddings) if calibration else candidates
+        gold = [self.gold(examples[i], spec) for i in (calibration or mined) if _is_pair(examples[i])]
+        return bucc_extract(candidates, bucc_threshold(reference, gold))
+
+    def gold(self, example, spec):
+        return (example["id"], example["candidate_id"])
+
+    def scored(self, examples):
+        return [e for e in examples if _is_pair(e) and not e.get(CALIBRATION)]
+
+    def majority(self, train_examples, examples, spec):
+        """Nothing to guess from: no pair is predicted (F1 0)."""
+        return []
+
+
+def _is_pair(example: dict) -> bool:
+    return example.get(QUERY) is not None and example.get(CANDIDATE) is not None
+
+
+def _candidates(examples: list[dict], indices: list[int], embeddings: dict) -> dict:
+    sides = []
+    for role, id_key in ((QUERY, "id"), (CANDIDATE, "candidate_id")):
+        rows = [i for i in indices if examples[i].get(role) is not None]
+        vectors = torch.stack([embeddings[role][i] for i in rows]).float().numpy()
+        sides.append(BitextSide([examples[i][id_key] for i in rows], [examples[i][role] for i in rows], vectors))
+    return bucc_candidates(*sides)
+
+
+register(Mining())
