@@ -81,3 +81,35 @@ def test_model_identity_changes_every_stage():
 def test_checkpoint_frequency_does_not_change_hashes():
     base = build_plan(study(), IDENTITY).train
     assert set(base) == set(build_plan(study("targets.synth-nli.training.checkpoint_every=7"), IDENTITY).train)
+
+
+def retrieval_study(*targets: dict):
+    raw = yaml.safe_load(DEMO.read_text())
+    raw.update(benchmark="xtreme-r", intermediate=[], references=["majority"], targets=list(targets))
+    raw.pop("data")
+    raw["methods"] = raw["methods"][:1]
+    return validate_study(raw, "retrieval")
+
+
+def test_a_target_without_training_data_trains_on_its_train_task():
+    training = {"steps": 10}
+    plan = build_plan(retrieval_study(
+        {"task": "xquad", "training": training, "head": {"dropout": 0.2}},
+        {"task": "tatoeba", "training": training, "head": {"layer": 3}},
+        {"task": "lareqa", "training": training},
+    ), IDENTITY)
+    stages = {(s.task, s.head_options["dropout"]) for s in plan.train.values()}
+    # XQuAD's SQuAD stage keeps its QA head options; Tatoeba and LAReQA share one SQuAD stage with default ones
+    assert stages == {("squad", 0.2), ("squad", 0.1)}
+    by_task = {e.task: e for e in plan.evals if e.recipe == "finetune"}
+    assert by_task["tatoeba"].source == by_task["lareqa"].source != by_task["xquad"].source
+    assert by_task["tatoeba"].head_options == {"dropout": 0.1, "layer": 3, "pooling": "mean"}
+
+
+def test_the_evaluated_head_moves_only_its_evaluation_stage():
+    def plan(layer):
+        return build_plan(retrieval_study({"task": "tatoeba", "training": {"steps": 0}, "head": {"layer": layer}}),
+                          IDENTITY)
+    first, second = plan(1), plan(2)
+    assert set(first.train) == set(second.train)  # the untrained SQuAD stage is the same
+    assert {e.hash for e in first.evals if e.source} != {e.hash for e in second.evals if e.source}
