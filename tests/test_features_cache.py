@@ -1,0 +1,56 @@
+"""The Arrow feature cache: a second call reads what the first wrote; any preprocessing change misses."""
+
+import dataclasses
+
+import pytest
+
+from xlt.data.features import cached_features
+from xlt.kinds import get_kind
+from xlt.tasks.spec import TaskSpec
+from xlt.tokenizer import train_tokenizer
+
+CONTEXT = "anna lives in bonn . " * 30
+EXAMPLES = [{"id": "q1", "question": "where ?", "context": CONTEXT, "answers": [{"text": "bonn", "answer_start": 14}]}]
+SPEC = TaskSpec(name="toy_qa", kind="qa", metrics=("f1",), scorer="squad", languages={"toy": ("en",)},
+                load=lambda split, lang, data_dir: EXAMPLES)
+
+
+class CountingKind:
+    """The QA kind, counting how often it featurises."""
+
+    def __init__(self):
+        self.kind, self.calls, self.name = get_kind("qa"), 0, "qa"
+
+    def featurize(self, *args):
+        self.calls += 1
+        return self.kind.featurize(*args)
+
+
+@pytest.fixture()
+def cache(tmp_path, tiny_tokenizer):
+    kind = CountingKind()
+
+    def features(spec=SPEC, max_length=64, key=None, tokenizer=tiny_tokenizer):
+        return cached_features(kind, spec, EXAMPLES, tokenizer, max_length, tmp_path, key or {"split": "test"})
+
+    return kind, features
+
+
+def test_second_call_reads_the_cache_with_equal_batches(cache):
+    kind, features = cache
+    first, second = features(), features()
+    assert kind.calls == 1 and features() == second
+    batch, again = kind.kind.collate(first), kind.kind.collate(second)
+    assert batch.keys() == again.keys() and all((batch[k] == again[k]).all() for k in batch)
+
+
+def test_every_preprocessing_change_featurises_again(cache, tiny_tokenizer):
+    kind, features = cache
+    base = features()
+    # QA windows are task settings; a smaller overlap between windows needs fewer of them
+    less_overlap = features(spec=dataclasses.replace(SPEC, extra={"doc_stride": 8}))
+    assert kind.calls == 2 and len(less_overlap) < len(base)
+    features(max_length=48)
+    features(key={"split": "dev"})
+    features(tokenizer=train_tokenizer(["anna lives in bonn ."] * 50, vocab_size=40))
+    assert kind.calls == 5
