@@ -161,14 +161,15 @@ def test_unreadable_files_are_one_line_errors(tmp_path):
 
 
 def test_lareqa_lines_hold_tab_separated_rankings_and_average_like_the_pooled_map(tmp_path):
-    rankings = {"en": [["a", "b"], ["c", "x"]], "de": [["x", "y"], ["d", "e"]]}
-    relevant = {"en": [["b"], ["c", "d"]], "de": [["y", "x"], ["e"]]}
+    rankings = {"en": [["a", "b"], ["c", "x"], ["x"]], "de": [["x", "y"]]}
+    relevant = {"en": [["b"], ["c", "d"], ["x"]], "de": [["y", "x"]]}
     for lang in rankings:
         write_predictions(tmp_path / f"predictions/lareqa/test-{lang}.tsv", "retrieval", rankings[lang])
         write_predictions(tmp_path / f"labels/lareqa/test-{lang}.tsv", "retrieval", relevant[lang])
     result = score_folders(tmp_path / "predictions", tmp_path / "labels")
-    pooled = (1 / 2 + 1 / 2 + 1 + 1 / 2) / 4  # AP@20 of each question, pooled over both languages
-    assert result["lareqa"]["avg"]["map@20"] == pytest.approx(100 * pooled)
+    pooled = (1 / 2 + 1 / 2 + 1 + 1) / 4  # AP@20 of each question, pooled over both languages
+    assert result["lareqa"]["de"]["map@20"] == 100.0 and result["lareqa"]["en"]["map@20"] == pytest.approx(200 / 3)
+    assert result["lareqa"]["avg"]["map@20"] == pytest.approx(100 * pooled)  # not the mean of the two (83.3)
 
 
 # ---- summary: task, group and overall scores -------------------------------------------------------

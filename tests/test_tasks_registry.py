@@ -72,6 +72,11 @@ def test_training_tasks_resolve_to_registered_tasks():
         assert spec.training_task == (name if "train" in spec.splits else spec.train_task)
     assert {get_task(n).training_task for n in ("tatoeba", "lareqa", "bucc2018", "xquad")} == {"squad"}
     assert get_task("mewslix").training_task == "mewslix"
+
+
+def test_only_lareqa_averages_over_examples():
+    # LAReQA's official mAP@20 pools the questions of all languages; every other task averages languages
+    assert {name for name, spec in TASKS.items() if spec.averaging == "examples"} == {"lareqa"}
     assert get_task("xnli").train_task == "mnli"
     assert get_task("xquad").train_task == get_task("mlqa").train_task == "squad"
 

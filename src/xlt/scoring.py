@@ -1,7 +1,8 @@
 """`xlt score`: score a folder of submissions against a folder of gold files, as XTREME's evaluate.py.
 
 Both folders hold `{task}/test-{lang}.{ext}`. Each language is scored with the task's official
-scorer (`xlt.metrics`); a task's "avg" is the unweighted mean over languages: over the benchmark's
+scorer (`xlt.metrics`); a task's "avg" is the unweighted mean over languages (LAReQA, whose
+`averaging` is "examples": the mean over all examples of all languages): over the benchmark's
 language list when one is named (every listed language must be present), else over the languages
 found. Tasks outside the named benchmark, and folders that are not tasks, are skipped and the
 reason is kept in the result's `notes`.
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from xlt.errors import XltError
-from xlt.metrics import SCORERS
+from xlt.metrics import SCORERS, UNITS
 from xlt.submission import read_labels, read_predictions, submission_format
 from xlt.tasks import TASKS, TaskSpec, get_task
 
@@ -56,18 +57,36 @@ class Scores(dict):
         return summarize(self, self.benchmark)
 
 
-def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
-    """One language of one task; JSON submissions align on ids (a missing id scores 0)."""
+def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> tuple[list, list]:
+    """Predictions and golds in gold order; JSON submissions align on ids (a missing id scores 0)."""
     fmt = submission_format(spec)
     predictions = read_predictions(predictions_path, fmt)
     golds = read_labels(labels_path, fmt)
     if fmt == "json":
-        predictions = [predictions.get(id_) for id_ in golds]
-        golds = list(golds.values())
+        return [predictions.get(id_) for id_ in golds], list(golds.values())
+    return predictions, golds
+
+
+def _apply(function, spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str):
+    predictions, golds = _read(spec, predictions_path, labels_path)
     try:
-        return SCORERS[spec.scorer](predictions, golds, lang)
+        return function(predictions, golds, lang)
     except XltError as error:
         raise XltError(f"{predictions_path} against {labels_path}: {error}") from None
+
+
+def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
+    """One language of one task."""
+    return _apply(SCORERS[spec.scorer], spec, predictions_path, labels_path, lang)
+
+
+def _pooled(spec: TaskSpec, files: dict[str, tuple[Path, Path]]) -> dict[str, float]:
+    """Each metric over every example of every language at once (LAReQA: a mean over all questions)."""
+    average = {}
+    for metric, units in UNITS[spec.scorer].items():
+        parts = [_apply(units, spec, *paths, lang) for lang, paths in files.items()]
+        average[metric] = 100 * sum(sum(num) for num, _ in parts) / sum(sum(den) for _, den in parts)
+    return average
 
 
 def _subfolders(path: Path) -> set[str]:
@@ -112,11 +131,13 @@ def _mean(per_language: Iterable[dict[str, float]]) -> dict[str, float]:
 
 
 def _score_task(spec: TaskSpec, languages: Sequence[str], predictions_dir: Path, labels_dir: Path) -> dict:
-    scores = {}
+    files = {}
     for lang in languages:
         file = f"{spec.name}/test-{lang}.{spec.submission_ext}"
-        scores[lang] = score_file(spec, predictions_dir / file, labels_dir / file, lang)
-    return {**scores, "avg": _mean(scores.values())}
+        files[lang] = (predictions_dir / file, labels_dir / file)
+    scores = {lang: score_file(spec, *paths, lang) for lang, paths in files.items()}
+    average = _pooled(spec, files) if spec.averaging == "examples" else _mean(scores.values())
+    return {**scores, "avg": average}
 
 
 def score_folders(

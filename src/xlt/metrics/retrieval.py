@@ -61,8 +61,7 @@ def average_precision_at_k(ranked: Sequence[str], relevant: Sequence[str], k: in
 def lareqa_units(predictions, golds, lang: str | None = None):
     """Per question (AP@20, 1). Predictions: candidate ids ranked over the whole multilingual pool;
     golds: the ids of the candidates sharing the question's xling_id. The official mean pools the
-    questions of all languages; XQuAD-R asks the same number in each, so the per-language mean that
-    `xlt score` reports equals it."""
+    questions of all languages: the task's `averaging` is "examples", which `xlt score` follows."""
     check_same_length(predictions, golds, "questions")
     relevant_sets = [[id_ for id_ in _ids(gold) if id_] for gold in golds]
     for index, relevant in enumerate(relevant_sets):

@@ -16,7 +16,8 @@ register(
         languages={"xtreme-r": LANGUAGES},
         load=SOURCE,
         train_task="squad",
-        description="XQuAD-R: 1,190 questions per language, 11 gold answers each, scored pooled over languages.",
+        description="XQuAD-R: 1,190 questions per language, 11 gold answers each; mAP@20 over all questions.",
         splits=("test",),
+        averaging="examples",
     )
 )

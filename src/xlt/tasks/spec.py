@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Literal, Mapping
 
 from xlt.errors import XltError
 from xlt.registry import Registry
@@ -50,6 +50,9 @@ class TaskSpec:
     hub: str = ""  # Hugging Face dataset id (and config pattern), for `xlt tasks`
     description: str = ""
     splits: tuple[str, ...] = ("train", "dev", "test")
+    # a task's average: "languages" = unweighted mean of the per-language scores (XTREME's rule);
+    # "examples" = one score over the examples of all languages together (LAReQA's pooled mAP)
+    averaging: Literal["languages", "examples"] = "languages"
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
