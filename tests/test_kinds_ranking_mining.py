@@ -110,6 +110,22 @@ def test_in_batch_softmax_loss_on_training_pairs(model, tiny_tokenizer):
     assert torch.allclose(RANKING.loss(outputs, batch), expected, atol=1e-5)
 
 
+def test_a_repeated_candidate_is_not_its_own_negative(model, tiny_tokenizer):
+    """Two mentions of one entity in a batch: each query's loss leaves out the other copy."""
+    pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[3 + i % 2], "candidate_id": f"c{i % 2}"}
+             for i in range(3)]  # p0 and p2 both link to c0
+    features = RANKING.featurize(pairs, tiny_tokenizer, spec("ranking"), max_length=64)
+    batch = RANKING.collate(features)
+    outputs = model(batch)
+    queries, candidates = F.normalize(outputs[:, 0], dim=-1), F.normalize(outputs[:, 1], dim=-1)
+    logits = SCALE * queries @ candidates.T
+    masked = logits.clone()
+    masked[0, 2] = masked[2, 0] = float("-inf")
+    expected = F.cross_entropy(masked, torch.arange(3))
+    assert torch.allclose(RANKING.loss(outputs, batch), expected, atol=1e-5)
+    assert not torch.allclose(F.cross_entropy(logits, torch.arange(3)), expected, atol=1e-5)
+
+
 def test_ranking_training_lifts_the_gold_candidate(model, tiny_tokenizer):
     pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[5 - i], "candidate_id": f"c{i}"}
              for i in range(3)]  # unrelated sentences: the pairing has to be learned

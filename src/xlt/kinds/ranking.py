@@ -9,6 +9,7 @@ every other candidate of the batch is a negative.
 
 from __future__ import annotations
 
+import zlib
 from typing import ClassVar
 
 import torch
@@ -53,17 +54,17 @@ class Ranking(Kind):
             return self._pair_features(examples, tokenizer, spec, max_length)
         return role_features(examples, tokenizer, spec, max_length)
 
-    @staticmethod
-    def _pair_features(examples, tokenizer, spec, max_length):
+    def _pair_features(self, examples, tokenizer, spec, max_length):
         enumerated = list(enumerate(examples))
         queries = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[QUERY]) for i, e in enumerated])
         candidates = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[CANDIDATE]) for i, e in enumerated])
         return [{**query, "candidate_input_ids": candidate["input_ids"],
-                 "candidate_attention_mask": candidate["attention_mask"]}
+                 "candidate_attention_mask": candidate["attention_mask"],
+                 "candidate_key": zlib.crc32(self._candidate_id(examples[query["example_index"]]).encode())}
                 for query, candidate in zip(queries, candidates)]
 
     def collate(self, features):
-        keys = ("input_ids", "attention_mask", "candidate_input_ids", "candidate_attention_mask")
+        keys = ("input_ids", "attention_mask", "candidate_input_ids", "candidate_attention_mask", "candidate_key")
         return collate(features, dict.fromkeys(keys, 0))
 
     def build_head(self, encoder, spec, options):
@@ -74,6 +75,11 @@ class Ranking(Kind):
             raise XltError("ranking trains on (query, candidate) pairs; the training examples hold lone sentences")
         queries, candidates = F.normalize(outputs[:, 0], dim=-1), F.normalize(outputs[:, 1], dim=-1)
         logits = SCALE * queries @ candidates.T
+        # a batch may hold one entity twice (two mentions of it): its other copy is no negative. Keys are
+        # hashes of candidate ids, equal across languages (batches mix them); a collision only drops a negative
+        key = batch["candidate_key"]
+        duplicate = (key[:, None] == key[None, :]) & ~torch.eye(len(key), dtype=torch.bool, device=key.device)
+        logits = logits.masked_fill(duplicate, float("-inf"))
         return F.cross_entropy(logits, torch.arange(len(logits), device=logits.device))
 
     def decode(self, outputs, features, examples, spec):
