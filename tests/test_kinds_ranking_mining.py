@@ -198,3 +198,16 @@ def test_mining_takes_its_threshold_from_calibration_examples(embedder, tiny_tok
     assert threshold > 0 and mined == bucc_extract(test_candidates, threshold)
     assert len(mined) < len(test_candidates) or min(test_candidates.values()) >= threshold
     assert MINING.scored(test + dev) == []  # calibration examples are never scored
+
+
+def test_torch_knn_finds_the_neighbours_of_the_exhaustive_numpy_search():
+    import numpy as np
+
+    from xlt.kinds.mining import torch_knn
+    from xlt.metrics.bucc import exhaustive_knn
+
+    rng = np.random.default_rng(0)
+    queries, database = (rng.standard_normal((n, 16)).astype(np.float32) for n in (5000, 300))
+    expected_sims, expected_rows = exhaustive_knn(queries, database, 4)  # 5000 rows: more than one block
+    sims, rows = torch_knn(queries, database, 4)
+    assert np.array_equal(rows, expected_rows) and np.allclose(sims, expected_sims, atol=1e-5)

@@ -3,7 +3,8 @@
 Follows XTREME's third_party/utils_retrieve.py (after LASER): deduplicate sentences, L2-normalise,
 k=4 nearest neighbours both ways, ratio margin cos(x, y) / ((mean_knn(x) + mean_knn(y)) / 2), the
 "max" strategy (forward and backward best pairs accepted greedily one-to-one by score). Written in
-numpy (exhaustive, blocked inner products) so that metrics need no faiss. XTREME's test gold is
+numpy (exhaustive, blocked inner products) so that metrics need no faiss; a caller with an
+accelerator passes its own `knn` (the mining kind searches with torch). XTREME's test gold is
 withheld, so pick the threshold with `bucc_threshold` on dev candidates and apply it to test with
 `bucc_extract`.
 """
@@ -11,11 +12,13 @@ withheld, so pick the threshold with `bucc_threshold` on dev candidates and appl
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
 Pair = tuple[str, ...]
+# (queries, database, k) -> ([n, k] similarities as float64, [n, k] database rows), best first
+Knn = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 _BLOCK_ENTRIES = 2**25  # similarities held at once by the exhaustive k-NN search (~128 MB of float32)
 
 
@@ -50,7 +53,7 @@ def _unique_normalized(side: BitextSide) -> tuple[list[str], np.ndarray]:
     return list(first_row), (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _knn(queries: np.ndarray, database: np.ndarray, k: int):
+def exhaustive_knn(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k inner products per query row, best first (float64 for the margin arithmetic)."""
     sims, inds = [], []
     block = max(1, _BLOCK_ENTRIES // len(database))
@@ -64,10 +67,10 @@ def _knn(queries: np.ndarray, database: np.ndarray, k: int):
     return np.concatenate(sims), np.concatenate(inds)
 
 
-def _best_by_margin(x: np.ndarray, y: np.ndarray, neighbours: int):
+def _best_by_margin(x: np.ndarray, y: np.ndarray, neighbours: int, knn: Knn):
     """For each row of x and of y: its best partner on the other side and the ratio-margin score."""
-    fwd_sim, fwd_ind = _knn(x, y, min(len(y), neighbours))
-    bwd_sim, bwd_ind = _knn(y, x, min(len(x), neighbours))
+    fwd_sim, fwd_ind = knn(x, y, min(len(y), neighbours))
+    bwd_sim, bwd_ind = knn(y, x, min(len(x), neighbours))
     fwd_mean, bwd_mean = fwd_sim.mean(axis=1), bwd_sim.mean(axis=1)
     fwd_scores = fwd_sim / ((fwd_mean[:, None] + bwd_mean[fwd_ind]) / 2)
     bwd_scores = bwd_sim / ((bwd_mean[:, None] + fwd_mean[bwd_ind]) / 2)
@@ -76,9 +79,9 @@ def _best_by_margin(x: np.ndarray, y: np.ndarray, neighbours: int):
     return fwd_best, fwd_scores.max(axis=1), bwd_best, bwd_scores.max(axis=1)
 
 
-def _mine_max(x: np.ndarray, y: np.ndarray, neighbours: int) -> list[tuple[int, int, float]]:
+def _mine_max(x: np.ndarray, y: np.ndarray, neighbours: int, knn: Knn) -> list[tuple[int, int, float]]:
     """The "max" strategy: pool both directions' best pairs, accept by score, one-to-one, score > 0."""
-    fwd_best, fwd_score, bwd_best, bwd_score = _best_by_margin(x, y, neighbours)
+    fwd_best, fwd_score, bwd_best, bwd_score = _best_by_margin(x, y, neighbours, knn)
     src = np.concatenate([np.arange(len(x)), bwd_best])
     trg = np.concatenate([fwd_best, np.arange(len(y))])
     scores = np.concatenate([fwd_score, bwd_score])
@@ -99,13 +102,15 @@ def _unambiguous_ids(side: BitextSide) -> dict[str, str]:
     return {sentence: id_ for id_, sentence in zip(side.ids, side.sentences) if counts[sentence] == 1}
 
 
-def bucc_candidates(src: BitextSide, trg: BitextSide, neighbours: int = 4) -> dict[Pair, float]:
+def bucc_candidates(
+    src: BitextSide, trg: BitextSide, neighbours: int = 4, knn: Knn = exhaustive_knn
+) -> dict[Pair, float]:
     """Mined (src_id, trg_id) -> margin score, as XTREME's candidate files hold them."""
     src_texts, x = _unique_normalized(src)
     trg_texts, y = _unique_normalized(trg)
     src_ids, trg_ids = _unambiguous_ids(src), _unambiguous_ids(trg)
     candidates: dict[Pair, float] = {}
-    for i, j, score in _mine_max(x, y, neighbours):
+    for i, j, score in _mine_max(x, y, neighbours, knn):
         if src_texts[i] in src_ids and trg_texts[j] in trg_ids:
             pair = (src_ids[src_texts[i]], trg_ids[trg_texts[j]])
             candidates[pair] = max(score, candidates.get(pair, score))
