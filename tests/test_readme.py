@@ -22,6 +22,16 @@ def test_readme_study_example_validates_and_plans():
     assert {ev.task for ev in plan.evals} == {"xnli"} and len(plan.evals[0].languages) == 15
 
 
+def test_readme_retrieval_targets_plan_one_shared_squad_stage():
+    study_block, targets_block = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)[:2]
+    raw = {**yaml.safe_load(study_block), **yaml.safe_load(targets_block), "seeds": [1]}
+    plan = build_plan(validate_study(raw, "README.md"), {"model": {"hub": "x"}, "data": {"dir": "/data"}})
+    stages = sorted((s.task, s.training.steps == 0) for s in plan.train.values())
+    # per method: one SQuAD stage for tatoeba and lareqa, one for mewslix, BUCC's untrained SQuAD stage
+    assert stages == sorted([("mewslix", False), ("squad", False), ("squad", True)] * 2)
+    assert {ev.task for ev in plan.evals} == {"tatoeba", "lareqa", "mewslix", "bucc2018"}
+
+
 def test_readme_commands_are_real():
     from typer.main import get_command
 
