@@ -7,6 +7,7 @@ submission layout, so a study's outputs can be scored by either tool.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from pathlib import Path
@@ -96,9 +97,11 @@ def run_model(model: TaskModel, kind, features: list[dict], batch_size: int, see
     return [seen[key] for key in keys]
 
 
-def _input_key(feature: dict) -> tuple:
-    """The model inputs of a feature (its list fields); bookkeeping such as example indices is left out."""
-    return tuple((name, tuple(value)) for name, value in sorted(feature.items()) if isinstance(value, list))
+def _input_key(feature: dict) -> bytes:
+    """A digest of the feature's model inputs (its list fields; bookkeeping such as example indices is left
+    out): a million-entity pool keeps 16 bytes per entity rather than its token lists."""
+    inputs = [(name, value) for name, value in sorted(feature.items()) if isinstance(value, list)]
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).digest()
 
 
 @torch.inference_mode()
