@@ -15,7 +15,7 @@ only when every task it covers was scored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from xlt.errors import XltError
 from xlt.metrics import SCORERS, UNITS
@@ -57,34 +57,39 @@ class Scores(dict):
         return summarize(self, self.benchmark)
 
 
-def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> tuple[list, list]:
+class _Submission(NamedTuple):
+    predictions: list
+    golds: list
+    where: str  # "PREDICTIONS against LABELS", for messages
+
+
+def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> _Submission:
     """Predictions and golds in gold order; JSON submissions align on ids (a missing id scores 0)."""
     fmt = submission_format(spec)
     predictions = read_predictions(predictions_path, fmt)
     golds = read_labels(labels_path, fmt)
     if fmt == "json":
-        return [predictions.get(id_) for id_ in golds], list(golds.values())
-    return predictions, golds
+        predictions, golds = [predictions.get(id_) for id_ in golds], list(golds.values())
+    return _Submission(predictions, golds, f"{predictions_path} against {labels_path}")
 
 
-def _apply(function, spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str):
-    predictions, golds = _read(spec, predictions_path, labels_path)
+def _apply(function, submission: _Submission, lang: str):
     try:
-        return function(predictions, golds, lang)
+        return function(submission.predictions, submission.golds, lang)
     except XltError as error:
-        raise XltError(f"{predictions_path} against {labels_path}: {error}") from None
+        raise XltError(f"{submission.where}: {error}") from None
 
 
 def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
     """One language of one task."""
-    return _apply(SCORERS[spec.scorer], spec, predictions_path, labels_path, lang)
+    return _apply(SCORERS[spec.scorer], _read(spec, predictions_path, labels_path), lang)
 
 
-def _pooled(spec: TaskSpec, files: dict[str, tuple[Path, Path]]) -> dict[str, float]:
+def _pooled(spec: TaskSpec, submissions: dict[str, _Submission]) -> dict[str, float]:
     """Each metric over every example of every language at once (LAReQA: a mean over all questions)."""
     average = {}
     for metric, units in UNITS[spec.scorer].items():
-        parts = [_apply(units, spec, *paths, lang) for lang, paths in files.items()]
+        parts = [_apply(units, submission, lang) for lang, submission in submissions.items()]
         average[metric] = 100 * sum(sum(num) for num, _ in parts) / sum(sum(den) for _, den in parts)
     return average
 
@@ -131,12 +136,12 @@ def _mean(per_language: Iterable[dict[str, float]]) -> dict[str, float]:
 
 
 def _score_task(spec: TaskSpec, languages: Sequence[str], predictions_dir: Path, labels_dir: Path) -> dict:
-    files = {}
+    submissions = {}
     for lang in languages:
         file = f"{spec.name}/test-{lang}.{spec.submission_ext}"
-        files[lang] = (predictions_dir / file, labels_dir / file)
-    scores = {lang: score_file(spec, *paths, lang) for lang, paths in files.items()}
-    average = _pooled(spec, files) if spec.averaging == "examples" else _mean(scores.values())
+        submissions[lang] = _read(spec, predictions_dir / file, labels_dir / file)
+    scores = {lang: _apply(SCORERS[spec.scorer], submission, lang) for lang, submission in submissions.items()}
+    average = _pooled(spec, submissions) if spec.averaging == "examples" else _mean(scores.values())
     return {**scores, "avg": average}
 
 

@@ -34,7 +34,8 @@ def cached_features(
     kind, spec, examples: list[dict], tokenizer, max_length: int, cache_root: Path, key_parts: dict
 ) -> list[dict]:
     key = stable_hash({**key_parts, "task": spec.name, "kind": kind.name, "max_length": max_length,
-                       "settings": dict(spec.extra), "tokenizer": tokenizer_fingerprint(tokenizer), "n": len(examples)})
+                       "settings": dict(spec.extra), "tokenizer": tokenizer_fingerprint(tokenizer),
+                       "n": len(examples)})
     path = cache_root / "features" / key
     if (path / "COMPLETED").exists():
         return load_from_disk(str(path)).to_list()

@@ -197,8 +197,9 @@ def siqa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
 def tatoeba_pairs(path: Path, split: str, lang: str) -> list[dict]:
     """LASER's Tatoeba release: `tatoeba.{xxx}-eng.{xxx}` and `.eng`, line i of each a translation pair.
 
-    In release order (the tatoeba task then sorts the queries as XTREME). The English sentence is the query, as in XTREME's evaluation, which
-    searches the other language for each English sentence (accuracy differs by direction).
+    In release order (the tatoeba task sorts the queries as XTREME does). The English sentence is the
+    query, as in XTREME's evaluation, which searches the other language for each English sentence
+    (accuracy differs by direction).
     """
     english_path = path.with_suffix(".eng")
     if not english_path.is_file():
