@@ -34,5 +34,7 @@ def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path):
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "14 training runs" in result.stderr
+    assert "[base]" in result.stderr  # stage languages shown (not eaten as rich markup)
+    assert "1 training" in result.stderr and "synth-nli" in result.stderr  # what each stage feeds
     assert not (out / "stages").exists()
     assert not (tmp_path / "cache" / "encoders").exists(), "a dry run pretrains nothing"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from xlt.config import Study
@@ -74,17 +75,21 @@ def _unique_evals(plan: Plan):
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
     table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
-    for column in ("stage", "hash", "parent", "shared by", "status"):
+    for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
-    children: dict[str, int] = {}
-    for stage in plan.train.values():
-        if stage.parent:
-            children[stage.parent] = children.get(stage.parent, 0) + 1
     for stage in plan.train.values():
         status = "complete" if is_complete(ctx.stage_dir(stage.hash)) else (
             "resumable" if (ctx.stage_dir(stage.hash) / "resume").exists() else "to run")
-        table.add_row(stage.describe(), stage.hash, stage.parent or "-", str(children.get(stage.hash, "")), status)
+        table.add_row(escape(stage.describe()), stage.hash, stage.parent or "-", _feeds(plan, stage.hash), status)
     return table
+
+
+def _feeds(plan: Plan, stage_hash: str) -> str:
+    """What a training stage is used by: later training stages, and the tasks evaluated on it."""
+    children = sum(stage.parent == stage_hash for stage in plan.train.values())
+    evaluated = sorted({ev.task for ev in plan.evals if ev.source == stage_hash})
+    parts = ([f"{children} training stage{'s' * (children > 1)}"] if children else []) + evaluated
+    return ", ".join(parts) or "-"
 
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
