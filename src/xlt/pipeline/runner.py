@@ -53,7 +53,7 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
-            console.print(f"training {stage.describe()} ({stage.hash})", highlight=False)
+            console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
             train_stage(stage, ctx)
             trained += 1
     for ev in _unique_evals(plan):

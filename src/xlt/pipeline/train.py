@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
@@ -57,7 +58,8 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
 
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    with _progress(ctx, stage.describe(), total, step) as (progress, bar):
+    name = escape(stage.describe())  # its "[en]" is text, not rich markup
+    with _progress(ctx, name, total, step) as (progress, bar):
         while step < total:
             torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
             batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
@@ -71,7 +73,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             optimizer.zero_grad()
             losses.append(round(loss.item(), 6))
             step += 1
-            progress.update(bar, advance=1, description=f"{stage.describe()}  loss {loss.item():.4f}")
+            progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
             if step % stage.training.checkpoint_every == 0 and step < total:
                 _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
                             elapsed + time.perf_counter() - started)
