@@ -75,6 +75,18 @@ def test_each_query_ranks_its_identical_candidate_first_and_scores_one(model, ti
     assert RANKING.majority([], examples, spec("ranking")) == [["c5", "c2", "c0", "c4", "c1", "c3"]] * 3
 
 
+def test_a_candidate_with_context_is_encoded_as_a_sentence_pair(tiny_tokenizer):
+    """LAReQA's candidates: the answer sentence, then its paragraph as a second segment (XTREME-R)."""
+    examples = [{"id": "q", "query": SENTENCES[0], "relevant": ["c0"]},
+                {"id": "c0", "candidate": SENTENCES[1], "candidate_id": "c0", "candidate_context": SENTENCES[2]},
+                {"id": "c1", "candidate": SENTENCES[1], "candidate_id": "c1"}]
+    features = {f["example_index"]: f for f in RANKING.featurize(examples, tiny_tokenizer, spec("ranking"), 128)}
+    paired = tiny_tokenizer(SENTENCES[1], SENTENCES[2])["input_ids"]
+    assert features[1]["input_ids"] == paired and features[2]["input_ids"] == tiny_tokenizer(SENTENCES[1])["input_ids"]
+    cut = RANKING.featurize(examples, tiny_tokenizer, spec("ranking"), 12)  # longest segment cut first
+    assert all(len(f["input_ids"]) <= 12 for f in cut)
+
+
 def test_ranking_follows_cosine_similarity_of_the_embeddings(model, tiny_tokenizer):
     examples = pool_examples(range(6))
     features = RANKING.featurize(examples, tiny_tokenizer, spec("ranking"), max_length=64)

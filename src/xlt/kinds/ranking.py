@@ -1,8 +1,9 @@
 """Ranking a shared candidate pool (Mewsli-X, LAReQA): a dual encoder scores every candidate per query.
 
 Evaluation examples are queries ({"id", "query", "relevant": [candidate ids]}) and pool entries
-({"id", "candidate", "candidate_id"}); each query gets the ids of its TOP_K most cosine-similar
-candidates, best first (Mewsli-X's rule: L2-normalised inner products). Training examples are
+({"id", "candidate", "candidate_id"}, optionally "candidate_context", encoded as a second segment
+as XTREME-R encodes LAReQA's answer sentence with its paragraph); each query gets the ids of its
+TOP_K most cosine-similar candidates, best first (Mewsli-X's rule: L2-normalised inner products). Training examples are
 (query, candidate) pairs, learned with the in-batch softmax of the XTREME-R dual-encoder baselines:
 every other candidate of the batch is a negative.
 """
@@ -18,11 +19,12 @@ from torch.nn import functional as F
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind, register
 from xlt.kinds.common import collate
-from xlt.kinds.retrieval import CANDIDATE, QUERY, Embedder, RetrievalHeadOptions, embeddings_by_role, role_features
+from xlt.kinds.retrieval import CANDIDATE, QUERY, Embedder, RetrievalHeadOptions, embeddings_by_role
 from xlt.kinds.retrieval import sentence_features
 from xlt.metrics.retrieval import TOP_K
 
 PAIR = "pair"
+CONTEXT = "candidate_context"
 SCALE = 20.0  # inverse softmax temperature on cosine similarities (sentence-transformers' default)
 _QUERY_CHUNK = 1024  # queries scored against the whole pool at once
 
@@ -52,7 +54,15 @@ class Ranking(Kind):
             )
         if pairs:
             return self._pair_features(examples, tokenizer, spec, max_length)
-        return role_features(examples, tokenizer, spec, max_length)
+        queries = [(i, e[QUERY]) for i, e in enumerate(examples) if e.get(QUERY) is not None]
+        features = sentence_features(tokenizer, spec, max_length, QUERY, queries)
+        pool = [i for i, e in enumerate(examples) if e.get(CANDIDATE) is not None]
+        for with_context in (False, True):
+            part = [i for i in pool if bool(examples[i].get(CONTEXT)) == with_context]
+            contexts = [examples[i][CONTEXT] for i in part] if with_context else None
+            features += sentence_features(tokenizer, spec, max_length, CANDIDATE,
+                                          [(i, examples[i][CANDIDATE]) for i in part], contexts)
+        return features
 
     def _pair_features(self, examples, tokenizer, spec, max_length):
         enumerated = list(enumerate(examples))

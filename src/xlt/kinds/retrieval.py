@@ -46,10 +46,13 @@ class Embedder(nn.Module):
         return self.embed(encoder, batch["input_ids"], batch["attention_mask"])
 
 
-def sentence_features(tokenizer, spec, max_length: int, role: str, texts: Iterable[tuple[int, str]]) -> list[dict]:
-    """One feature per (example index, text), tagged with its role."""
+def sentence_features(
+    tokenizer, spec, max_length: int, role: str, texts: Iterable[tuple[int, str]], contexts: list[str] | None = None
+) -> list[dict]:
+    """One feature per (example index, text), tagged with its role; with `contexts`, each text is encoded
+    as a pair with its context (longest segment cut first)."""
     texts = list(texts)
-    rows = tokenize(tokenizer, spec, max_length, [text for _, text in texts]) if texts else []
+    rows = tokenize(tokenizer, spec, max_length, [text for _, text in texts], contexts) if texts else []
     return [{"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
             for (index, _), (ids, _) in zip(texts, rows)]
 
