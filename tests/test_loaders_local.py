@@ -242,6 +242,23 @@ def test_lareqa_ranks_a_pool_of_every_language_and_answers_share_a_question_id(t
     assert all(e.get("query") is None for e in pool)
 
 
+def test_squad_retrieval_pairs_questions_with_their_answer_sentence_and_paragraph(tmp_path):
+    context = 'Anna lives in Bonn. "She likes tea!" The river is 12 km long. it has a bridge.'
+    qas = [("q1", "Where?", "Bonn", context.index("Bonn")), ("q2", "What?", "tea", context.index("tea")),
+           ("q3", "Long?", "12 km", context.index("12 km")), ("q4", "Who?", "Anna", 0),
+           ("q5", "Crosses?", "Bonn. \"She", context.index("Bonn"))]
+    squad_file(tmp_path, "squad/train-v1.1.json", qas, context)
+    pairs = get_task("squad-retrieval").load("train", "en", tmp_path)
+    by_id = {pair["id"]: pair for pair in pairs}
+    assert by_id["q1"] == {"id": "q1", "query": "Where?", "candidate": "Anna lives in Bonn.", "candidate_id": "train_0_0",
+                           "candidate_context": context}
+    assert by_id["q2"]["candidate"] == '"She likes tea!"'
+    # no break before a lowercase word: the last sentence runs to the end
+    assert by_id["q3"]["candidate"] == "The river is 12 km long. it has a bridge."
+    assert by_id["q4"]["candidate_id"] == by_id["q1"]["candidate_id"]  # one sentence, one candidate
+    assert by_id["q5"]["candidate_id"] == "train_0_0"  # an answer is placed by its first character, as XTREME-R
+
+
 def mewslix_entity(entity_id: str, description: str) -> dict:
     return {"entity_id": entity_id, "title": entity_id, "description": description, "description_language": "en",
             "description_url": "u", "sentence_spans": [{"start": 0, "end": len(description)}]}
@@ -291,3 +308,11 @@ def test_release_rows_must_match_their_header(tmp_path):
     write(tmp_path, "x-final/de/dev_2k.tsv", "id\tsentence1\tsentence2\tlabel\n1\tS1\tS2\t1\n2\tT1\n")
     with pytest.raises(XltError, match=r"dev_2k\.tsv line 3 has 2 fields, fewer than the 4 its header needs"):
         get_task("pawsx").load("dev", "de", tmp_path)
+
+
+def test_sentence_spans_break_after_end_punctuation_before_a_capital_or_digit():
+    from xlt.data.sentences import sentence_spans
+
+    text = 'One. "Two?" (Three!) 4 is four. e.g. five.  Six'
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["One.", '"Two?"', "(Three!)", "4 is four. e.g. five.", "Six"]
+    assert sentence_spans("") == [] and sentence_spans("No break here") == [(0, 13)]

@@ -22,13 +22,13 @@ def test_readme_study_example_validates_and_plans():
     assert {ev.task for ev in plan.evals} == {"xnli"} and len(plan.evals[0].languages) == 15
 
 
-def test_readme_retrieval_targets_plan_one_shared_squad_stage():
+def test_readme_retrieval_targets_plan_their_training_tasks():
     study_block, targets_block = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)[:2]
     raw = {**yaml.safe_load(study_block), **yaml.safe_load(targets_block), "seeds": [1]}
     plan = build_plan(validate_study(raw, "README.md"), {"model": {"hub": "x"}, "data": {"dir": "/data"}})
     stages = sorted((s.task, s.training.steps == 0) for s in plan.train.values())
-    # per method: one SQuAD stage for tatoeba and lareqa, one for mewslix, BUCC's untrained SQuAD stage
-    assert stages == sorted([("mewslix", False), ("squad", False), ("squad", True)] * 2)
+    # per method: SQuAD for tatoeba, SQuAD retrieval for lareqa, mewslix's own, BUCC's untrained SQuAD stage
+    assert stages == sorted([("mewslix", False), ("squad", False), ("squad-retrieval", False), ("squad", True)] * 2)
     assert {ev.task for ev in plan.evals} == {"tatoeba", "lareqa", "mewslix", "bucc2018"}
 
 

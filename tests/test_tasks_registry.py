@@ -28,7 +28,7 @@ KINDS = {
     "udpos": "tagging", "panx": "tagging", "xquad": "qa", "mlqa": "qa", "tydiqa": "qa",
     "tatoeba": "retrieval", "bucc2018": "mining", "lareqa": "ranking", "mewslix": "ranking",
 }
-INTERMEDIATE = ("mnli", "squad", "siqa", "copa", "paws", "xnli-tt", "pawsx-tt", "tydiqa-ml")
+INTERMEDIATE = ("mnli", "squad", "squad-retrieval", "siqa", "copa", "paws", "xnli-tt", "pawsx-tt", "tydiqa-ml")
 
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
@@ -70,7 +70,8 @@ def test_training_tasks_resolve_to_registered_tasks():
     # a target without training data trains on its train_task; retrieval targets on SQuAD (XTREME-R)
     for name, spec in TASKS.items():
         assert spec.training_task == (name if "train" in spec.splits else spec.train_task)
-    assert {get_task(n).training_task for n in ("tatoeba", "lareqa", "bucc2018", "xquad")} == {"squad"}
+    assert {get_task(n).training_task for n in ("tatoeba", "bucc2018", "xquad")} == {"squad"}
+    assert get_task("lareqa").training_task == "squad-retrieval"  # XTREME-R's dual encoder on SQuAD
     assert get_task("mewslix").training_task == "mewslix"
 
 

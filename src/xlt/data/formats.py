@@ -286,7 +286,7 @@ def _xquad_r_language(path: Path, lang: str) -> tuple[list[dict], list[dict]]:
         for qa in paragraph["qas"]:
             answer_start = qa["answers"][0]["answer_start"]
             position = next((i for i, (start, end) in enumerate(breaks) if start <= answer_start < end), None)
-            if position is None:  # the answer crosses a sentence break: the official loader skips it too
+            if position is None:  # the answer starts outside every sentence: the official loader skips it too
                 continue
             questions.append({"id": f"{qa['id']}_{lang}", "query": qa["question"], "group": qa["id"],
                               "candidate_id": f"{lang}_{number}_{position}"})

@@ -3,9 +3,10 @@
 Evaluation examples are queries ({"id", "query", "relevant": [candidate ids]}) and pool entries
 ({"id", "candidate", "candidate_id"}, optionally "candidate_context", encoded as a second segment
 as XTREME-R encodes LAReQA's answer sentence with its paragraph); each query gets the ids of its
-TOP_K most cosine-similar candidates, best first (Mewsli-X's rule: L2-normalised inner products). Training examples are
-(query, candidate) pairs, learned with the in-batch softmax of the XTREME-R dual-encoder baselines:
-every other candidate of the batch is a negative.
+TOP_K most cosine-similar candidates, best first (Mewsli-X's rule: L2-normalised inner products).
+Training examples are (query, candidate) pairs (candidates with their context, if any), learned
+with the in-batch softmax of the XTREME-R dual-encoder baselines: every other candidate of the
+batch is a negative.
 """
 
 from __future__ import annotations
@@ -55,23 +56,22 @@ class Ranking(Kind):
         if pairs:
             return self._pair_features(examples, tokenizer, spec, max_length)
         queries = [(i, e[QUERY]) for i, e in enumerate(examples) if e.get(QUERY) is not None]
-        features = sentence_features(tokenizer, spec, max_length, QUERY, queries)
         pool = [i for i, e in enumerate(examples) if e.get(CANDIDATE) is not None]
-        for with_context in (False, True):
-            part = [i for i in pool if bool(examples[i].get(CONTEXT)) == with_context]
-            contexts = [examples[i][CONTEXT] for i in part] if with_context else None
-            features += sentence_features(tokenizer, spec, max_length, CANDIDATE,
-                                          [(i, examples[i][CANDIDATE]) for i in part], contexts)
-        return features
+        return (sentence_features(tokenizer, spec, max_length, QUERY, queries)
+                + _candidate_features(examples, pool, tokenizer, spec, max_length, CANDIDATE))
 
     def _pair_features(self, examples, tokenizer, spec, max_length):
         enumerated = list(enumerate(examples))
         queries = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[QUERY]) for i, e in enumerated])
-        candidates = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[CANDIDATE]) for i, e in enumerated])
-        return [{**query, "candidate_input_ids": candidate["input_ids"],
-                 "candidate_attention_mask": candidate["attention_mask"],
-                 "candidate_key": zlib.crc32(self._candidate_id(examples[query["example_index"]]).encode())}
-                for query, candidate in zip(queries, candidates)]
+        candidates = _candidate_features(examples, range(len(examples)), tokenizer, spec, max_length, PAIR)
+        by_example = {feature["example_index"]: feature for feature in candidates}
+        features = []
+        for query in queries:
+            candidate, example = by_example[query["example_index"]], examples[query["example_index"]]
+            features.append({**query, "candidate_input_ids": candidate["input_ids"],
+                             "candidate_attention_mask": candidate["attention_mask"],
+                             "candidate_key": zlib.crc32(self._candidate_id(example).encode())})
+        return features
 
     def collate(self, features):
         keys = ("input_ids", "attention_mask", "candidate_input_ids", "candidate_attention_mask", "candidate_key")
@@ -120,6 +120,17 @@ class Ranking(Kind):
         """Chance: every query gets the pool's first TOP_K candidates, in pool order."""
         pool = list(dict.fromkeys(self._candidate_id(e) for e in examples if e.get(CANDIDATE) is not None))
         return [pool[:TOP_K] for _ in self.scored(examples)]
+
+
+def _candidate_features(examples, indices, tokenizer, spec, max_length: int, role: str) -> list[dict]:
+    """Candidate sentences, those with a context encoded as (sentence, context) pairs."""
+    features = []
+    for with_context in (False, True):
+        part = [i for i in indices if bool(examples[i].get(CONTEXT)) == with_context]
+        contexts = [examples[i][CONTEXT] for i in part] if with_context else None
+        features += sentence_features(tokenizer, spec, max_length, role, [(i, examples[i][CANDIDATE]) for i in part],
+                                      contexts)
+    return features
 
 
 def _top_ids(queries: torch.Tensor, ids: list[str], pool: torch.Tensor) -> list[list[str]]:

@@ -1,4 +1,5 @@
-"""LAReQA (XTREME-R): retrieve the answer sentence of a question from a pool in all 11 XQuAD-R languages."""
+"""LAReQA (XTREME-R): retrieve the answer sentence of a question from a pool in all 11 XQuAD-R languages;
+trained, as XTREME-R, as a dual encoder on SQuAD answer-sentence retrieval."""
 
 from xlt.data import formats
 from xlt.data.sources import Layout, TaskSource
@@ -15,7 +16,7 @@ register(
         scorer="lareqa",
         languages={"xtreme-r": LANGUAGES},
         load=SOURCE,
-        train_task="squad",
+        train_task="squad-retrieval",
         description="XQuAD-R: 1,190 questions per language, 11 gold answers each; mAP@20 over all questions.",
         splits=("test",),
         averaging="examples",
