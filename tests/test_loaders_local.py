@@ -250,8 +250,8 @@ def test_squad_retrieval_pairs_questions_with_their_answer_sentence_and_paragrap
     squad_file(tmp_path, "squad/train-v1.1.json", qas, context)
     pairs = get_task("squad-retrieval").load("train", "en", tmp_path)
     by_id = {pair["id"]: pair for pair in pairs}
-    assert by_id["q1"] == {"id": "q1", "query": "Where?", "candidate": "Anna lives in Bonn.", "candidate_id": "train_0_0",
-                           "candidate_context": context}
+    assert by_id["q1"] == {"id": "q1", "query": "Where?", "candidate": "Anna lives in Bonn.",
+                           "candidate_id": "train_0_0", "candidate_context": context}
     assert by_id["q2"]["candidate"] == '"She likes tea!"'
     # no break before a lowercase word: the last sentence runs to the end
     assert by_id["q3"]["candidate"] == "The river is 12 km long. it has a bridge."
@@ -314,5 +314,6 @@ def test_sentence_spans_break_after_end_punctuation_before_a_capital_or_digit():
     from xlt.data.sentences import sentence_spans
 
     text = 'One. "Two?" (Three!) 4 is four. e.g. five.  Six'
-    assert [text[a:b] for a, b in sentence_spans(text)] == ["One.", '"Two?"', "(Three!)", "4 is four. e.g. five.", "Six"]
+    expected = ["One.", '"Two?"', "(Three!)", "4 is four. e.g. five.", "Six"]
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected
     assert sentence_spans("") == [] and sentence_spans("No break here") == [(0, 13)]

@@ -2,7 +2,8 @@
 
 Each question is paired with the sentence holding its answer, encoded with the paragraph as context
 (as LAReQA's candidates). The answer's sentence is the one its first character falls in, as in
-XTREME-R; a question whose answer starts between sentences is left out. Same sources as `squad` (local files or the Hub).
+XTREME-R; a question whose answer starts between sentences is left out. Same sources as `squad`
+(local files or the Hub).
 """
 
 from xlt.data.sentences import sentence_spans
