@@ -39,7 +39,7 @@ EXAMPLES = {
         {"id": "s-1", "query": SHORT, "candidate": LONG, "candidate_id": "t-1"},
     ],
 }
-UNTRAINED = ("retrieval", "mining")  # embeddings only: a study trains their encoder on another task
+UNTRAINED = ("mining",)  # embeddings only: a study trains its encoder on another task
 HEADS = [(name, {}) for name in KINDS] + [("pair_classification", {"pooling": "pair"})]
 
 
@@ -87,7 +87,7 @@ def test_features_survive_the_arrow_feature_cache(kind_name, tiny_tokenizer):
     batch, again = kind.collate(features), kind.collate(reloaded)
     assert batch.keys() == again.keys() and all(torch.equal(batch[k], again[k]) for k in batch)
     width = {"tagging": batch["input_ids"].shape[1:] + (2,), "qa": batch["input_ids"].shape[1:] + (2,),
-             "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2)}.get(kind_name, (2,))  # one feature's output
+             "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2), "retrieval": (2, 2)}.get(kind_name, (2,))  # one feature's output
     torch.manual_seed(0)
     outputs = [torch.randn(width) for _ in features]
     assert kind.decode(outputs, reloaded, examples, spec) == kind.decode(outputs, features, examples, spec)

@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from xlt.errors import XltError
 from xlt.kinds import get_kind
-from xlt.kinds.ranking import SCALE
+from xlt.kinds.retrieval import SCALE
 from xlt.methods import get_method
 from xlt.metrics import SCORERS
 from xlt.pipeline.evaluate import run_model

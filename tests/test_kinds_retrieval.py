@@ -60,7 +60,8 @@ def test_embedding_is_the_mean_of_the_chosen_layer_specials_included(tiny_tokeni
     states = encoder(batch["input_ids"], batch["attention_mask"], output_hidden_states=True).hidden_states
     for layer in (0, 1, -1):
         head = RETRIEVAL.build_head(encoder, SPEC, RETRIEVAL.HeadOptions(layer=layer))
-        assert torch.allclose(head(encoder, batch), masked_mean(states[layer], batch["attention_mask"]), atol=1e-6)
+        query = head(encoder, batch)[:, 0]  # a feature holds the example's query and its candidate
+        assert torch.allclose(query, masked_mean(states[layer], batch["attention_mask"]), atol=1e-6)
     assert features[0]["input_ids"][0] == tiny_tokenizer.cls_token_id  # specials are pooled too
 
 
@@ -69,7 +70,31 @@ def test_missing_layer_no_loss_and_bad_ids_are_errors(encoder, tiny_tokenizer):
         RETRIEVAL.featurize([{"id": "e-0", "query": None, "candidate": "a"}], tiny_tokenizer, SPEC, 16)
     with pytest.raises(XltError, match="layer 5"):
         RETRIEVAL.build_head(encoder, SPEC, RETRIEVAL.HeadOptions(layer=5))
-    with pytest.raises(XltError, match="no training objective"):
+    with pytest.raises(XltError, match="pairs"):
         RETRIEVAL.loss(torch.zeros(1, 4), {})
+    with pytest.raises(XltError, match="no training objective"):
+        get_kind("mining").loss(torch.zeros(1, 4), {})
     with pytest.raises(XltError, match="position"):
         RETRIEVAL.gold({"id": "tatoeba-7b", "query": "a", "candidate": "b"}, SPEC)
+
+
+def test_in_batch_training_learns_an_arbitrary_pairing(tiny_tokenizer, encoder):
+    """Parallel pairs train the tower (XTREME-R's dual-encoder objective): unrelated sentences get paired."""
+    candidates = [SENTENCES[4], SENTENCES[3], "completely different words here ."]
+    examples = [{"id": f"train-xx-{i}", "query": SENTENCES[i], "candidate": candidates[i]} for i in range(3)]
+    features = RETRIEVAL.featurize(examples, tiny_tokenizer, SPEC, max_length=64)
+    batch = RETRIEVAL.collate(features)
+    head = RETRIEVAL.build_head(encoder, SPEC, RETRIEVAL.HeadOptions())
+    encoder.train()
+    optimizer = torch.optim.AdamW(encoder.parameters(), lr=1e-3)
+    first = RETRIEVAL.loss(head(encoder, batch), batch).item()
+    for _ in range(30):
+        loss = RETRIEVAL.loss(head(encoder, batch), batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    encoder.eval()
+    assert loss.item() < first / 4
+    with torch.no_grad():
+        outputs = list(head(encoder, batch).unbind(0))
+    assert RETRIEVAL.decode(outputs, features, examples, SPEC) == [0, 1, 2]

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from xlt.errors import XltError
 from xlt.kinds.base import register
 from xlt.kinds.retrieval import CANDIDATE, QUERY, Retrieval, embeddings_by_role, role_features
 from xlt.metrics.bucc import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
@@ -24,12 +25,16 @@ _KNN_BLOCK = 4096  # query rows scored against the whole other side at once
 
 
 class Mining(Retrieval):
-    """Retrieval's embeddings and collation; mining instead of matching aligned pairs."""
+    """Retrieval's tower and collation; each sentence embedded alone and mined, nothing to train."""
 
     name: ClassVar[str] = "mining"
 
     def featurize(self, examples, tokenizer, spec, max_length):
         return role_features(examples, tokenizer, spec, max_length)
+
+    def loss(self, outputs, batch):
+        raise XltError(f"{self.name} has no training objective: train the encoder on the task's train_task, "
+                       "or evaluate it untrained (training steps: 0)")
 
     def decode(self, outputs, features, examples, spec):
         embeddings = embeddings_by_role(outputs, features)

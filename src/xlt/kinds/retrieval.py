@@ -1,14 +1,17 @@
 """Sentence retrieval within parallel pairs (Tatoeba): embed queries and candidates, match by cosine.
 
-There is nothing to train: the "head" only pools a hidden layer into sentence embeddings, and a
-study trains the encoder on the task's `train_task` (XTREME-R: SQuAD) or not at all (`steps: 0`).
-The defaults are the official Tatoeba rule (mean over all tokens, specials included); XTREME reads
-XLM-R large's hidden_states[14] ("layer": 14), the default here is the last layer. The embedding
-pieces here serve the pooled kinds too (`ranking`, `mining`).
+One tower embeds both sides: a hidden layer pooled into a sentence vector (the official Tatoeba rule
+by default: mean over all tokens, specials included; XTREME reads XLM-R large's hidden_states[14],
+"layer": 14; the default here is the last layer). Each feature holds an example's query and its
+candidate, so the same features train and evaluate: training is the in-batch softmax of XTREME-R's
+dual encoders (every other candidate of the batch is a negative). A task without training pairs
+trains on its `train_task` (Tatoeba: SQuAD) or not at all (`steps: 0`). The pieces here serve the
+pooled kinds too (`ranking`, `mining`).
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import ClassVar, Iterable, Literal
 
 import torch
@@ -20,7 +23,10 @@ from xlt.kinds.base import HeadOptions, Kind, register
 from xlt.kinds.common import collate, encode, feature_rows, masked_mean, tokenize
 from xlt.methods.base import Encoder
 
-QUERY, CANDIDATE = "query", "candidate"
+QUERY, CANDIDATE, PAIR = "query", "candidate", "pair"
+CONTEXT = "candidate_context"  # a candidate's context, encoded as its second segment (LAReQA: the paragraph)
+SCALE = 20.0  # inverse softmax temperature on cosine similarities (sentence-transformers' default)
+PAIR_KEYS = ("input_ids", "attention_mask", "candidate_input_ids", "candidate_attention_mask", "candidate_key")
 
 
 class RetrievalHeadOptions(HeadOptions):
@@ -29,6 +35,8 @@ class RetrievalHeadOptions(HeadOptions):
 
 
 class Embedder(nn.Module):
+    """Sentence embeddings [batch, hidden]; a batch of pairs gives [batch, 2, hidden] (query, candidate)."""
+
     def __init__(self, encoder: Encoder, options: RetrievalHeadOptions):
         super().__init__()
         layers = encoder.backbone.config.num_hidden_layers
@@ -37,13 +45,16 @@ class Embedder(nn.Module):
         self.layer, self.pooling = options.layer, options.pooling
 
     def embed(self, encoder: Encoder, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """[batch, hidden] sentence embeddings."""
         output = encode(encoder, input_ids, mask, hidden_states=self.layer != -1)
         hidden = output.last_hidden_state if self.layer == -1 else output.hidden_states[self.layer]
         return masked_mean(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.embed(encoder, batch["input_ids"], batch["attention_mask"])
+        queries = self.embed(encoder, batch["input_ids"], batch["attention_mask"])
+        if "candidate_input_ids" not in batch:
+            return queries
+        candidates = self.embed(encoder, batch["candidate_input_ids"], batch["candidate_attention_mask"])
+        return torch.stack([queries, candidates], dim=1)
 
 
 def sentence_features(
@@ -57,6 +68,28 @@ def sentence_features(
             for (index, _), (ids, _) in zip(texts, rows)]
 
 
+def candidate_features(examples: list[dict], indices: Iterable[int], tokenizer, spec, max_length: int,
+                       role: str) -> list[dict]:
+    """The candidates of `examples[indices]`; those with a context as (sentence, context) pairs."""
+    indices, features = list(indices), []
+    for with_context in (False, True):
+        part = [i for i in indices if bool(examples[i].get(CONTEXT)) == with_context]
+        contexts = [examples[i][CONTEXT] for i in part] if with_context else None
+        features += sentence_features(tokenizer, spec, max_length, role, [(i, examples[i][CANDIDATE]) for i in part],
+                                      contexts)
+    return features
+
+
+def pair_features(examples: list[dict], tokenizer, spec, max_length: int, keys: list[str]) -> list[dict]:
+    """One feature per (query, candidate) example; `keys` name the candidates (equal keys: one candidate)."""
+    queries = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[QUERY]) for i, e in enumerate(examples)])
+    candidates = {f["example_index"]: f for f in candidate_features(examples, range(len(examples)), tokenizer, spec,
+                                                                    max_length, PAIR)}
+    return [{**query, "candidate_input_ids": candidates[query["example_index"]]["input_ids"],
+             "candidate_attention_mask": candidates[query["example_index"]]["attention_mask"],
+             "candidate_key": zlib.crc32(keys[query["example_index"]].encode())} for query in queries]
+
+
 def role_features(examples: list[dict], tokenizer, spec, max_length: int) -> list[dict]:
     """The queries' features, then the candidates', for the examples that hold one."""
     return [feature for role in (QUERY, CANDIDATE) for feature in sentence_features(
@@ -64,11 +97,25 @@ def role_features(examples: list[dict], tokenizer, spec, max_length: int) -> lis
 
 
 def embeddings_by_role(outputs: list[torch.Tensor], features: list[dict]) -> dict[str, dict[int, torch.Tensor]]:
-    """{role: {example index: embedding}}."""
+    """{role: {example index: embedding}}; a pair feature's output is its [query, candidate] rows."""
     found: dict[str, dict[int, torch.Tensor]] = {}
     for feature, row in feature_rows(outputs, features):
         found.setdefault(feature["role"], {})[feature["example_index"]] = row
     return found
+
+
+def in_batch_loss(outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy of each query over the batch's candidates by scaled cosine similarity."""
+    if outputs.dim() != 3:
+        raise XltError("retrieval trains on (query, candidate) pairs; the training examples hold lone sentences")
+    queries, candidates = F.normalize(outputs[:, 0], dim=-1), F.normalize(outputs[:, 1], dim=-1)
+    logits = SCALE * queries @ candidates.T
+    # a batch may hold one candidate twice (two mentions of an entity): its other copy is no negative. Keys are
+    # hashes of candidate names, equal across languages (batches mix them); a collision only drops a negative
+    key = batch["candidate_key"]
+    duplicate = (key[:, None] == key[None, :]) & ~torch.eye(len(key), dtype=torch.bool, device=key.device)
+    logits = logits.masked_fill(duplicate, float("-inf"))
+    return F.cross_entropy(logits, torch.arange(len(logits), device=logits.device))
 
 
 class Retrieval(Kind):
@@ -82,24 +129,23 @@ class Retrieval(Kind):
                 f"{spec.name}: example {unpaired.get('id')!r} lacks a query or a candidate; the retrieval kind "
                 "matches parallel pairs (mining is the `mining` kind, pool ranking the `ranking` kind)"
             )
-        return role_features(examples, tokenizer, spec, max_length)
+        return pair_features(examples, tokenizer, spec, max_length, [e[CANDIDATE] for e in examples])
 
     def collate(self, features):
-        return collate(features, {"input_ids": 0, "attention_mask": 0})
+        return collate(features, dict.fromkeys(PAIR_KEYS, 0))
 
     def build_head(self, encoder, spec, options):
         return Embedder(encoder, options)
 
     def loss(self, outputs, batch):
-        raise XltError(f"{self.name} has no training objective: train the encoder on the task's train_task, "
-                       "or evaluate it untrained (training steps: 0)")
+        return in_batch_loss(outputs, batch)
 
     def decode(self, outputs, features, examples, spec):
         """Each query's nearest candidate by cosine similarity, named by the candidate's own index (its
         id's last number), so a loader may order queries freely (Tatoeba: sorted English)."""
-        embeddings = embeddings_by_role(outputs, features)
-        queries, candidates = (F.normalize(torch.stack([embeddings[role][i] for i in range(len(examples))]), dim=-1)
-                               for role in (QUERY, CANDIDATE))
+        rows = embeddings_by_role(outputs, features)[PAIR]
+        pairs = torch.stack([rows[i] for i in range(len(examples))])
+        queries, candidates = F.normalize(pairs[:, 0], dim=-1), F.normalize(pairs[:, 1], dim=-1)
         return [self.gold(examples[j], spec) for j in (queries @ candidates.T).argmax(-1).tolist()]
 
     def gold(self, example, spec):
