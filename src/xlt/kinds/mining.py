@@ -17,7 +17,7 @@ import torch
 
 from xlt.errors import XltError
 from xlt.kinds.base import register
-from xlt.kinds.retrieval import CANDIDATE, QUERY, Retrieval, embeddings_by_role, role_features
+from xlt.kinds.retrieval import CANDIDATE, QUERY, Retrieval, embeddings_by_role, sentence_features
 from xlt.metrics.bucc import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
 
 CALIBRATION = "calibration"
@@ -30,7 +30,12 @@ class Mining(Retrieval):
     name: ClassVar[str] = "mining"
 
     def featurize(self, examples, tokenizer, spec, max_length):
-        return role_features(examples, tokenizer, spec, max_length)
+        """Each source sentence (query), then each target sentence (candidate), alone."""
+        features = []
+        for role in (QUERY, CANDIDATE):
+            texts = [(i, e[role]) for i, e in enumerate(examples) if e.get(role) is not None]
+            features += sentence_features(tokenizer, spec, max_length, role, texts)
+        return features
 
     def loss(self, outputs, batch):
         raise XltError(f"{self.name} has no training objective: train the encoder on the task's train_task, "

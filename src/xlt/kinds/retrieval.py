@@ -83,17 +83,15 @@ def candidate_features(examples: list[dict], indices: Iterable[int], tokenizer, 
 def pair_features(examples: list[dict], tokenizer, spec, max_length: int, keys: list[str]) -> list[dict]:
     """One feature per (query, candidate) example; `keys` name the candidates (equal keys: one candidate)."""
     queries = sentence_features(tokenizer, spec, max_length, PAIR, [(i, e[QUERY]) for i, e in enumerate(examples)])
-    candidates = {f["example_index"]: f for f in candidate_features(examples, range(len(examples)), tokenizer, spec,
-                                                                    max_length, PAIR)}
-    return [{**query, "candidate_input_ids": candidates[query["example_index"]]["input_ids"],
-             "candidate_attention_mask": candidates[query["example_index"]]["attention_mask"],
-             "candidate_key": zlib.crc32(keys[query["example_index"]].encode())} for query in queries]
-
-
-def role_features(examples: list[dict], tokenizer, spec, max_length: int) -> list[dict]:
-    """The queries' features, then the candidates', for the examples that hold one."""
-    return [feature for role in (QUERY, CANDIDATE) for feature in sentence_features(
-        tokenizer, spec, max_length, role, [(i, e[role]) for i, e in enumerate(examples) if e.get(role) is not None])]
+    candidates = candidate_features(examples, range(len(examples)), tokenizer, spec, max_length, PAIR)
+    by_index = {candidate["example_index"]: candidate for candidate in candidates}
+    features = []
+    for query in queries:
+        index = query["example_index"]
+        features.append({**query, "candidate_input_ids": by_index[index]["input_ids"],
+                         "candidate_attention_mask": by_index[index]["attention_mask"],
+                         "candidate_key": zlib.crc32(keys[index].encode())})
+    return features
 
 
 def embeddings_by_role(outputs: list[torch.Tensor], features: list[dict]) -> dict[str, dict[int, torch.Tensor]]:
