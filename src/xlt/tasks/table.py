@@ -23,7 +23,7 @@ def _row(spec) -> dict:
         "task": spec.name,
         "kind": spec.kind,
         "metrics": ", ".join(spec.metrics),
-        "average": "over examples" if spec.averaging == "examples" else "over languages",
+        "averaged over": spec.averaging,
         "languages": ", ".join(f"{benchmark} {len(langs)}" for benchmark, langs in spec.languages.items()),
         "trained on": _training(spec),
         "splits": ", ".join(spec.splits),
