@@ -8,7 +8,7 @@ import pytest
 from xlt.errors import XltError
 from xlt.report.stats import (
     BOOTSTRAP_REPLICATES,
-    macro_average,
+    language_average,
     normalised_transfer,
     paired_bootstrap,
     summarise,
@@ -54,9 +54,28 @@ def test_no_primary_rows_is_one_line_error():
         build_sections([_row("ft", "none", "en", 80, primary="0")])
 
 
-def test_macro_average_needs_every_language():
-    assert macro_average({"en": 80.0, "de": 60.0}, ["en", "de"]) == 70.0
-    assert macro_average({"en": 80.0}, ["en", "de"]) is None
+def test_language_average_needs_every_language_and_weights_pooled_tasks():
+    assert language_average({"en": 80.0, "de": 60.0}, ["en", "de"]) == 70.0
+    assert language_average({"en": 80.0}, ["en", "de"]) is None
+    assert language_average({"en": 80.0, "de": 60.0}, ["en", "de"], {"en": 3, "de": 1}) == 75.0
+
+
+def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts(tmp_path):
+    """LAReQA's official mAP pools questions: 3 English and 1 German question weigh 3:1."""
+    rows = []
+    for method, intermediate, en, de in (("ft", "none", 80, 60), ("ft", "multi", 90, 100)):
+        rows += [dict(_row(method, intermediate, lang, value), target_task="lareqa", metric="map@20")
+                 for lang, value in (("en", en), ("de", de))]
+    counts = {"en": 3, "de": 1}
+    for method, intermediate in (("ft", "none"), ("ft", "multi")):
+        for lang, n in counts.items():
+            folder = tmp_path / "units" / f"{method}-{intermediate}-0"
+            folder.mkdir(parents=True, exist_ok=True)
+            np.savez(folder / f"test-{lang}.npz", num=np.ones(n), den=np.ones(n))
+    [section] = build_sections(rows)
+    summary = summarise(section, UnitsStore(tmp_path))
+    assert summary.pooled and summary.average[Recipe("ft", "none")] == 75.0  # not the mean of languages, 70
+    assert summary.gains[0].average.value == pytest.approx((3 * 10 + 1 * 40) / 4)
 
 
 def test_transfer_gap_with_one_and_several_training_languages():

@@ -11,6 +11,7 @@ import numpy as np
 
 from xlt.errors import XltError
 from xlt.report.study import Recipe, Section
+from xlt.tasks import TASKS, get_task
 
 BOOTSTRAP_REPLICATES = 1000
 BOOTSTRAP_SEED = 20240521  # fixed so that two builds of a report are identical
@@ -28,11 +29,34 @@ def mean_scores(section: Section, recipe: Recipe) -> dict[str, float]:
     return {lang: float(np.mean(values[lang])) for lang in section.languages if lang in values}
 
 
-def macro_average(scores: dict[str, float], languages: list[str]) -> float | None:
-    """Mean over every evaluation language; None when one is missing (a partial mean would mislead)."""
+def language_average(scores: dict[str, float], languages: list[str],
+                     weights: dict[str, float] | None = None) -> float | None:
+    """Mean over every evaluation language, weighted by `weights` when given (a pooled task); None when a
+    language is missing (a partial mean would mislead)."""
     if any(lang not in scores for lang in languages):
         return None
-    return float(np.mean([scores[lang] for lang in languages]))
+    return float(np.average([scores[lang] for lang in languages], weights=_weights(languages, weights)))
+
+
+def _weights(languages: list[str], weights: dict[str, float] | None) -> list[float] | None:
+    return None if weights is None else [weights[lang] for lang in languages]
+
+
+def example_weights(section: Section, units: UnitsStore) -> dict[str, float] | None:
+    """For a task averaged over examples (LAReQA), each language's number of examples (the units files'
+    denominators), so that the language average is the pooled one; None for every other task, or when a
+    language has no units file to count."""
+    if section.task not in TASKS or get_task(section.task).averaging != "examples":
+        return None
+    weights = {}
+    for lang in section.languages:
+        cells = [by_lang[lang] for by_seed in section.cells.values() for by_lang in by_seed.values() if lang in by_lang]
+        found = [units.get(cell.stage_hash, section.split, lang) for cell in cells]
+        counted = next((arrays for arrays in found if arrays is not None), None)
+        if counted is None:
+            return None
+        weights[lang] = float(counted[1].sum())
+    return weights
 
 
 def transfer_gap(scores: dict[str, float], train_languages: tuple[str, ...]) -> float | None:
@@ -145,7 +169,8 @@ def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Rec
         value = float(np.mean([r.value - b.value for r, b in pairs]))
         draws[lang] = _language_draws(units, section.split, lang, [(r.stage_hash, b.stage_hash) for r, b in pairs])
         by_language[lang] = _gain(value, draws[lang])
-    return GainRow(recipe, baseline, seeds, by_language, _average(section.languages, by_language, draws))
+    average = _average(section.languages, by_language, draws, example_weights(section, units))
+    return GainRow(recipe, baseline, seeds, by_language, average)
 
 
 def _language_draws(units: UnitsStore, split: str, lang: str, hashes: list[tuple[str, str]]) -> np.ndarray | None:
@@ -158,15 +183,16 @@ def _language_draws(units: UnitsStore, split: str, lang: str, hashes: list[tuple
     return paired_bootstrap(pairs, np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(lang.encode())]))
 
 
-def _average(languages: list[str], by_language: dict[str, Gain],
-             draws: dict[str, np.ndarray | None]) -> Gain | None:
-    """Gain on the macro average; languages are separate test sets, so their replicates are averaged."""
+def _average(languages: list[str], by_language: dict[str, Gain], draws: dict[str, np.ndarray | None],
+             weights: dict[str, float] | None) -> Gain | None:
+    """Gain on the language average; languages are separate test sets, so their replicates are averaged
+    (weighted as the average is)."""
     if any(lang not in by_language for lang in languages):
         return None
-    value = float(np.mean([by_language[lang].value for lang in languages]))
+    value = float(np.average([by_language[lang].value for lang in languages], weights=_weights(languages, weights)))
     if any(draws[lang] is None for lang in languages):
         return Gain(value)
-    return _gain(value, np.mean([draws[lang] for lang in languages], axis=0))
+    return _gain(value, np.average([draws[lang] for lang in languages], axis=0, weights=_weights(languages, weights)))
 
 
 def _gain(value: float, draws: np.ndarray | None) -> Gain:
@@ -184,6 +210,7 @@ class Summary:
     section: Section
     scores: dict[Recipe, dict[str, float]]  # mean over seeds
     average: dict[Recipe, float | None]
+    pooled: bool  # the average weights languages by their examples (the task's official pooling)
     gap: dict[Recipe, float | None]
     normalised: dict[Recipe, float | None] | None  # None when the section has no majority row
     gains: list[GainRow]
@@ -191,6 +218,7 @@ class Summary:
 
 def summarise(section: Section, units: UnitsStore) -> Summary:
     scores = {recipe: mean_scores(section, recipe) for recipe in section.recipes}
+    weights = example_weights(section, units)
     majority = section.reference("majority")
     normalised = None
     if majority is not None:
@@ -199,7 +227,8 @@ def summarise(section: Section, units: UnitsStore) -> Summary:
     return Summary(
         section,
         scores,
-        {r: macro_average(s, section.languages) for r, s in scores.items()},
+        {r: language_average(s, section.languages, weights) for r, s in scores.items()},
+        weights is not None,
         {r: transfer_gap(s, section.train_languages) for r, s in scores.items()},
         normalised,
         section_gains(section, units),

@@ -27,8 +27,10 @@ def score_table(summary: Summary) -> Table:
         if summary.normalised is not None:
             row.append(_number(summary.normalised.get(recipe), digits=3))
         rows.append(row)
+    average = "mean over all examples of all languages, as the task's official score" if summary.pooled else (
+        "mean over languages")
     caption = (
-        f"{section.metric} x100, mean over seeds; avg = mean over languages; gap = training-language score "
+        f"{section.metric} x100, mean over seeds; avg = {average}; gap = training-language score "
         "minus the mean of the other languages"
     )
     if summary.normalised is not None:
