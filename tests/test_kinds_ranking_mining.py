@@ -97,6 +97,21 @@ def test_ranking_follows_cosine_similarity_of_the_embeddings(model, tiny_tokeniz
     assert RANKING.decode(outputs, features, examples, spec("ranking")) == expected
 
 
+def test_a_task_may_rank_by_raw_inner_products():
+    """LAReQA's official ranking uses dot products: a long candidate vector wins there, not under cosine."""
+    import dataclasses
+
+    examples = [{"id": "q", "query": "q", "relevant": ["near"]},
+                {"id": "near", "candidate": "n", "candidate_id": "near"},
+                {"id": "long", "candidate": "l", "candidate_id": "long"}]
+    features = [{"example_index": 0, "role": "query"}, {"example_index": 1, "role": "candidate"},
+                {"example_index": 2, "role": "candidate"}]
+    outputs = [torch.tensor([1.0, 0.0]), torch.tensor([1.0, 0.1]), torch.tensor([5.0, 5.0])]
+    assert RANKING.decode(outputs, features, examples, spec("ranking")) == [["near", "long"]]
+    dot = dataclasses.replace(spec("ranking"), extra={"similarity": "dot"})
+    assert RANKING.decode(outputs, features, examples, dot) == [["long", "near"]]
+
+
 def test_a_pool_shared_by_languages_is_embedded_once(model, tiny_tokenizer):
     seen: dict = {}
     first = predict(RANKING, model, pool_examples(range(6)), tiny_tokenizer, seen)

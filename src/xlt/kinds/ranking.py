@@ -3,7 +3,9 @@
 Evaluation examples are queries ({"id", "query", "relevant": [candidate ids]}) and pool entries
 ({"id", "candidate", "candidate_id"}, optionally "candidate_context", encoded as a second segment
 as XTREME-R encodes LAReQA's answer sentence with its paragraph); each query gets the ids of its
-TOP_K most cosine-similar candidates, best first (Mewsli-X's rule: L2-normalised inner products).
+TOP_K most similar candidates, best first: by cosine (Mewsli-X's rule: L2-normalised inner
+products) or, where the task's settings say `"similarity": "dot"`, by raw inner products (LAReQA's
+official evaluation).
 Training examples are (query, candidate) pairs (candidates with their context, if any), learned
 with the in-batch softmax of the XTREME-R dual-encoder baselines: every other candidate of the
 batch is a negative.
@@ -58,7 +60,8 @@ class Ranking(Retrieval):
         order = [i for i, e in enumerate(examples) if e.get(QUERY) is not None]
         if not pool:
             raise XltError(f"{spec.name}: no candidate to rank; the evaluation examples hold no pool")
-        return _top_ids(torch.stack([queries[i] for i in order]), list(pool), torch.stack(list(pool.values())))
+        cosine = spec.extra.get("similarity", "cosine") == "cosine"
+        return _top_ids(torch.stack([queries[i] for i in order]), list(pool), torch.stack(list(pool.values())), cosine)
 
     @staticmethod
     def _candidate_id(example: dict) -> str:
@@ -76,8 +79,10 @@ class Ranking(Retrieval):
         return [pool[:TOP_K] for _ in self.scored(examples)]
 
 
-def _top_ids(queries: torch.Tensor, ids: list[str], pool: torch.Tensor) -> list[list[str]]:
-    queries, pool = F.normalize(queries.float(), dim=-1), F.normalize(pool.float(), dim=-1)
+def _top_ids(queries: torch.Tensor, ids: list[str], pool: torch.Tensor, cosine: bool) -> list[list[str]]:
+    queries, pool = queries.float(), pool.float()
+    if cosine:
+        queries, pool = F.normalize(queries, dim=-1), F.normalize(pool, dim=-1)
     k = min(TOP_K, len(ids))
     ranked = []
     for start in range(0, len(queries), _QUERY_CHUNK):

@@ -20,5 +20,6 @@ register(
         description="XQuAD-R: 1,190 questions per language, 11 gold answers each; mAP@20 over all questions.",
         splits=("test",),
         averaging="examples",
+        extra={"similarity": "dot"},  # the official evaluation ranks by raw inner products
     )
 )
