@@ -149,18 +149,20 @@ def _ratio(units: UnitArrays, idx: np.ndarray) -> np.ndarray:
         return num[idx].sum(axis=1) / den[idx].sum(axis=1)
 
 
-def section_gains(section: Section, units: UnitsStore) -> list[GainRow]:
-    """Every recipe against its baseline (same method, no intermediate), per language and on average."""
+def section_gains(section: Section, units: UnitsStore, weights: dict[str, float] | None) -> list[GainRow]:
+    """Every recipe against its baseline (same method, no intermediate), per language and on the language
+    average (`weights`: see `example_weights`)."""
     rows = []
     for recipe in section.recipes:
         baseline = section.baseline(recipe)
         seeds = [s for s in section.seeds(recipe) if s in section.cells[baseline]] if baseline else []
         if seeds:
-            rows.append(_gain_row(section, units, recipe, baseline, seeds))
+            rows.append(_gain_row(section, units, recipe, baseline, seeds, weights))
     return rows
 
 
-def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Recipe, seeds: list[str]) -> GainRow:
+def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Recipe, seeds: list[str],
+              weights: dict[str, float] | None) -> GainRow:
     by_language, draws = {}, {}
     for lang in section.languages:
         pairs = [(section.cells[recipe][s].get(lang), section.cells[baseline][s].get(lang)) for s in seeds]
@@ -169,7 +171,7 @@ def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Rec
         value = float(np.mean([r.value - b.value for r, b in pairs]))
         draws[lang] = _language_draws(units, section.split, lang, [(r.stage_hash, b.stage_hash) for r, b in pairs])
         by_language[lang] = _gain(value, draws[lang])
-    average = _average(section.languages, by_language, draws, example_weights(section, units))
+    average = _average(section.languages, by_language, draws, weights)
     return GainRow(recipe, baseline, seeds, by_language, average)
 
 
@@ -231,5 +233,5 @@ def summarise(section: Section, units: UnitsStore) -> Summary:
         weights is not None,
         {r: transfer_gap(s, section.train_languages) for r, s in scores.items()},
         normalised,
-        section_gains(section, units),
+        section_gains(section, units, weights),
     )
