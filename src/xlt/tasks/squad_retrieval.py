@@ -12,12 +12,13 @@ from xlt.tasks.squad import SOURCE
 
 
 def load(split: str, lang: str, data_dir) -> list[dict]:
-    pairs, paragraphs = [], {}
+    pairs, paragraphs = [], {}  # context -> (its number, its sentence spans), split once per paragraph
     for example in SOURCE(split, lang, data_dir):
         context = example["context"]
-        number = paragraphs.setdefault(context, len(paragraphs))
+        if context not in paragraphs:
+            paragraphs[context] = (len(paragraphs), sentence_spans(context))
+        number, spans = paragraphs[context]
         start = example["answers"][0]["answer_start"]
-        spans = sentence_spans(context)
         position = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
         if position is None:
             continue
