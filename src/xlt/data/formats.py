@@ -273,7 +273,10 @@ def xquad_r(path: Path, split: str, lang: str) -> list[dict]:
     return queries + pool
 
 
+@functools.lru_cache(maxsize=16)
 def _xquad_r_language(path: Path, lang: str) -> tuple[list[dict], list[dict]]:
+    """One file's questions and sentences; every language's evaluation reads all 11 files, so they are read
+    once per process (callers build new lists and never change the dicts)."""
     with open(path, encoding="utf-8") as handle:
         articles = json.load(handle)["data"]
     questions, pool = [], []
