@@ -13,18 +13,12 @@ from xlt.methods import get_method
 from xlt.metrics import SCORERS
 from xlt.pipeline.evaluate import run_model
 from xlt.tasks.spec import TaskSpec
+from test_kinds_retrieval import SENTENCES as RETRIEVAL_SENTENCES
 
 torch.set_num_threads(2)
 
 RANKING, MINING = get_kind("ranking"), get_kind("mining")
-SENTENCES = [
-    "the quick brown fox jumps over the lazy dog .",
-    "a small cat sat on the warm mat near the door .",
-    "le petit chat dort sur le tapis chaud .",
-    "numbers like 12 and 345 appear .",
-    "der schnelle braune fuchs springt .",
-    "she sells sea shells by the sea shore .",
-]
+SENTENCES = [*RETRIEVAL_SENTENCES, "she sells sea shells by the sea shore ."]
 
 
 def spec(kind: str) -> TaskSpec:

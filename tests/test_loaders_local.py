@@ -242,6 +242,18 @@ def test_lareqa_ranks_a_pool_of_every_language_and_answers_share_a_question_id(t
     assert all(e.get("query") is None for e in pool)
 
 
+def test_lareqa_reads_each_language_file_once_for_all_evaluated_languages(tmp_path):
+    from xlt.data.formats import _xquad_r_language
+
+    xquad_r_file(tmp_path, "de", ["Anna lebt in Bonn."], [("x1", "Wo?", 0)])
+    xquad_r_file(tmp_path, "en", ["Anna lives in Bonn."], [("x1", "Where?", 0)])
+    _xquad_r_language.cache_clear()
+    first = get_task("lareqa").load("test", "de", tmp_path)
+    second = get_task("lareqa").load("test", "en", tmp_path)
+    assert _xquad_r_language.cache_info().misses == 2  # two files, each parsed once for both languages
+    assert first[1:] == second[1:] and first[0]["relevant"] == second[0]["relevant"] == ["de_1_0", "en_1_0"]
+
+
 def test_squad_retrieval_pairs_questions_with_their_answer_sentence_and_paragraph(tmp_path):
     context = 'Anna lives in Bonn. "She likes tea!" The river is 12 km long. it has a bridge.'
     qas = [("q1", "Where?", "Bonn", context.index("Bonn")), ("q2", "What?", "tea", context.index("tea")),
