@@ -48,7 +48,7 @@ def test_every_preprocessing_change_featurises_again(cache, tiny_tokenizer):
     kind, features = cache
     base = features()
     # QA windows are task settings; a smaller overlap between windows needs fewer of them
-    less_overlap = features(spec=dataclasses.replace(SPEC, extra={"doc_stride": 8}))
+    less_overlap = features(spec=dataclasses.replace(SPEC, settings={"doc_stride": 8}))
     assert kind.calls == 2 and len(less_overlap) < len(base)
     features(max_length=48)
     features(key={"split": "dev"})

@@ -72,7 +72,7 @@ def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts
             folder = tmp_path / "units" / f"{method}-{intermediate}-0"
             folder.mkdir(parents=True, exist_ok=True)
             np.savez(folder / f"test-{lang}.npz", num=np.ones(n), den=np.ones(n))
-    [section] = build_sections(rows)
+    [section] = build_sections(rows, {"lareqa": {"averaging": "examples"}})  # as tasks.json records it
     summary = summarise(section, UnitsStore(tmp_path))
     assert summary.pooled and summary.average[Recipe("ft", "none")] == 75.0  # not the mean of languages, 70
     assert summary.gains[0].average.value == pytest.approx((3 * 10 + 1 * 40) / 4)

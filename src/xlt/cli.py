@@ -155,8 +155,20 @@ def pretrain(
     console.print(f"encoder and tokenizer saved in {path}")
 
 
+def _quiet_libraries() -> None:
+    """xlt shows its own progress and one-line errors; the libraries' bars and warnings would bury them."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
 def main() -> None:
     try:
+        if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze"):
+            _quiet_libraries()
         app()
     except XltError as err:
         console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)

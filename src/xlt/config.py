@@ -1,21 +1,31 @@
 """A study is data: YAML read with a safe loader into typed, validated pydantic models.
 
 Every error becomes one line naming the file, the field, what was found and what is allowed, and
-is raised before anything is written.
+is raised before anything is written. Options that belong to a registered component (a method's,
+a head's, pretraining's, the synthetic benchmark's sizes) are resolved here, once, into that
+component's typed model (the `resolved` / `head_options` properties); the plan and every stage use
+those objects and never validate again.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xlt.errors import XltError
+from xlt.results import REFERENCES
 
-REFERENCES = ("majority", "random_init")
+if TYPE_CHECKING:
+    from xlt.data.synthetic import BenchmarkSizes
+    from xlt.kinds import HeadOptions
+    from xlt.methods import MethodOptions
+    from xlt.pretrain import PretrainOptions
 
 
 class Strict(BaseModel):
@@ -28,11 +38,23 @@ class SyntheticData(Strict):
     seed: int = 0
     sizes: dict[str, int] = Field(default_factory=dict)  # passed to the generator (e.g. test items per language)
 
+    @cached_property
+    def resolved_sizes(self) -> BenchmarkSizes:
+        from xlt.data.synthetic import BenchmarkSizes
+
+        return BenchmarkSizes.model_validate(self.sizes)
+
 
 class PretrainConfig(Strict):
     """Pretrain a small encoder on the benchmark's unlabelled text before the study (cached)."""
 
     options: dict[str, Any] = Field(default_factory=dict)  # xlt.pretrain.PretrainOptions fields
+
+    @cached_property
+    def resolved(self) -> PretrainOptions:
+        from xlt.pretrain import PretrainOptions
+
+        return PretrainOptions.model_validate(self.options)
 
 
 class ModelConfig(Strict):
@@ -83,6 +105,20 @@ class MethodConfig(Strict):
     def method_type(self) -> str:
         return self.type or self.name
 
+    @cached_property
+    def resolved(self) -> MethodOptions:
+        from xlt.methods import get_method
+
+        return get_method(self.method_type).Options.model_validate(self.options)
+
+
+def _head_options(task: str, head: dict[str, Any]) -> HeadOptions:
+    """`head` as the options of the head of `task`'s kind."""
+    from xlt.kinds import get_kind
+    from xlt.tasks import get_task
+
+    return get_kind(get_task(task).kind).HeadOptions.model_validate(head)
+
 
 class IntermediateConfig(Strict):
     name: str  # "none" is reserved for "no intermediate stage"
@@ -91,6 +127,10 @@ class IntermediateConfig(Strict):
     temperature: float = Field(default=1.0, gt=0)  # language mixing: p(lang) ~ n_lang ** (1 / T)
     training: Training
     head: dict[str, Any] = Field(default_factory=dict)
+
+    @cached_property
+    def head_options(self) -> HeadOptions:
+        return _head_options(self.task, self.head)
 
     @field_validator("name")
     @classmethod
@@ -109,6 +149,11 @@ class TargetConfig(Strict):
     training: Training
     head: dict[str, Any] = Field(default_factory=dict)
     split: Literal["test", "dev"] = "test"
+
+    @cached_property
+    def head_options(self) -> HeadOptions:
+        """Options of the evaluated task's head (its training stage takes them by `xlt.pipeline.carry`)."""
+        return _head_options(self.task, self.head)
 
 
 class Study(Strict):
@@ -183,29 +228,49 @@ def describe_error(err: ValidationError) -> str:
 
 
 def check_registries(study: Study, source: str) -> None:
-    """Method types, method options and task names must exist: fail before any work starts."""
-    from xlt.methods import get_method
+    """Names must exist and options fit their component: fail before any work starts."""
     from xlt.tasks import get_task
 
     try:
+        _check_benchmark(study)
+        _resolve(study.model.pretrain, "model.pretrain.options")
+        _resolve(study.data.synthetic, "data.synthetic.sizes", "resolved_sizes")
         for i, method in enumerate(study.methods):
-            cls = get_method(method.method_type)
-            try:
-                cls.Options.model_validate(method.options)
-            except ValidationError as err:
-                raise XltError(f"methods.{i}.options.{describe_error(err)}") from None
+            _resolve(method, f"methods.{i}.options")
         for i, cond in enumerate(study.intermediate):
-            get_task(cond.task)
+            _resolve(cond, f"intermediate.{i}.head", "head_options")
         for i, target in enumerate(study.targets):
             spec = get_task(target.task)
             try:
-                trainer = get_task(spec.training_task)
+                trainers = [get_task(task) for task in spec.training_tasks]
             except XltError as err:
                 raise XltError(f"targets.{i}.task: {err}") from None
-            _check_languages(f"targets.{i}.train_languages", target.train_languages, trainer)
+            for trainer in trainers:
+                _check_languages(f"targets.{i}.train_languages", target.train_languages, trainer)
             _check_languages(f"targets.{i}.eval_languages", target.eval_languages, spec)
+            _resolve(target, f"targets.{i}.head", "head_options")
     except XltError as err:
         raise XltError(f"{source}: {err}") from None
+
+
+def _resolve(config: BaseModel | None, where: str, attribute: str = "resolved") -> None:
+    """Resolve (and cache) a component's typed options, naming the field on a validation error."""
+    if config is None:
+        return
+    try:
+        getattr(config, attribute)
+    except ValidationError as err:
+        raise XltError(f"{where}.{describe_error(err)}") from None
+
+
+def _check_benchmark(study: Study) -> None:
+    from xlt.tasks import TASKS
+
+    known = sorted({name for _, spec in TASKS.items() for name in spec.languages})
+    if study.benchmark is not None and study.benchmark not in known:
+        hint = difflib.get_close_matches(study.benchmark, known, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise XltError(f"benchmark: unknown benchmark {study.benchmark!r}{suggestion} (known: {', '.join(known)})")
 
 
 def _check_languages(where: str, languages: list[str] | str, spec) -> None:

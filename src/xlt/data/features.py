@@ -1,6 +1,6 @@
 """Tokenised features, cached as Arrow (datasets) under a key of everything that shapes them:
 the task, split and language, the data identity, the tokenizer's full definition, the kind, the
-maximum length and the task's preprocessing settings (`TaskSpec.extra`: QA windows). A changed
+maximum length and the task's typed settings (`TaskSpec.settings`: QA windows). A changed
 tokenizer or setting never reads a stale cache.
 """
 
@@ -10,12 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
-import datasets
 from datasets import Dataset, load_from_disk
 
 from xlt.io import stable_hash
-
-datasets.disable_progress_bars()  # a cache write is quick; the stage's own bar is what matters
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -34,7 +31,7 @@ def cached_features(
     kind, spec, examples: list[dict], tokenizer, max_length: int, cache_root: Path, key_parts: dict
 ) -> list[dict]:
     key = stable_hash({**key_parts, "task": spec.name, "kind": kind.name, "max_length": max_length,
-                       "settings": dict(spec.extra), "tokenizer": tokenizer_fingerprint(tokenizer),
+                       "settings": spec.settings.model_dump(mode="json"), "tokenizer": tokenizer_fingerprint(tokenizer),
                        "n": len(examples)})
     path = cache_root / "features" / key
     if (path / "COMPLETED").exists():

@@ -27,7 +27,8 @@ from xlt.pipeline.plan import Plan, build_plan
 from xlt.pipeline.resources import cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
-from xlt.results import COLUMNS
+from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
+from xlt.tasks import get_task
 
 PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
 
@@ -93,7 +94,7 @@ def _feeds(plan: Plan, stage_hash: str) -> str:
 
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
-    """Write results.csv, units/, predictions/ and provenance.json from the completed stages."""
+    """Write results.csv, tasks.json, units/, predictions/ and provenance.json from the completed stages."""
     rows = []
     for ev in plan.evals:
         directory = ctx.stage_dir(ev.hash)
@@ -102,37 +103,42 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
         _mirror(directory / "units", ctx.out_dir / "units" / ev.result_hash)
         _mirror(directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
-    atomic_write_csv(ctx.out_dir / "results.csv", COLUMNS, rows)
+    atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
+    tasks = sorted({ev.task for ev in plan.evals})
+    atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})
     _write_languages(study, plan, ctx)
-    atomic_write_json(ctx.out_dir / "provenance.json", provenance(study, plan, ctx, wall_seconds))
+    atomic_write_json(ctx.out_dir / PROVENANCE, provenance(study, plan, ctx, wall_seconds).model_dump(mode="json"))
 
 
 def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
     if study.data.synthetic is not None:
         from xlt.data.synthetic import language_properties
 
-        atomic_write_json(ctx.out_dir / "languages.json", language_properties())
+        atomic_write_json(ctx.out_dir / LANGUAGES, language_properties())
 
 
-def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> dict:
-    stages = {}
-    for stage in plan.train.values():
-        info = stage_info(ctx.stage_dir(stage.hash))
-        stages[stage.hash] = {**info, "role": stage.role, "task": stage.task, "method": stage.method,
-                              "method_options": stage.method_options, "head_options": stage.head_options,
-                              "languages": list(stage.languages), "seed": stage.seed}
-    return {
-        "config": study.model_dump(mode="json"),
-        "resources": {"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
-                      "identity": ctx.resources.identity},
-        "git_commit": _git_commit(),
-        "versions": {name: _version(name) for name in PACKAGES},
-        "python": platform.python_version(),
-        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
-        "training_runs": plan.training_runs,
-        "stages": stages,
-        "wall_seconds_this_run": round(wall_seconds, 2),
+def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> Provenance:
+    stages = {
+        stage.hash: StageProvenance(
+            **stage_info(ctx.stage_dir(stage.hash)), role=stage.role, task=stage.task, method=stage.method,
+            method_options=stage.method_options.model_dump(mode="json"),
+            head_options=stage.head_options.model_dump(mode="json"), languages=list(stage.languages),
+            seed=stage.seed,
+        )
+        for stage in plan.train.values()
     }
+    return Provenance(
+        config=study.model_dump(mode="json"),
+        resources={"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
+                   "identity": ctx.resources.identity},
+        git_commit=_git_commit(),
+        versions={name: _version(name) for name in PACKAGES},
+        python=platform.python_version(),
+        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
+        training_runs=plan.training_runs,
+        stages=stages,
+        wall_seconds_this_run=round(wall_seconds, 2),
+    )
 
 
 def _read_json(path: Path):

@@ -21,11 +21,12 @@ from transformers import get_linear_schedule_with_warmup
 from xlt.data.mixing import MixtureSampler
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
-from xlt.methods import get_method
 from xlt.model import TaskModel, load_trainable, save_trainable
+from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
-from xlt.pipeline.plan import CARRY_POLICY, TrainStage
+from xlt.pipeline.plan import TrainStage
 from xlt.pipeline.stages import Context, mark_complete
+from xlt.results import TrainRecord
 from xlt.tasks import get_task
 
 RESUME = "resume"
@@ -37,15 +38,16 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     spec = get_task(stage.task)
     kind = get_kind(spec.kind)
     model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
-    if stage.parent is not None:
-        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix="encoder.")
+    carried = carry.into_training() if stage.parent is not None else None
+    if carried is not None:
+        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix=carried.prefix)
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
     untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
     features = {} if untrained else {
         lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
         for lang in stage.languages
     }
-    options = get_method(stage.method).Options.model_validate(stage.method_options)
+    options = stage.method_options
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
     sampler = None if untrained else MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
@@ -81,12 +83,11 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     unwrapped = accelerator.unwrap_model(model)
     save_trainable(unwrapped, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
     atomic_write_json(directory / "loss.json", losses)
-    mark_complete(directory, {
-        "stage": stage.describe(), "hash": stage.hash, "parent": stage.parent, "steps": total,
-        "examples": n_examples, "carry_policy": CARRY_POLICY if stage.parent else None,
-        "parameters": unwrapped.count_parameters(), "wall_seconds": round(elapsed + time.perf_counter() - started, 2),
-        "final_loss": losses[-1] if losses else None,
-    })
+    mark_complete(directory, TrainRecord(
+        stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
+        carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
+        wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
+    ).model_dump(mode="json"))
 
 
 def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:

@@ -1,17 +1,19 @@
 """The study report: tables, paired-bootstrap gains and heat maps from a study directory's files.
 
-Reads results.csv, units/, and the optional languages.json and provenance.json; never imports torch.
+Reads results.csv, tasks.json, units/, and the optional languages.json and provenance.json; never imports
+torch, the task registry or the config.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from xlt.report.document import report_blocks
 from xlt.io import atomic_write_bytes
+from xlt.report.document import report_blocks
 from xlt.report.render import Figure, to_html, to_markdown
 from xlt.report.stats import UnitsStore, summarise
-from xlt.report.study import build_sections, read_optional_json, read_rows
+from xlt.report.study import build_sections, read_optional_json, read_rows, read_tasks
+from xlt.results import LANGUAGES, PROVENANCE
 
 __all__ = ["build_report"]
 
@@ -24,12 +26,13 @@ def build_report(study_dir: Path) -> dict[str, Path]:
     study_dir = Path(study_dir)
     title = f"xlt report: {study_dir.resolve().name}"
     units = UnitsStore(study_dir)
-    summaries = [summarise(section, units) for section in build_sections(read_rows(study_dir))]
+    sections = build_sections(read_rows(study_dir), read_tasks(study_dir))
+    summaries = [summarise(section, units) for section in sections]
     blocks = report_blocks(
         title,
         summaries,
-        read_optional_json(study_dir / "languages.json"),
-        read_optional_json(study_dir / "provenance.json"),
+        read_optional_json(study_dir / LANGUAGES),
+        read_optional_json(study_dir / PROVENANCE),
     )
     # The heat maps first, so that report.md never links a PNG that is not there yet.
     outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
