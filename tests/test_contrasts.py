@@ -123,6 +123,15 @@ def test_average_weights_languages_and_sums_their_examples():
     assert (sw_only.low, sw_only.high) == (contrast_cell(sw, "a", "b").low, contrast_cell(sw, "a", "b").high)
 
 
+def test_average_matches_seeds_by_name_whatever_order_each_language_lists_them():
+    runs = {("a", "0"): accuracy_units(80), ("b", "0"): accuracy_units(70),
+            ("a", "1"): accuracy_units(60), ("b", "1"): accuracy_units(64)}
+    en = resample(runs, ("t", "en"))
+    sw = resample(dict(reversed(runs.items())), ("t", "sw"))
+    same_order = resample(runs, ("t", "sw"))
+    assert contrast_average([en, sw], "a", "b") == contrast_average([en, same_order], "a", "b")
+
+
 def test_identical_recipes_give_a_zero_width_interval_and_p_one():
     same = accuracy_units(50)
     contrast = contrast_cell(resample({("a", "0"): same, ("b", "0"): same}, ("t",)), "a", "b")

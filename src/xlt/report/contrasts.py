@@ -129,7 +129,7 @@ class _Design:
     observed: np.ndarray
     replicates: np.ndarray
     groups: tuple[tuple[slice, float], ...]
-    seeds: tuple[int, int]
+    seeds: tuple[tuple[str, ...], tuple[str, ...]]  # of a and of b, in column order (sorted)
     paired: bool
 
 
@@ -168,7 +168,7 @@ def contrast_average(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
     model is the same on every language, so seed variance comes from each seed's mean over languages."""
     designs = [_design(d, a, b) for d in draws]
     first = designs[0]
-    if any((d.seeds, d.paired) != (first.seeds, first.paired) for d in designs):
+    if any(d.seeds != first.seeds for d in designs):
         keys = ", ".join("/".join(d.key) for d in draws)
         raise XltError(f"{keys}: recipes {a} and {b} were scored by different seeds on different languages; "
                        "an average needs every language from the same seeds, so average only those languages")
@@ -179,8 +179,9 @@ def contrast_average(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
 
 
 def _design(draws: LanguageDraws, a: Hashable, b: Hashable) -> _Design:
-    """Seeds run by both recipes are paired; with none in common, each recipe's seeds form their own group."""
-    seeds = {recipe: [seed for r, seed in draws.columns if r == recipe] for recipe in (a, b)}
+    """Seeds run by both recipes are paired; with none in common, each recipe's seeds form their own group.
+    Seeds are sorted, so that the columns of every language's design are the same seeds."""
+    seeds = {recipe: sorted(seed for r, seed in draws.columns if r == recipe) for recipe in (a, b)}
     for recipe, found in seeds.items():
         if not found:
             raise XltError(f"{'/'.join(draws.key)}: no run of recipe {recipe} was resampled; pass its units")
@@ -191,13 +192,12 @@ def _design(draws: LanguageDraws, a: Hashable, b: Hashable) -> _Design:
 
     if common:
         ia, ib = columns(a, common), columns(b, common)
-        n = len(common)
         return _Design(draws.observed[ia] - draws.observed[ib], draws.replicates[:, ia] - draws.replicates[:, ib],
-                       ((slice(0, n), 1.0),), (n, n), True)
+                       ((slice(0, len(common)), 1.0),), (tuple(common), tuple(common)), True)
     cols = columns(a, seeds[a]) + columns(b, seeds[b])
     na, nb = len(seeds[a]), len(seeds[b])
     return _Design(draws.observed[cols], draws.replicates[:, cols],
-                   ((slice(0, na), 1.0), (slice(na, na + nb), -1.0)), (na, nb), False)
+                   ((slice(0, na), 1.0), (slice(na, na + nb), -1.0)), (tuple(seeds[a]), tuple(seeds[b])), False)
 
 
 def _contrast(design: _Design, examples: int) -> Contrast:
@@ -210,8 +210,9 @@ def _contrast(design: _Design, examples: int) -> Contrast:
     else:
         p_value = float(2 * stdtr(df, -abs(difference) / se))
         half = float(stdtrit(df, 0.5 + LEVEL / 2)) * se
-    return Contrast(difference, difference - half, difference + half, p_value, design.seeds, design.paired,
-                    examples, float(df), covers)
+    seeds = (len(design.seeds[0]), len(design.seeds[1]))
+    return Contrast(difference, difference - half, difference + half, p_value, seeds, design.paired, examples,
+                    float(df), covers)
 
 
 def _coefficients(design: _Design) -> np.ndarray:
