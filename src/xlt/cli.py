@@ -135,10 +135,9 @@ def pretrain(
     set_: list[str] = typer.Option([], "--set", help="Any other PretrainOptions field: --set lr=1e-3"),
 ) -> None:
     """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text."""
-    import yaml
     from pydantic import ValidationError
 
-    from xlt.config import describe_error
+    from xlt.config import describe_error, read_yaml
     from xlt.pretrain import PretrainOptions, pretrain as run_pretrain
 
     flags = dict(max_steps=max_steps, mask_rate=mask_rate, temperature=temperature, vocab_size=vocab_size,
@@ -146,7 +145,7 @@ def pretrain(
     fields = {k: v for k, v in flags.items() if v is not None}
     for item in set_:
         key, _, value = item.partition("=")
-        fields[key] = yaml.safe_load(value)
+        fields[key] = read_yaml(value)
     try:
         options = PretrainOptions.model_validate(fields)
     except ValidationError as err:
