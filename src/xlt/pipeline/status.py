@@ -59,9 +59,9 @@ def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
     for stage in planned_stages(plan):
         status = _status(study_dir, stage, records.get(stage.hash), live)
         upstream = statuses.get(stage.upstream)
-        if status.state == "queued" and upstream is not None and upstream.state == "failed":
-            # Slurm cancels a job whose afterok can no longer hold (--kill-on-invalid-dep); a file-only view
-            # still sees it queued
+        if status.state in ("queued", "failed") and upstream is not None and upstream.state == "failed":
+            # its afterok can no longer hold: Slurm cancels it (--kill-on-invalid-dep) or has forgotten it, or
+            # only the files are there to read and they still say queued
             status = StageStatus(stage, "failed", status.job_id, f"upstream stage {stage.upstream} failed")
         statuses[stage.hash] = status
     return list(statuses.values())
