@@ -22,7 +22,8 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 start() {
     for tool in munged slurmctld slurmd sinfo; do
-        command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install slurmctld slurmd slurm-client munge)" >&2; exit 3; }
+        command -v "$tool" >/dev/null \
+            || { echo "$tool not found (apt-get install slurmctld slurmd slurm-client munge)" >&2; exit 3; }
     done
     [ "$(id -u)" -eq 0 ] || { echo "starting slurmd needs root (running as $(id -un))" >&2; exit 3; }
     local host cpus memory ctld_port slurmd_port
@@ -76,7 +77,8 @@ CONF
         [ "$(sinfo --noheader --format=%t 2>/dev/null)" = "idle" ] && { echo "export SLURM_CONF=$SLURM_CONF"; return; }
         sleep 0.5
     done
-    fail 5 "the node never became idle in sinfo: $(sinfo --noheader 2>&1 | tail -1); $(tail -1 "$dir/log/slurmd.log" 2>/dev/null)"
+    fail 5 "the node never became idle in sinfo: $(sinfo --noheader 2>&1 | tail -1);"\
+" $(tail -1 "$dir/log/slurmd.log" 2>/dev/null)"
 }
 
 stop() {

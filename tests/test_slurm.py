@@ -181,3 +181,8 @@ def test_an_unknown_partition_is_sbatchs_error_in_one_line(cluster, tmp_path):
                  str(tmp_path / "s"), check=False)
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0
     assert "invalid partition specified: nope" in result.stderr and not (tmp_path / "s").exists()
+
+
+def test_status_reads_a_local_run_too(story):
+    result = xlt(dict(os.environ), "status", str(story.local))
+    assert "26/26 stages done" in result.stdout and "results are up to date" in result.stdout

@@ -129,3 +129,16 @@ def test_slurm_options_need_the_slurm_backend(tmp_path):
     result = xlt("demo", "--quick", "--partition", "gpu", "--retry-failed", "--out", str(tmp_path / "s"))
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --partition, --retry-failed: Slurm options; add --backend slurm"
+
+
+def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path):
+    out, cache = tmp_path / "s", tmp_path / "cache"
+    env = {**os.environ, "XLT_CACHE": str(cache), "PATH": str(Path(sys.executable).parent)}  # no Slurm either
+    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--backend", "slurm", "--dry-run",
+                             "--out", str(out)], capture_output=True, text=True, timeout=300, env={**env,
+                                                                                                   "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    would = [line for line in result.stderr.splitlines() if line.startswith("would submit")]
+    assert len(would) == 15 and would[0] == "would submit an array of 12 stages"
+    assert "0/26 stages done, 26 to run" in result.stderr
+    assert not out.exists() and not (cache / "encoders").exists()

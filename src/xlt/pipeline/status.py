@@ -48,9 +48,10 @@ class StageStatus:
 def planned_stages(plan: Plan) -> list[Planned]:
     """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
     stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
-    evals = {ev.hash: ev for ev in plan.evals}.values()
+    from xlt.pipeline.runner import unique_evals
+
     return stages + [Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
-                     for ev in evals]
+                     for ev in unique_evals(plan)]
 
 
 def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
