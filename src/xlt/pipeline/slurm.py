@@ -33,8 +33,10 @@ from xlt.errors import XltError
 from xlt.pipeline.jobs import JobRecord, live_states, load_records, logs_folder, save_records, write_run
 from xlt.pipeline.manifest import Manifest, load_manifest, save_manifest
 from xlt.pipeline.resources import cache_dir, resolve
+from xlt.pipeline.runner import run_stage, study_plan
 from xlt.pipeline.stages import is_complete
 from xlt.pipeline.status import Planned, StageStatus, collect_if_stale, print_status, stage_statuses
+from xlt.pipeline.train import RESUME
 
 WAITING = ("running", "queued")
 
@@ -88,8 +90,6 @@ def submission_groups(statuses: list[StageStatus], retry_failed: bool) -> tuple[
 
 def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run: bool = False) -> dict[str, JobRecord]:
     """Submit what the study still needs and return at once; collect the results if nothing is left."""
-    from xlt.pipeline.runner import study_plan
-
     minutes = slurm_minutes(options.time)
     if not dry_run:
         _check_sbatch(options)
@@ -124,6 +124,8 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
     finally:
         save_records(manifest.study_dir, records)  # what was submitted is tracked even if a later sbatch failed
     print_status(manifest.study_dir, plan, records, console)
+    if not groups:
+        console.print("nothing to submit: every stage is done, queued, running or failed", highlight=False)
     _explain_held_back(statuses, blocked, options, console)
     return records
 
@@ -203,9 +205,6 @@ class StageJob(submitit.helpers.Checkpointable):
     at its time limit submitit requeues the same call, and training resumes from its last checkpoint."""
 
     def __call__(self, study_dir: str, stage_hash: str) -> str:
-        from xlt.pipeline.runner import run_stage
-        from xlt.pipeline.train import RESUME
-
         manifest = load_manifest(Path(study_dir))
         ctx = manifest.context()
         directory = ctx.stage_dir(stage_hash)

@@ -19,6 +19,7 @@ from rich.table import Table
 from xlt.pipeline.jobs import JobRecord, Live, live_states, load_records, log_error, read_run
 from xlt.pipeline.manifest import Manifest, load_manifest
 from xlt.pipeline.plan import Plan
+from xlt.pipeline.runner import finish_study, unique_evals
 from xlt.pipeline.stages import MARKER, is_complete, stage_info
 
 QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED", "STOPPED"}
@@ -48,8 +49,6 @@ class StageStatus:
 def planned_stages(plan: Plan) -> list[Planned]:
     """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
     stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
-    from xlt.pipeline.runner import unique_evals
-
     return stages + [Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
                      for ev in unique_evals(plan)]
 
@@ -183,8 +182,6 @@ def show_status(study_dir: Path, console: Console) -> list[StageStatus]:
 
 def collect_if_stale(manifest: Manifest, plan: Plan, elapsed: float, console: Console) -> None:
     """Write results and report unless results.csv is already newer than every stage."""
-    from xlt.pipeline.runner import finish_study
-
     results = manifest.study_dir / "results.csv"
     newest = max((p.stat().st_mtime for p in (manifest.study_dir / "stages").glob(f"*/{MARKER}")), default=0.0)
     if results.is_file() and results.stat().st_mtime >= newest:
