@@ -21,10 +21,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlt.config import Study
+from xlt.errors import XltError
 from xlt.io import atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
+from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import Plan, build_plan
-from xlt.pipeline.resources import cache_dir, resolve
+from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
 from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
@@ -47,35 +49,57 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    plan = study_plan(study, resources)
     console.print(plan_table(plan, ctx))
     if dry_run:
         return Outcome(out_dir, plan, 0, {})
+    save_manifest(out_dir, study, resources, ctx.cache_root)
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
             console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
             train_stage(stage, ctx)
             trained += 1
-    for ev in _unique_evals(plan):
+    for ev in unique_evals(plan):
         if not is_complete(ctx.stage_dir(ev.hash)):
             console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
                           highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
-    collect(study, plan, ctx, time.perf_counter() - started)
-    from xlt.report import build_report
-
-    report = build_report(out_dir)
-    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
+    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
 
 
-def _unique_evals(plan: Plan):
+def study_plan(study: Study, resources: Resources) -> Plan:
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+
+
+def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
+    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs)."""
+    if stage_hash in plan.train:
+        train_stage(plan.train[stage_hash], ctx)
+        return
+    ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
+    if ev is None:
+        raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+    evaluate_stage(ev, plan.train.get(ev.source), ctx)
+
+
+def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
+    """Results, provenance and report from the completed stages."""
+    collect(study, plan, ctx, wall_seconds)
+    from xlt.report import build_report
+
+    report = build_report(ctx.out_dir)
+    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
+    return report
+
+
+def unique_evals(plan: Plan):
     return list({ev.hash: ev for ev in plan.evals}.values())
 
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
-    table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
+    table = Table(title=f"plan: {plan.training_runs} training runs, {len(unique_evals(plan))} evaluations")
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():
