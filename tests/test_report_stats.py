@@ -63,15 +63,15 @@ def test_language_average_needs_every_language_and_weights_pooled_tasks():
 def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts(tmp_path):
     """LAReQA's official mAP pools questions: 3 English and 1 German question weigh 3:1."""
     rows = []
+    counts = {"en": 3, "de": 1}
     for method, intermediate, en, de in (("ft", "none", 80, 60), ("ft", "multi", 90, 100)):
         rows += [dict(_row(method, intermediate, lang, value), target_task="lareqa", metric="map@20")
                  for lang, value in (("en", en), ("de", de))]
-    counts = {"en": 3, "de": 1}
-    for method, intermediate in (("ft", "none"), ("ft", "multi")):
-        for lang, n in counts.items():
-            folder = tmp_path / "units" / f"{method}-{intermediate}-0"
-            folder.mkdir(parents=True, exist_ok=True)
-            np.savez(folder / f"test-{lang}.npz", num=np.ones(n), den=np.ones(n))
+        folder = tmp_path / "units" / f"{method}-{intermediate}-0"
+        folder.mkdir(parents=True, exist_ok=True)
+        for lang, value in (("en", en), ("de", de)):  # units that give each row's value
+            n = counts[lang]
+            np.savez(folder / f"test-{lang}.npz", num=np.full(n, value / 100), den=np.ones(n))
     [section] = build_sections(rows, {"lareqa": {"averaging": "examples"}})  # as tasks.json records it
     summary = summarise(section, UnitsStore(tmp_path))
     assert summary.pooled and summary.average[Recipe("ft", "none")] == 75.0  # not the mean of languages, 70

@@ -32,6 +32,9 @@ class HeadOptions(BaseModel):
     dropout: float = 0.1
 
 
+AnyHeadOptions = HeadOptions  # the name for annotations inside Kind, whose attribute HeadOptions shadows it
+
+
 class KindSettings(BaseModel):
     """Task-level preprocessing and decoding settings of a kind (a task's `settings`); none by default."""
 
@@ -58,7 +61,7 @@ class Kind(ABC):
         """Pad a list of features into a batch (labels included when the features have them)."""
 
     @abstractmethod
-    def build_head(self, encoder: Encoder, spec: TaskSpec, options: HeadOptions) -> nn.Module:
+    def build_head(self, encoder: Encoder, spec: TaskSpec, options: AnyHeadOptions) -> nn.Module:
         """A module whose forward(encoder, batch) runs the encoder as it needs and returns outputs."""
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -38,7 +38,9 @@ class ClassificationHeadOptions(HeadOptions):
 class SentenceHead(nn.Module):
     def __init__(self, encoder: Encoder, num_labels: int, options: ClassificationHeadOptions):
         super().__init__()
-        self.pooler = SentencePooler(encoder, options.pooling, options.dropout)
+        pooling = options.pooling
+        assert pooling != "pair", "PairHead owns pair pooling"
+        self.pooler = SentencePooler(encoder, pooling, options.dropout)
         self.dropout = nn.Dropout(options.dropout)
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
@@ -106,6 +107,7 @@ class SentencePooler(nn.Module):
         if self.pooling == "cls_pooler":
             # called through `encoder` rather than stored here, so the pooler stays the method's tensor
             return encoder.backbone.pooler(hidden)
+        assert self.dense is not None  # built for cls_dense, the one pooling left
         return torch.tanh(self.dense(self.dropout(hidden[:, 0])))
 
 

@@ -9,7 +9,8 @@ softmax of XTREME-R's dual encoders (every other candidate of the batch is a neg
 from __future__ import annotations
 
 import zlib
-from typing import ClassVar, Iterable, Literal
+from collections.abc import Iterable
+from typing import ClassVar, Literal
 
 import torch
 from torch import nn
@@ -43,7 +44,11 @@ class Embedder(nn.Module):
 
     def embed(self, encoder: Encoder, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         output = encode(encoder, input_ids, mask, hidden_states=self.layer != -1)
-        hidden = output.last_hidden_state if self.layer == -1 else output.hidden_states[self.layer]
+        if self.layer == -1:
+            hidden = output.last_hidden_state
+        else:
+            assert output.hidden_states is not None  # asked for above
+            hidden = output.hidden_states[self.layer]
         return masked_mean(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -11,7 +11,8 @@ mining kind searches with torch). XTREME's test gold is withheld, so pick the th
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterable, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 

@@ -68,7 +68,7 @@ def _candidates(examples: list[dict], indices: list[int], embeddings: dict) -> d
         rows = [i for i in indices if examples[i].get(role) is not None]
         vectors = torch.stack([embeddings[role][i] for i in rows]).float().numpy()
         sides.append(BitextSide([examples[i][id_key] for i in rows], [examples[i][role] for i in rows], vectors))
-    return bucc_candidates(*sides, knn=torch_knn)
+    return bucc_candidates(sides[0], sides[1], knn=torch_knn)
 
 
 def torch_knn(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

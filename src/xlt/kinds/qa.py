@@ -15,10 +15,9 @@ import logging
 from typing import ClassVar
 
 import torch
+from pydantic import Field
 from torch import nn
 from torch.nn import functional as F
-
-from pydantic import Field
 
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind, KindSettings, register

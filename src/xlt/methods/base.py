@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from xlt.registry import Registry
+
+# A Hugging Face XLM-R-shaped model (`AutoModel`). Methods reach into it by name (config, embeddings,
+# encoder.layer[i].attention...), which nn.Module's typing (every attribute a Tensor | Module) cannot express.
+Backbone = Any
 
 
 class MethodOptions(BaseModel):
@@ -40,7 +44,7 @@ class EncoderOutput:
 class Encoder(nn.Module, ABC):
     """A backbone as adapted by a method. `backbone` is the Hugging Face model (its config, pooler)."""
 
-    backbone: nn.Module
+    backbone: Backbone
 
     @property
     def hidden_size(self) -> int:
@@ -60,24 +64,27 @@ class Encoder(nn.Module, ABC):
     ) -> EncoderOutput: ...
 
 
-class Method(ABC):
+OptionsT = TypeVar("OptionsT", bound=MethodOptions)
+
+
+class Method(ABC, Generic[OptionsT]):
     name: ClassVar[str]
     Options: ClassVar[type[MethodOptions]] = MethodOptions
 
     @abstractmethod
-    def adapt(self, backbone: nn.Module, options: MethodOptions) -> Encoder:
+    def adapt(self, backbone: Backbone, options: OptionsT) -> Encoder:
         """Wrap `backbone`; freeze what the method freezes; add what it trains."""
 
 
-METHODS: Registry[type[Method]] = Registry("method")
+METHODS: Registry[type[Method[Any]]] = Registry("method")
 
 
-def register(cls: type[Method]) -> type[Method]:
+def register(cls: type[Method[Any]]) -> type[Method[Any]]:
     METHODS.register(cls.name, cls)
     return cls
 
 
-def get_method(name: str) -> type[Method]:
+def get_method(name: str) -> type[Method[Any]]:
     import xlt.methods  # noqa: F401  (importing the package registers every method module)
 
     return METHODS.get(name)

@@ -9,12 +9,14 @@ prefix keys/values and virtual tokens working whatever `_attn_implementation` or
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from xlt.methods.base import Encoder, EncoderOutput, MethodOptions
+from xlt.methods.base import Backbone, Encoder, EncoderOutput, MethodOptions
 
 
 class PromptOptions(MethodOptions):
@@ -43,7 +45,7 @@ def position_ids(attention_mask: torch.Tensor, padding_idx: int, offset: int = 0
 
 
 def run_layers(
-    backbone: nn.Module,
+    backbone: Backbone,
     hidden: torch.Tensor,
     key_mask: torch.Tensor,
     prefixes: torch.Tensor | None = None,
@@ -64,7 +66,7 @@ def run_layers(
     return states
 
 
-def _self_attention(attention: nn.Module, hidden: torch.Tensor, mask: torch.Tensor, prefix) -> torch.Tensor:
+def _self_attention(attention: Any, hidden: torch.Tensor, mask: torch.Tensor, prefix) -> torch.Tensor:
     batch, length, _ = hidden.shape
     heads, head_size = attention.num_attention_heads, attention.attention_head_size
 
@@ -89,7 +91,7 @@ def _self_attention(attention: nn.Module, hidden: torch.Tensor, mask: torch.Tens
 class BackboneEncoder(Encoder):
     """The backbone's own forward (full fine-tuning, LoRA): nothing virtual, every row is an input token."""
 
-    def __init__(self, backbone: nn.Module):
+    def __init__(self, backbone: Backbone):
         super().__init__()
         self.backbone = backbone
 
@@ -103,7 +105,7 @@ class BackboneEncoder(Encoder):
 class PromptedEncoder(Encoder):
     """A frozen backbone (pooler included) under trainable prompts, run by `run_layers`."""
 
-    def __init__(self, backbone: nn.Module, options: PromptOptions):
+    def __init__(self, backbone: Backbone, options: PromptOptions):
         super().__init__()
         self.backbone = freeze(backbone)
         self.prompt_length = options.prompt_length

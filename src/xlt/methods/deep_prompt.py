@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xlt.methods.base import Method, register
+from xlt.methods.base import Backbone, Method, register
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
 
@@ -49,7 +49,7 @@ class PrefixTable(nn.Module):
 
 
 class DeepPromptEncoder(PromptedEncoder):
-    def __init__(self, backbone: nn.Module, options: DeepPromptOptions):
+    def __init__(self, backbone: Backbone, options: DeepPromptOptions):
         super().__init__(backbone, options)
         config = backbone.config
         self.prompts = PrefixTable(config.num_hidden_layers, config.hidden_size, options)
@@ -69,9 +69,9 @@ class DeepPromptEncoder(PromptedEncoder):
 
 
 @register
-class DeepPrompt(Method):
+class DeepPrompt(Method[DeepPromptOptions]):
     name = "deep_prompt"
     Options = DeepPromptOptions
 
-    def adapt(self, backbone: nn.Module, options: DeepPromptOptions) -> DeepPromptEncoder:
+    def adapt(self, backbone: Backbone, options: DeepPromptOptions) -> DeepPromptEncoder:
         return DeepPromptEncoder(backbone, options)

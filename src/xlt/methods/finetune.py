@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from torch import nn
-
-from xlt.methods.base import Method, MethodOptions, register
+from xlt.methods.base import Backbone, Method, MethodOptions, register
 from xlt.methods.common import BackboneEncoder
 
 
@@ -18,11 +16,11 @@ class FinetuneOptions(MethodOptions):
 
 
 @register
-class Finetune(Method):
+class Finetune(Method[FinetuneOptions]):
     name = "finetune"
     Options = FinetuneOptions
 
-    def adapt(self, backbone: nn.Module, options: FinetuneOptions) -> BackboneEncoder:
+    def adapt(self, backbone: Backbone, options: FinetuneOptions) -> BackboneEncoder:
         if options.init == "random":
             fresh = type(backbone)(backbone.config, add_pooling_layer=backbone.pooler is not None)
             backbone = fresh.to(device=backbone.device, dtype=backbone.dtype)

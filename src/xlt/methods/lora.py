@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from peft import LoraConfig, inject_adapter_in_model
-from torch import nn
 
-from xlt.methods.base import Method, MethodOptions, register
+from xlt.methods.base import Backbone, Method, MethodOptions, register
 from xlt.methods.common import BackboneEncoder
 
 
@@ -18,11 +17,11 @@ class LoraOptions(MethodOptions):
 
 
 @register
-class Lora(Method):
+class Lora(Method[LoraOptions]):
     name = "lora"
     Options = LoraOptions
 
-    def adapt(self, backbone: nn.Module, options: LoraOptions) -> BackboneEncoder:
+    def adapt(self, backbone: Backbone, options: LoraOptions) -> BackboneEncoder:
         config = LoraConfig(
             r=options.r,
             lora_alpha=options.alpha,

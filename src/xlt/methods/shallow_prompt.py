@@ -11,12 +11,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xlt.methods.base import Method, register
+from xlt.methods.base import Backbone, Method, register
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
 
 class ShallowPromptEncoder(PromptedEncoder):
-    def __init__(self, backbone: nn.Module, options: PromptOptions):
+    def __init__(self, backbone: Backbone, options: PromptOptions):
         super().__init__(backbone, options)
         self.prompts = nn.Parameter(torch.randn(options.prompt_length, backbone.config.hidden_size) * options.init_std)
 
@@ -28,9 +28,9 @@ class ShallowPromptEncoder(PromptedEncoder):
 
 
 @register
-class ShallowPrompt(Method):
+class ShallowPrompt(Method[PromptOptions]):
     name = "shallow_prompt"
     Options = PromptOptions
 
-    def adapt(self, backbone: nn.Module, options: PromptOptions) -> ShallowPromptEncoder:
+    def adapt(self, backbone: Backbone, options: PromptOptions) -> ShallowPromptEncoder:
         return ShallowPromptEncoder(backbone, options)

@@ -24,7 +24,6 @@ from xlt.report.contrasts import (
     Contrast,
     LanguageDraws,
     adjust,
-    contrast_average,
     contrast_cell,
     contrast_combination,
     resample,
@@ -32,6 +31,7 @@ from xlt.report.contrasts import (
 from xlt.report.stats import UnitsStore, example_weights
 from xlt.report.study import BASELINE_INTERMEDIATE, Recipe, Section
 from xlt.results import ORACLE
+
 FAMILIES = ("conditions", "against none", "methods", "oracle", "configured")
 
 
@@ -141,9 +141,9 @@ class Draws:
 
     def _resample(self, lang: str) -> LanguageDraws | None:
         section = self.section
-        runs = {(recipe, seed): self.units.get(by_lang[lang].stage_hash, section.split, lang)
-                for recipe, by_seed in section.cells.items() for seed, by_lang in by_seed.items() if lang in by_lang}
-        runs = {run: arrays for run, arrays in runs.items() if arrays is not None}
+        scored = {(recipe, seed): self.units.get(by_lang[lang].stage_hash, section.split, lang)
+                  for recipe, by_seed in section.cells.items() for seed, by_lang in by_seed.items() if lang in by_lang}
+        runs = {run: arrays for run, arrays in scored.items() if arrays is not None}
         if not runs or len({len(num) for num, _ in runs.values()}) != 1:
             return None  # nothing to resample, or runs scored on different examples: they cannot be paired
         key = (section.task, "+".join(section.train_languages), section.split, lang)
@@ -201,7 +201,10 @@ def _average_rows(comparison: Comparison, section: Section, draws: Draws, langua
     if len(languages) != len(section.languages):
         return []  # a language lacks one recipe: a partial average would mislead
     weights = example_weights(section, draws.units) or {lang: 1.0 for lang in languages}
-    values = {lang: _difference(section, comparison, lang) for lang in languages}
+    differences = {lang: _difference(section, comparison, lang) for lang in languages}
+    values = {lang: value for lang, value in differences.items() if value is not None}
+    if len(values) != len(languages):
+        return []
     rows = [_combined(comparison, section, draws, "average", "all", _normalised(weights, languages), values)]
     seen = [lang for lang in languages if groups[lang] == "seen"]
     unseen = [lang for lang in languages if groups[lang] == "unseen"]
@@ -220,7 +223,7 @@ def _normalised(weights: dict[str, float], languages: list[str]) -> dict[str, fl
 
 
 def _combined(comparison: Comparison, section: Section, draws: Draws, language: str, group: str,
-              coefficients: dict[str, float], values: dict[str, float | None]) -> Row:
+              coefficients: dict[str, float], values: dict[str, float]) -> Row:
     langs = list(coefficients)
     contrast = _interval(comparison, section, [draws.get(lang) for lang in langs], list(coefficients.values()), langs)
     value = contrast.difference if contrast else float(sum(coefficients[lang] * values[lang] for lang in langs))
@@ -230,7 +233,8 @@ def _combined(comparison: Comparison, section: Section, draws: Draws, language: 
 def _adjusted(rows: list[Row], method: str) -> list[Row]:
     """The rows with p-values adjusted as one family (rows without an interval stay unadjusted)."""
     tested = [i for i, row in enumerate(rows) if row.contrast is not None]
-    adjusted = adjust([rows[i].contrast.p_value for i in tested], method) if tested else []
+    p_values = [row.contrast.p_value for row in rows if row.contrast is not None]
+    adjusted = adjust(p_values, method).tolist() if tested else []
     result = list(rows)
     for i, p in zip(tested, adjusted):
         row = rows[i]

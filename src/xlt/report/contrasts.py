@@ -76,6 +76,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import chdtri, stdtr, stdtrit  # Student t with fractional df; chi-squared quantiles
@@ -87,7 +88,7 @@ REPLICATES = 2000  # bootstrap replicates per test set: they estimate a covarian
 ALPHA = 0.05
 LEVEL = 0.95
 SEED_BOUND = 0.8  # confidence of the seed-variance bound behind the df (see the module docstring)
-Run = tuple[Hashable, str]  # (recipe, seed)
+Run = tuple[Any, str]  # (recipe, seed); any hashable recipe (Any: a Mapping is invariant in its key type)
 MULTIPLICITY = {
     "holm": "Holm's step-down method (family-wise error)",
     "bh": "the Benjamini-Hochberg step-up method (false discovery rate)",
@@ -166,7 +167,7 @@ def contrast_average(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
     """Recipe a minus recipe b on the mean over languages (weighted by `weights` when given, as a pooled
     task's average is)."""
     w = np.full(len(draws), 1 / len(draws)) if weights is None else np.asarray(weights, float) / np.sum(weights)
-    return contrast_combination(draws, a, b, w)
+    return contrast_combination(draws, a, b, w.tolist())
 
 
 def contrast_combination(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,

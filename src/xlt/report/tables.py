@@ -148,9 +148,10 @@ def _stage_values(record: dict) -> dict[str, object]:
 
 
 def _lookup(record: dict, path: tuple[str, ...]) -> object:
+    value: object = record
     for key in path:
-        record = record.get(key) if isinstance(record, dict) else None
-    return record if _is_plain(record) else None
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if _is_plain(value) else None
 
 
 def _is_plain(value: object) -> bool:
