@@ -2,17 +2,23 @@
 the task, split and language, the data identity, the tokenizer's full definition, the kind, the
 maximum length and the task's typed settings (`TaskSpec.settings`: QA windows). A changed
 tokenizer or setting never reads a stale cache.
+
+An entry is written to a temporary folder, sealed (`xlt.integrity`) and renamed into place, so readers
+(and concurrent runs featurising the same data) see a whole entry or none; a damaged one is made again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
-from xlt.io import stable_hash
+from xlt import integrity
+from xlt.io import make_dirs, stable_hash
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -34,13 +40,24 @@ def cached_features(
                        "settings": spec.settings.model_dump(mode="json"), "tokenizer": tokenizer_fingerprint(tokenizer),
                        "n": len(examples)})
     path = cache_root / "features" / key
-    if (path / "COMPLETED").exists():
+    if integrity.is_complete(path):
         return load_from_disk(str(path)).to_list()
     features = kind.featurize(examples, tokenizer, spec, max_length)
-    tmp = path.with_name(path.name + ".tmp")
-    for stale in (tmp, path):
-        shutil.rmtree(stale, ignore_errors=True)
-    Dataset.from_list(features).save_to_disk(str(tmp))
-    tmp.rename(path)
-    (path / "COMPLETED").touch()
+    _store(path, features)
     return features
+
+
+def _store(path: Path, features: list[dict]) -> None:
+    make_dirs(path.parent)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    try:
+        Dataset.from_list(features).save_to_disk(str(tmp))
+        integrity.seal(tmp)
+        if path.exists() and not integrity.is_complete(path):
+            shutil.rmtree(path, ignore_errors=True)  # damaged, or unsealed by an older xlt
+        os.rename(tmp, path)
+    except OSError:
+        if not integrity.is_complete(path):  # else another process stored the same entry first: keep it
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
