@@ -7,9 +7,11 @@ passed, so a fresh process resuming the study reaches it and is SIGKILLed there;
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -155,3 +157,39 @@ def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):
     trained = re.findall(r"^training .* \((\w{16})\)$", stderr, re.MULTILINE)
     assert trained[-1] == first and sorted(trained) == sorted(checkpoints(ref_dir))
     assert results(out) == results(ref_dir)
+
+
+def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, tmp_path):
+    """A copy of the finished study with a truncated checkpoint, a marker without its record, a cut units file
+    and, in a stage left unfinished, a resume state that does not match its tensors: the next run names each,
+    runs those stages again, and ends with the reference's results and weights."""
+    ref_dir, _ = reference
+    out = tmp_path / "damaged"
+    shutil.copytree(ref_dir, out)
+    config = write_config(tmp_path / "study.yaml", small_study(out))
+    stages = json.loads((ref_dir / "provenance.json").read_text())["stages"]
+
+    def find(role: str, parent: bool) -> str:
+        return next(h for h, record in stages.items() if record["role"] == role and bool(record["parent"]) == parent)
+
+    target, intermediate, after = find("target", False), find("intermediate", False), find("target", True)
+    evaluation = next(p.parent.parent.name for p in out.glob("stages/*/units/test-cyrl.npz"))
+    weights = out / "stages" / intermediate / "checkpoint" / "trainable.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    (out / "stages" / target / "stage.json").unlink()
+    units = out / "stages" / evaluation / "units" / "test-cyrl.npz"
+    units.write_bytes(units.read_bytes()[:20])
+    (out / "stages" / after / "COMPLETED").unlink()
+    (out / "stages" / after / "resume" / "state.pt").write_bytes(b"\x80not a state")
+    process = xlt_process("run", str(config))
+    stderr = process.communicate(timeout=600)[1]
+    assert process.returncode == 0, stderr[-2000:]
+    for stage, problem in ((intermediate, "checkpoint/trainable.safetensors has"), (target, "stage.json is missing"),
+                           (evaluation, "units/test-cyrl.npz has 20 bytes")):
+        assert re.search(rf"^(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
+                         stderr, re.MULTILINE), (stage, stderr[-3000:])
+    assert re.search(rf"^warning: the resume checkpoint .*{after}/resume/state.pt cannot be read .*from step 0$",
+                     stderr, re.MULTILINE), stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert results(out) == results(ref_dir)
+    assert checkpoints(out) == checkpoints(ref_dir)

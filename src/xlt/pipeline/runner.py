@@ -79,7 +79,8 @@ def _jobs(plan: Plan, ctx: Context) -> list[Job]:
                 f"training {stage.describe()} ({stage.hash})", partial(train_stage, stage, ctx))
             for stage in plan.train.values()]
     return jobs + [Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
-                       f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
+                       f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages"
+                       f" ({ev.hash})",
                        partial(evaluate_stage, ev, plan.train.get(ev.source), ctx))
                    for ev in _unique_evals(plan)]
 
