@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 TRAINING = {"steps": 12, "batch_size": 8, "max_length": 48, "checkpoint_every": 3, "eval_batch_size": 32}
@@ -47,6 +49,25 @@ def xlt_process(*args: str, env: dict | None = None) -> subprocess.Popen:
     """`python -m xlt ARGS` as a user runs it (stderr captured as text)."""
     return subprocess.Popen([sys.executable, "-m", "xlt", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+
+def xlt_in_process(argv: list[str], capfd) -> tuple[int, str]:
+    """Run `xlt ARGV` in this process, as its console script does; returns (exit status, stderr). The
+    signal handlers and umask the command sets are put back afterwards."""
+    from xlt import cli
+
+    saved = sys.argv, {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}, os.umask(0o022)
+    os.umask(saved[2])
+    sys.argv = ["xlt", *argv]
+    try:
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+    finally:
+        sys.argv = saved[0]
+        for signum, handler in saved[1].items():
+            signal.signal(signum, handler)
+        os.umask(saved[2])
+    return stop.value.code, capfd.readouterr().err
 
 
 def _run_in_child(raw: dict, env: dict) -> None:

@@ -7,14 +7,13 @@ file (and line) or field at fault, no traceback, and nothing written: no study d
 from __future__ import annotations
 
 import json
-import signal
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pytest
 import yaml
+from small_study import xlt_in_process
 
 from xlt import cli
 
@@ -290,20 +289,6 @@ CASES = [
 ]
 
 
-def xlt(argv: list[str], capfd) -> tuple[int, str]:
-    """Run `xlt ARGV` in this process, as its console script does; returns (exit status, stderr)."""
-    saved = sys.argv, {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    sys.argv = ["xlt", *argv]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            cli.main()
-    finally:
-        sys.argv = saved[0]
-        for signum, handler in saved[1].items():
-            signal.signal(signum, handler)
-    return stop.value.code, capfd.readouterr().err
-
-
 def test_the_corpus_is_large_and_covers_every_front_door(tmp_path):
     assert len(CASES) >= 40 and len({case.name for case in CASES}) == len(CASES)
     commands = {case.argv(Setup(tmp_path, tmp_path))[0] for case in CASES}
@@ -323,7 +308,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(case, tiny_model_dir
         monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", case.env["HF_ENDPOINT"])
     argv = case.argv(setup)
     capfd.readouterr()
-    code, stderr = xlt(argv, capfd)
+    code, stderr = xlt_in_process(argv, capfd)
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code == 2, stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
