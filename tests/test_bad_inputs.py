@@ -13,8 +13,8 @@ from typing import Callable
 
 import pytest
 import yaml
-from small_study import xlt_in_process
 
+from small_study import xlt_in_process
 from xlt import cli
 
 DEMO = Path(cli.DEMO_CONFIG)
@@ -68,7 +68,8 @@ SIQA = {"context": "Anna gave Omar a gift .", "question": "How does Omar feel ?"
 
 def squad(question_id: str = "q1") -> dict:
     qa = {"id": question_id, "question": "Where does Anna live ?", "answers": [{"text": "Bonn", "answer_start": 14}]}
-    return {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": "Anna lives in Bonn .", "qas": [qa]}]}]}
+    paragraph = {"context": "Anna lives in Bonn .", "qas": [qa]}
+    return {"version": "1.1", "data": [{"title": "t", "paragraphs": [paragraph]}]}
 
 
 def jsonl(rows: list[dict]) -> str:
@@ -175,6 +176,10 @@ def model_dir(kind: str) -> Callable[[Setup], None]:
 NON_UTF8 = b"caf\xe9\tNOUN\n\n"
 
 
+def run_model_dir(s: Setup) -> list[str]:
+    return ["run", s.study("udpos", ["en"], model={"name_or_path": str(s.data / "model")})]
+
+
 def non_utf8_config(s: Setup) -> list[str]:
     path = s.root / "study.yaml"
     path.write_bytes(b"name: caf\xe9\n")
@@ -255,10 +260,8 @@ CASES = [
          "the Hugging Face Hub (http://127.0.0.1:9) is unreachable",
          env={"HF_HUB_OFFLINE": "", "TRANSFORMERS_OFFLINE": "", "HF_DATASETS_OFFLINE": "",
               "HF_ENDPOINT": "http://127.0.0.1:9"}),
-    Case("pickled weights only", lambda s: ["run", s.study("udpos", ["en"], model={"name_or_path": str(s.data / "model")})],
-         "cannot load the encoder", model_dir("pickle")),
-    Case("remote code", lambda s: ["run", s.study("udpos", ["en"], model={"name_or_path": str(s.data / "model")})],
-         "trust_remote_code", model_dir("remote")),
+    Case("pickled weights only", run_model_dir, "cannot load the encoder", model_dir("pickle")),
+    Case("remote code", run_model_dir, "trust_remote_code", model_dir("remote")),
     # ---- `xlt score` ---------------------------------------------------------------------------------------
     Case("predictions miss an id", score(), "xquad/test-en.json has no prediction for 1 of the 1 ids",
          submissions(put("predictions/xquad/test-en.json", "{}"))),

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from small_study import checkpoints, results, run_forked, small_study, write_config, xlt_process
 
+from small_study import checkpoints, results, run_forked, small_study, write_config, xlt_process
 from xlt import integrity
 from xlt.locks import Lock
 
@@ -102,8 +102,8 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     assert process.returncode == 128 + signum, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     name = signal.Signals(signum).name
-    match = re.fullmatch(rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune seed 0"
-                         rf" \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume", last)
+    match = re.fullmatch(rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
+                         rf" seed 0 \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume", last)
     assert match, last
     assert "Traceback" not in stderr
     import torch

@@ -147,7 +147,6 @@ def test_a_truncated_checkpoint_is_one_line(tiny_backbone, tmp_path):
 
 def test_a_damaged_feature_cache_entry_is_made_again(tiny_tokenizer, tmp_path):
     from test_features_cache import EXAMPLES, SPEC, CountingKind
-
     from xlt.data.features import cached_features
 
     kind = CountingKind()

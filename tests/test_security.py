@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from small_study import small_study, write_config
 
+from small_study import small_study, write_config
 from xlt.config import load_study, validate_study
 from xlt.errors import XltError
 

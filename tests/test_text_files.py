@@ -6,8 +6,8 @@ import json
 import random
 
 import pytest
-from small_study import xlt_in_process
 
+from small_study import xlt_in_process
 from xlt.data.text_files import language_files
 from xlt.errors import XltError
 

@@ -43,21 +43,24 @@ def cached_features(
     if integrity.is_complete(path):
         return load_from_disk(str(path)).to_list()
     features = kind.featurize(examples, tokenizer, spec, max_length)
-    _store(path, features)
+    _publish(Dataset.from_list(features), path)
     return features
 
 
-def _store(path: Path, features: list[dict]) -> None:
+def _publish(dataset: Dataset, path: Path) -> None:
+    """Write into a private directory, seal it, then rename it into place: processes featurising the same
+    split at once (cluster jobs) never see or remove each other's half-written files; the first rename wins."""
     make_dirs(path.parent)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     try:
-        Dataset.from_list(features).save_to_disk(str(tmp))
+        dataset.save_to_disk(str(tmp))
         integrity.seal(tmp)
         if path.exists() and not integrity.is_complete(path):
-            shutil.rmtree(path, ignore_errors=True)  # damaged, or unsealed by an older xlt
-        os.rename(tmp, path)
-    except OSError:
-        if not integrity.is_complete(path):  # else another process stored the same entry first: keep it
-            raise
+            shutil.rmtree(path, ignore_errors=True)  # damaged, or left unsealed by an older version or a crash
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not integrity.is_complete(path):  # not another process's complete copy: a real failure
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

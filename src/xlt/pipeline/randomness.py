@@ -14,7 +14,7 @@ import torch
 
 from xlt.config import Study
 from xlt.pipeline.resources import Resources
-from xlt.report.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED
+from xlt.report.stats import BOOTSTRAP_SEED
 
 RULES = {  # where each stream is derived from its seed (the code is the definition)
     "model": "xlt.pipeline.build.build_task_model: method tensors and head from the stage seed",
@@ -22,7 +22,7 @@ RULES = {  # where each stream is derived from its seed (the code is the definit
     "batches": "xlt.data.mixing.MixtureSampler: language draws and example order from the stage seed",
     "pretraining": "xlt.pretrain: tokenizer, weights and batches from the pretraining seed",
     "synthetic_data": "xlt.data.synthetic: one stream per (purpose, split, language) from the data seed",
-    "bootstrap": "xlt.report.stats and xlt.report.contrasts: the bootstrap seed and the language or contrast",
+    "bootstrap": "xlt.report.contrasts: the bootstrap seed and the contrast's key",
 }
 
 
@@ -34,7 +34,6 @@ def randomness(study: Study, resources: Resources) -> dict[str, Any]:
         "synthetic_data_seed": synthetic.seed if synthetic is not None else None,
         "pretraining_seed": pretrain.resolved.seed if pretrain is not None else None,
         "bootstrap_seed": BOOTSTRAP_SEED,
-        "bootstrap_replicates": BOOTSTRAP_REPLICATES,
         "rules": RULES,
         "torch": torch.__version__,
         "numpy": np.__version__,

@@ -3,7 +3,7 @@
 Results are rebuilt from the completed evaluation stages in plan order on every run, so a run that
 was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice. Inputs
 are checked before anything is written (`preflight`), and stages run under per-stage locks
-(`scheduler`), so several processes may run one study directory at once.
+(`scheduler`), so several processes (and cluster jobs) may run one study directory at once.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -24,13 +25,15 @@ from rich.table import Table
 
 from xlt import integrity
 from xlt.config import Study
+from xlt.errors import XltError
 from xlt.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
-from xlt.pipeline.plan import Plan, build_plan
+from xlt.pipeline.manifest import save_manifest
+from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan
 from xlt.pipeline.preflight import check_inputs
 from xlt.pipeline.randomness import randomness
-from xlt.pipeline.resources import cache_dir, resolve
-from xlt.pipeline.scheduler import Job, run_jobs
+from xlt.pipeline.resources import Resources, cache_dir, resolve
+from xlt.pipeline.scheduler import Job, run_jobs, run_one
 from xlt.pipeline.stages import RESUME, Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
 from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
@@ -53,40 +56,64 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    plan = study_plan(study, resources)
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
     if dry_run:
         return Outcome(out_dir, plan, 0, {})
-    ran = run_jobs(_jobs(plan, ctx), lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))
+    save_manifest(out_dir, study, resources, ctx.cache_root)
+    jobs = [_train_job(stage, ctx) for stage in plan.train.values()] + [_eval_job(ev, plan, ctx)
+                                                                         for ev in unique_evals(plan)]
+    ran = run_jobs(jobs, lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))
     trained = sum(job.directory.name in plan.train for job in ran)
-    collect(study, plan, ctx, time.perf_counter() - started)
-    from xlt.report import build_report
-
-    report = build_report(out_dir)
-    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
+    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
 
 
-def _unique_evals(plan: Plan):
+def study_plan(study: Study, resources: Resources) -> Plan:
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+
+
+def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
+    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs), under its lock."""
+    if stage_hash in plan.train:
+        job = _train_job(plan.train[stage_hash], ctx)
+    else:
+        ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
+        if ev is None:
+            raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+        job = _eval_job(ev, plan, ctx)
+    run_one(job, lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def _train_job(stage: TrainStage, ctx: Context) -> Job:
+    return Job(ctx.stage_dir(stage.hash), tuple(ctx.stage_dir(p) for p in [stage.parent] if p),
+               f"training {stage.describe()} ({stage.hash})", partial(train_stage, stage, ctx))
+
+
+def _eval_job(ev: EvalStage, plan: Plan, ctx: Context) -> Job:
+    return Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
+               f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
+               partial(evaluate_stage, ev, plan.train.get(ev.source), ctx))
+
+
+def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
+    """Results, provenance and report from the completed stages."""
+    collect(study, plan, ctx, wall_seconds)
+    from xlt.report import build_report
+
+    report = build_report(ctx.out_dir)
+    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
+    return report
+
+
+def unique_evals(plan: Plan):
     return list({ev.hash: ev for ev in plan.evals}.values())
 
 
-def _jobs(plan: Plan, ctx: Context) -> list[Job]:
-    """Every stage as a job, training stages (parents first) before evaluations."""
-    jobs = [Job(ctx.stage_dir(stage.hash), tuple(ctx.stage_dir(p) for p in [stage.parent] if p),
-                f"training {stage.describe()} ({stage.hash})", partial(train_stage, stage, ctx))
-            for stage in plan.train.values()]
-    return jobs + [Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
-                       f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages"
-                       f" ({ev.hash})",
-                       partial(evaluate_stage, ev, plan.train.get(ev.source), ctx))
-                   for ev in _unique_evals(plan)]
-
-
 def plan_table(plan: Plan, ctx: Context) -> Table:
-    table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
+    table = Table(title=f"plan: {plan.training_runs} training runs, {len(unique_evals(plan))} evaluations")
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from xlt import integrity, interrupts
-from xlt.locks import POLL_SECONDS, Lock
+from xlt.locks import POLL_SECONDS, Lock, held
 
 LOCK = ".lock"
 
@@ -54,6 +54,13 @@ def run_jobs(jobs: list[Job], say: Callable[[str], None]) -> list[Job]:
         if len(pending) == before:  # every stage left is another process's, or waits for one that is
             time.sleep(POLL_SECONDS)
     return done
+
+
+def run_one(job: Job, say: Callable[[str], None]) -> bool:
+    """Run one job (a cluster job's stage) under its lock, waiting while another process holds it; False
+    when the stage was already complete."""
+    with held(job.directory / LOCK, lambda holder: say(f"waiting: {job.title} is being run by {holder}")):
+        return _run_locked(job, say)
 
 
 def _run_locked(job: Job, say: Callable[[str], None]) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xlt import integrity
 from xlt.data.features import cached_features
+from xlt.integrity import MARKER  # noqa: F401 (the marker's name, for readers of stage directories)
 from xlt.io import atomic_write_json
 from xlt.pipeline.build import load_tokenizer
 from xlt.pipeline.resources import Resources

@@ -24,8 +24,9 @@ from xlt.kinds import get_kind
 from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
-from xlt.pipeline.plan import TrainStage
+from xlt.pipeline.plan import CHECKPOINT, TrainStage
 from xlt.pipeline.resume import load_point, save_point
+from xlt.pipeline.selection import Selector
 from xlt.pipeline.stages import RESUME, Context, mark_complete
 from xlt.results import TrainRecord
 from xlt.tasks import get_task
@@ -53,7 +54,8 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
                                                     stage.training.batch_size, total, stage.seed)
     optimizer = _optimizer(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
-    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)
+    selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
+    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision)
     model, optimizer = accelerator.prepare(model, optimizer)
 
@@ -75,21 +77,25 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             losses.append(round(loss.item(), 6))
             step += 1
             progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
+            if selector is not None and selector.due(step, total):
+                selector.score(accelerator.unwrap_model(model), step)
             faults.point(f"step {step} of {stage.hash}")
             stopping = interrupts.requested()  # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary
             if (step % stage.training.checkpoint_every == 0 or stopping) and step < total:
                 _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
-                            elapsed + time.perf_counter() - started)
+                            elapsed + time.perf_counter() - started, selector)
             if stopping and step < total:
                 interrupts.stop_if_requested(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
 
     unwrapped = accelerator.unwrap_model(model)
-    save_trainable(unwrapped, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
+    save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
+    selection = selector.finish(directory) if selector is not None else None  # the selected steps replace it
     atomic_write_json(directory / "loss.json", losses)
     mark_complete(directory, TrainRecord(
         stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
         carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
         wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
+        mixture={stage.task: sampler.drawn()} if sampler else None, selection=selection,
     ).model_dump(mode="json"))
 
 
@@ -100,17 +106,21 @@ def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
 
 
-def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float) -> None:
+def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float,
+                selector: Selector | None) -> None:
     save_point(directory, model, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                  "step": step, "losses": losses, "elapsed": elapsed})
+                                  "step": step, "losses": losses, "elapsed": elapsed,
+                                  "selection": selector.state() if selector else {}})
 
 
-def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, float]:
+def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
     state = load_point(directory, model)
     if state is None:
         return 0, [], 0.0
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    if selector is not None:
+        selector.restore(state.get("selection", {}))
     return state["step"], state["losses"], state["elapsed"]
 
 
