@@ -193,3 +193,26 @@ def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, t
     assert "Traceback" not in stderr
     assert results(out) == results(ref_dir)
     assert checkpoints(out) == checkpoints(ref_dir)
+
+
+def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_continues(reference, tmp_path):
+    ref_dir, _ = reference
+    out = tmp_path / "full"
+    config = write_config(tmp_path / "study.yaml", small_study(out))
+    full = {"XLT_FAULT_AT": "2", "XLT_FAULT_MATCH": r"/stages/\w+/units/", "XLT_FAULT_ERRNO": "ENOSPC"}
+    process = xlt_process("run", str(config), env=full)  # the disk fills in the second evaluation write
+    stderr = process.communicate(timeout=600)[1]
+    assert process.returncode == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert re.fullmatch(rf"error: cannot write {re.escape(str(out))}/stages/\w+/units/test-cyrl\.npz: no space left"
+                        r" on the device \(\d+ MiB free\); everything complete is kept: free some space and run the"
+                        r" same command again to continue", last), last
+    assert "Traceback" not in stderr and not (out / "results.csv").exists()
+    complete = [d.name for d in (out / "stages").iterdir() if integrity.is_complete(d)]
+    assert sorted(complete) == sorted(checkpoints(ref_dir)), "the trained stages were not kept"
+    process = xlt_process("run", str(config))
+    stderr = process.communicate(timeout=600)[1]
+    assert process.returncode == 0, stderr[-2000:]
+    assert not re.search(r"^training ", stderr, re.MULTILINE), "a complete stage was trained again"
+    assert results(out) == results(ref_dir)
+

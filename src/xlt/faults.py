@@ -6,12 +6,14 @@ it replaces the target), each training step and each evaluated language. Tests s
     XLT_FAULT_LOG=<file>     append "<n>\t<label>" for every point passed (to learn a run's points)
     XLT_FAULT_AT=<n>         SIGKILL at the n-th point whose label matches XLT_FAULT_MATCH (a regular
                              expression; default: every point), after printing which one to stderr
+    XLT_FAULT_ERRNO=<name>   instead of the kill, raise OSError(errno.<name>) there (ENOSPC: a full disk)
 
 Unset, a point costs two environment look-ups.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -31,5 +33,8 @@ def point(label: str) -> None:
     if target and re.search(os.environ.get("XLT_FAULT_MATCH", ""), label):
         _passed["matching"] += 1
         if _passed["matching"] == int(target):
+            error = os.environ.get("XLT_FAULT_ERRNO")
+            if error:
+                raise OSError(getattr(errno, error), os.strerror(getattr(errno, error)))
             print(f"xlt fault hook: SIGKILL at point {target} ({label})", file=sys.stderr, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
