@@ -61,6 +61,7 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
     if dry_run:
+        _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
     save_manifest(out_dir, study, resources, ctx.cache_root)
     jobs = [_train_job(stage, ctx) for stage in plan.train.values()] + [_eval_job(ev, plan, ctx)
@@ -69,6 +70,16 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     trained = sum(job.directory.name in plan.train for job in ran)
     report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
+
+
+def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:
+    from xlt.pipeline.needs import needs_table
+
+    table, missing = needs_table(plan, resources)
+    console.print(table)
+    lines = [f"missing locally: {line}" for line in missing] or ["every file the plan reads is present"]
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
 
 
 def study_plan(study: Study, resources: Resources) -> Plan:
@@ -113,7 +124,9 @@ def unique_evals(plan: Plan):
 
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
-    table = Table(title=f"plan: {plan.training_runs} training runs, {len(unique_evals(plan))} evaluations")
+    to_run = sum(not is_complete(ctx.stage_dir(stage.hash)) for stage in plan.train.values())
+    table = Table(title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
+                        f"{len(unique_evals(plan))} evaluations")
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():

@@ -166,7 +166,8 @@ def _language_row(comparison: Comparison, section: Section, draws: Draws, lang: 
     difference = _difference(section, comparison, lang)
     if difference is None:
         return None
-    return Row(lang, groups[lang], difference, _interval(comparison, section, [draws.get(lang)], [1.0], [lang]))
+    contrast = _interval(comparison, section, [draws.get(lang)], [1.0], [lang])
+    return Row(lang, groups[lang], contrast.difference if contrast else difference, contrast)
 
 
 def _difference(section: Section, comparison: Comparison, lang: str) -> float | None:
@@ -221,8 +222,8 @@ def _normalised(weights: dict[str, float], languages: list[str]) -> dict[str, fl
 def _combined(comparison: Comparison, section: Section, draws: Draws, language: str, group: str,
               coefficients: dict[str, float], values: dict[str, float | None]) -> Row:
     langs = list(coefficients)
-    value = float(sum(coefficients[lang] * values[lang] for lang in langs))
     contrast = _interval(comparison, section, [draws.get(lang) for lang in langs], list(coefficients.values()), langs)
+    value = contrast.difference if contrast else float(sum(coefficients[lang] * values[lang] for lang in langs))
     return Row(language, group, value, contrast)
 
 
