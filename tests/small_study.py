@@ -21,13 +21,23 @@ import yaml
 TRAINING = {"steps": 12, "batch_size": 8, "max_length": 48, "checkpoint_every": 3, "eval_batch_size": 32}
 
 
+def tiny_benchmark() -> dict:
+    """The embedded benchmark, small."""
+    return {"synthetic": {"seed": 0, "sizes": {"train": 120, "dev": 20, "test": 40, "pretrain": 400}}}
+
+
+def tiny_encoder() -> dict:
+    """An encoder pretrained on the spot in seconds (cached for the session under XLT_CACHE)."""
+    return {"pretrain": {"options": {"max_steps": 12, "hidden_size": 32, "layers": 2, "heads": 2, "ffn": 64,
+                                     "batch_size": 16, "warmup_steps": 2, "vocab_size": 400}}}
+
+
 def small_study(out_dir: Path, **changes) -> dict:
     raw = {
         "name": "small",
         "benchmark": "synthetic",
-        "data": {"synthetic": {"seed": 0, "sizes": {"train": 120, "dev": 20, "test": 40, "pretrain": 400}}},
-        "model": {"pretrain": {"options": {"max_steps": 12, "hidden_size": 32, "layers": 2, "heads": 2, "ffn": 64,
-                                           "batch_size": 16, "warmup_steps": 2, "vocab_size": 400}}},
+        "data": tiny_benchmark(),
+        "model": tiny_encoder(),
         "methods": [{"name": "finetune", "options": {"lr": 1e-3}}],
         "intermediate": [{"name": "multilingual", "task": "synth-pos", "languages": "all", "training": TRAINING}],
         "targets": [{"task": "synth-nli", "train_languages": ["base"], "eval_languages": ["base", "cyrl", "vsom"],

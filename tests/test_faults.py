@@ -58,6 +58,27 @@ def kill_moments(labels: list[str], out: Path) -> list[tuple[int, str, str]]:
     return sorted(moments)
 
 
+def ended(process, code: int = 0, timeout: float = 600) -> str:
+    """The stderr of an `xlt` process, once it has ended with exit status `code`."""
+    stderr = process.communicate(timeout=timeout)[1]
+    assert process.returncode == code, stderr[-2000:]
+    return stderr
+
+
+def assert_same_study(out: Path, ref_dir: Path) -> None:
+    """The study's results.csv and final trainable tensors are the reference's, bit for bit."""
+    assert results(out) == results(ref_dir)
+    assert checkpoints(out) == checkpoints(ref_dir), "training ended with other weights"
+
+
+def test_results_are_written_once_after_every_stage_is_complete(reference):
+    """Three training stages and three evaluations are sealed, then results.csv is written, once."""
+    ref_dir, labels = reference
+    marker = re.compile(rf"write {re.escape(str(ref_dir))}/stages/\w+/COMPLETED")
+    sealed = [i for i, label in enumerate(labels) if marker.fullmatch(label)]
+    written = [i for i, label in enumerate(labels) if label == f"write {ref_dir}/results.csv"]
+    assert len(sealed) == 6 and len(written) == 1 and written[0] > max(sealed)
+
 def test_sigkill_at_24_random_moments_then_resume_gives_the_uninterrupted_results(reference, tmp_path):
     ref_dir, ref_labels = reference
     out = tmp_path / "killed"
@@ -70,8 +91,7 @@ def test_sigkill_at_24_random_moments_then_resume_gives_the_uninterrupted_result
         code = run_forked(small_study(out), {"XLT_FAULT_AT": "1", "XLT_FAULT_MATCH": f"^{re.escape(label)}$"})
         assert code == -signal.SIGKILL, f"the run was not killed at {label} (exit code {code})"
     assert run_forked(small_study(out)) == 0
-    assert results(out) == results(ref_dir)
-    assert checkpoints(out) == checkpoints(ref_dir), "resumed training ended with other weights"
+    assert_same_study(out, ref_dir)
     assert all(integrity.is_complete(stage) for stage in (out / "stages").iterdir())
 
 
@@ -98,8 +118,7 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     process = xlt_process("run", str(config), env={"XLT_FAULT_LOG": str(log)})
     _wait_for_line(log, r"^\d+\tstep 4 of ", process)
     process.send_signal(signum)
-    stderr = process.communicate(timeout=300)[1]
-    assert process.returncode == 128 + signum, stderr[-2000:]
+    stderr = ended(process, 128 + signum, timeout=300)
     last = stderr.strip().splitlines()[-1]
     name = signal.Signals(signum).name
     match = re.fullmatch(rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
@@ -110,10 +129,8 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
 
     states = [torch.load(path, weights_only=True) for path in out.glob("stages/*/resume/state.pt")]
     assert [state["step"] for state in states] == [int(match.group(1))]
-    resumed = xlt_process("run", str(config))
-    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()[-2000:]
-    assert results(out) == results(ref_dir)
-    assert checkpoints(out) == checkpoints(ref_dir)
+    ended(xlt_process("run", str(config)))
+    assert_same_study(out, ref_dir)
 
 
 def test_two_processes_share_a_study_without_training_a_stage_twice(reference, tmp_path):
@@ -121,15 +138,10 @@ def test_two_processes_share_a_study_without_training_a_stage_twice(reference, t
     out = tmp_path / "shared"
     config = write_config(tmp_path / "study.yaml", small_study(out))
     first, second = xlt_process("run", str(config)), xlt_process("run", str(config))
-    logs = []
-    for process in (first, second):
-        stderr = process.communicate(timeout=600)[1]
-        assert process.returncode == 0, stderr[-2000:]
-        logs.append(stderr)
+    logs = [ended(process) for process in (first, second)]
     trained = [re.findall(r"^training .* \((\w{16})\)$", log, re.MULTILINE) for log in logs]
     assert sorted(trained[0] + trained[1]) == sorted(checkpoints(ref_dir)), "a stage was trained twice or never"
-    assert results(out) == results(ref_dir)
-    assert checkpoints(out) == checkpoints(ref_dir)
+    assert_same_study(out, ref_dir)
 
 
 def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):
@@ -150,8 +162,7 @@ def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):
         assert f"step 1 of {first}" not in log.read_text()
     finally:
         lock.release()
-    stderr = process.communicate(timeout=600)[1]
-    assert process.returncode == 0, stderr[-2000:]
+    stderr = ended(process)
     assert re.search(rf"^waiting: training target synth-nli \[base\] .*\({first}\) is being run by process"
                      rf" {os.getpid()} on ", stderr, re.MULTILINE), stderr[-2000:]
     trained = re.findall(r"^training .* \((\w{16})\)$", stderr, re.MULTILINE)
@@ -181,9 +192,7 @@ def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, t
     units.write_bytes(units.read_bytes()[:20])
     (out / "stages" / after / "COMPLETED").unlink()
     (out / "stages" / after / "resume" / "state.pt").write_bytes(b"\x80not a state")
-    process = xlt_process("run", str(config))
-    stderr = process.communicate(timeout=600)[1]
-    assert process.returncode == 0, stderr[-2000:]
+    stderr = ended(xlt_process("run", str(config)))
     for stage, problem in ((intermediate, "checkpoint/trainable.safetensors has"), (target, "stage.json is missing"),
                            (evaluation, "units/test-cyrl.npz has 20 bytes")):
         assert re.search(rf"^(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
@@ -191,8 +200,7 @@ def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, t
     assert re.search(rf"^warning: the resume checkpoint .*{after}/resume/state.pt cannot be read .*from step 0$",
                      stderr, re.MULTILINE), stderr[-3000:]
     assert "Traceback" not in stderr
-    assert results(out) == results(ref_dir)
-    assert checkpoints(out) == checkpoints(ref_dir)
+    assert_same_study(out, ref_dir)
 
 
 def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_continues(reference, tmp_path):
@@ -200,9 +208,7 @@ def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_con
     out = tmp_path / "full"
     config = write_config(tmp_path / "study.yaml", small_study(out))
     full = {"XLT_FAULT_AT": "2", "XLT_FAULT_MATCH": r"/stages/\w+/units/", "XLT_FAULT_ERRNO": "ENOSPC"}
-    process = xlt_process("run", str(config), env=full)  # the disk fills in the second evaluation write
-    stderr = process.communicate(timeout=600)[1]
-    assert process.returncode == 2, stderr[-2000:]
+    stderr = ended(xlt_process("run", str(config), env=full), 2)  # the disk fills in the second evaluation write
     last = stderr.strip().splitlines()[-1]
     assert re.fullmatch(rf"error: cannot write {re.escape(str(out))}/stages/\w+/units/test-cyrl\.npz: no space left"
                         r" on the device \(\d+ MiB free\); everything complete is kept: free some space and run the"
@@ -210,9 +216,7 @@ def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_con
     assert "Traceback" not in stderr and not (out / "results.csv").exists()
     complete = [d.name for d in (out / "stages").iterdir() if integrity.is_complete(d)]
     assert sorted(complete) == sorted(checkpoints(ref_dir)), "the trained stages were not kept"
-    process = xlt_process("run", str(config))
-    stderr = process.communicate(timeout=600)[1]
-    assert process.returncode == 0, stderr[-2000:]
+    stderr = ended(xlt_process("run", str(config)))
     assert not re.search(r"^training ", stderr, re.MULTILINE), "a complete stage was trained again"
-    assert results(out) == results(ref_dir)
+    assert_same_study(out, ref_dir)
 

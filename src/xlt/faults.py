@@ -1,7 +1,8 @@
 """A test hook for fault injection: kill this process at a chosen point, to prove a study survives it.
 
-Fault points are the moments a kill could do harm: each atomic write (after the data is written, before
-it replaces the target), each training step and each evaluated language. Tests set (never a user):
+Fault points are the moments a kill could do harm: each training step and each atomic write (after the
+data is written, before it replaces the target; an evaluation writes once per language). Tests set (never
+a user):
 
     XLT_FAULT_LOG=<file>     append "<n>\t<label>" for every point passed (to learn a run's points)
     XLT_FAULT_AT=<n>         SIGKILL at the n-th point whose label matches XLT_FAULT_MATCH (a regular
