@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from small_study import tiny_benchmark, tiny_encoder
 from xlt.config import validate_study
 from xlt.pipeline.runner import run_study
 from xlt.results import COLUMNS
@@ -25,9 +26,8 @@ def tiny_study(out_dir: Path, **changes) -> dict:
     raw = {
         "name": "tiny",
         "benchmark": "synthetic",
-        "data": {"synthetic": {"seed": 0, "sizes": {"train": 120, "dev": 20, "test": 40, "pretrain": 400}}},
-        "model": {"pretrain": {"options": {"max_steps": 12, "hidden_size": 32, "layers": 2, "heads": 2, "ffn": 64,
-                                           "batch_size": 16, "warmup_steps": 2, "vocab_size": 400}}},
+        "data": tiny_benchmark(),
+        "model": tiny_encoder(),
         "methods": [{"name": "finetune", "options": {"lr": 1e-3}},
                     {"name": "deep_prompt", "options": {"prompt_length": 4}}],
         "intermediate": [{"name": "multilingual", "task": "synth-pos", "languages": "all", "training": TRAINING}],

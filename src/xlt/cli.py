@@ -1,4 +1,4 @@
-"""The `xlt` command: one call into the library per command; errors become one line and exit 2."""
+"""The `xlt` command: one call into the library per command; every failure becomes one line (`xlt.guard`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 import xlt
+from xlt import guard
 from xlt.errors import XltError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -175,7 +176,8 @@ def tasks() -> None:
 
 @app.command()
 def pretrain(
-    text: list[Path] = typer.Argument(..., help="UTF-8 text files: one sentence a line, one language a file."),
+    text: list[str] = typer.Argument(..., help="UTF-8 text files, one sentence a line, one language a file: PATH"
+                                     " (named by its stem, or its last suffix when stems collide) or LANG=PATH."),
     out: Path = typer.Option(..., "--out", help="Directory for the encoder, tokenizer and loss curve."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Step budget (deterministic)."),
     mask_rate: Optional[float] = typer.Option(None, "--mask-rate", help="Share of tokens masked (80/10/10)."),
@@ -217,10 +219,10 @@ def _quiet_libraries() -> None:
 
 
 def main() -> None:
-    try:
-        if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze"):
-            _quiet_libraries()
-        app()
-    except XltError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+    guard.run(_command)
+
+
+def _command() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze"):
+        _quiet_libraries()
+    app()

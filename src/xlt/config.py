@@ -9,17 +9,17 @@ those objects and never validate again.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xlt.errors import XltError
+from xlt.registry import did_you_mean
 from xlt.results import ORACLE, REFERENCES
 
 if TYPE_CHECKING:
@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _file_name(name: str) -> str:
+    """Names become file and folder names in the study directory: they may not leave it."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name) or ".." in name:
+        raise ValueError("a name is used in file names: use letters, digits and . _ + - (not starting with"
+                         " '.', no '..' and no '/')")
+    return name
+
+
+Name = Annotated[str, AfterValidator(_file_name)]
 
 
 class SyntheticData(Strict):
@@ -122,7 +133,7 @@ class Training(Strict):
 
 
 class MethodConfig(Strict):
-    name: str  # the recipe's label in results ("finetune", "deep_prompt_p32", ...)
+    name: Name  # the recipe's label in results ("finetune", "deep_prompt_p32", ...)
     type: str | None = None  # registered method; default: name
     options: dict[str, Any] = Field(default_factory=dict)  # the method's Options fields
 
@@ -146,7 +157,7 @@ def _head_options(task: str, head: dict[str, Any]) -> HeadOptions:
 
 
 class IntermediateConfig(Strict):
-    name: str  # "none" is reserved for "no intermediate stage"
+    name: Name  # "none" is reserved for "no intermediate stage"
     task: str
     languages: list[str] | Literal["all", "train"] = "train"  # "train": the target's training languages
     temperature: float = Field(default=1.0, gt=0)  # language mixing: p(lang) ~ n_lang ** (1 / T)
@@ -201,7 +212,7 @@ class Published(Strict):
 
 
 class Study(Strict):
-    name: str = "study"
+    name: Name = "study"
     model: ModelConfig
     data: DataConfig = DataConfig()
     benchmark: str | None = None  # the language-list key of each task: "xtreme-r", "xtreme", "synthetic"
@@ -228,7 +239,7 @@ class Study(Strict):
                 if name not in known:
                     raise ValueError(
                         f"targets.{i}.intermediate: {name!r} is not a defined intermediate condition"
-                        f" (defined: {', '.join(sorted(known))})"
+                        f"{did_you_mean(name, known)} (defined: {', '.join(sorted(known))})"
                     )
         for i, cond in enumerate(self.intermediate):
             if cond.training.select is not None and "target-dev" in cond.training.select.on:
@@ -239,10 +250,8 @@ class Study(Strict):
             for side in ("a", "b"):
                 label = getattr(comparison, side)
                 if label not in labels:
-                    hint = difflib.get_close_matches(label, labels, n=1)
-                    raise ValueError(f"comparisons.{i}.{side}: no recipe {label!r}"
-                                     + (f"; did you mean {hint[0]!r}?" if hint else "")
-                                     + f" (recipes: {', '.join(sorted(labels))})")
+                    raise ValueError(f"comparisons.{i}.{side}: no recipe {label!r}{did_you_mean(label, labels)}"
+                                     f" (recipes: {', '.join(sorted(labels))})")
         return self
 
     def recipe_labels(self) -> list[tuple[str, str]]:
@@ -383,16 +392,17 @@ def _check_benchmark(study: Study) -> None:
 
     known = sorted({name for _, spec in TASKS.items() for name in spec.languages})
     if study.benchmark is not None and study.benchmark not in known:
-        hint = difflib.get_close_matches(study.benchmark, known, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        raise XltError(f"benchmark: unknown benchmark {study.benchmark!r}{suggestion} (known: {', '.join(known)})")
+        raise XltError(f"benchmark: unknown benchmark {study.benchmark!r}{did_you_mean(study.benchmark, known)}"
+                       f" (known: {', '.join(known)})")
+
 
 
 def _check_languages(where: str, languages: list[str] | str, spec) -> None:
     known = set(spec.train_languages).union(*spec.languages.values())
     unknown = [] if languages == "all" else [lang for lang in languages if lang not in known]
     if unknown:
-        raise XltError(f"{where}: found {unknown[0]!r}; {spec.name} has languages {', '.join(sorted(known))}")
+        raise XltError(f"{where}: found {unknown[0]!r}; {spec.name} has languages {', '.join(sorted(known))}"
+                       f"{did_you_mean(unknown[0], known)}")
 
 
 def apply_override(raw: dict, override: str) -> None:

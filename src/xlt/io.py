@@ -1,31 +1,78 @@
-"""Atomic writes: a reader (or a resumed run) never sees a half-written file."""
+"""Atomic writes: a reader (or a resumed run) never sees a half-written file.
+
+Every file xlt writes goes through `atomic_write_bytes`: the data goes to a temporary file in the
+target's folder, is flushed to disk, and is renamed over the target, so after a crash at any moment
+the target holds either its old content or its new one. A write that fails (a full disk, a read-only
+folder) raises one XltError naming the file; nothing complete is touched. Files and the folders made
+for them are never world-writable, whatever the umask.
+"""
 
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from xlt import faults
+from xlt.errors import XltError
+
+NOT_WORLD_WRITABLE = ~0o002  # results are for sharing with a group, never for anyone to change
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
     try:
+        make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as err:
+        raise write_error(path, err) from None
+    try:
+        os.chmod(tmp, 0o666 & ~_umask() & NOT_WORLD_WRITABLE)  # mkstemp makes 0600
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        faults.point(f"write {path}")  # the worst moment: the data is written, the target not yet replaced
         os.replace(tmp, path)
+    except OSError as err:
+        raise write_error(path, err) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_error(path: Path, err: OSError) -> XltError:
+    """One line for a write that failed: what could not be written, why, and what to do."""
+    if err.errno in _FULL:
+        free = shutil.disk_usage(_existing(path)).free
+        return XltError(f"cannot write {path}: no space left on the device ({free // 2**20} MiB free); everything"
+                        f" complete is kept: free some space and run the same command again to continue")
+    return XltError(f"cannot write {path}: {err.strerror or err}; check the folder's permissions and space, then"
+                    f" run the same command again (everything complete is kept)")
+
+
+def _existing(path: Path) -> Path:
+    return next(parent for parent in [path, *path.absolute().parents] if parent.exists())
+
+
+def make_dirs(directory: Path) -> None:
+    """`mkdir -p`, each folder it makes group-writable at most (a umask of 0 would leave them 0777)."""
+    directory = Path(directory)
+    missing = [d for d in [directory, *directory.parents] if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        try:
+            os.chmod(made, 0o777 & ~_umask() & NOT_WORLD_WRITABLE)
+        except FileNotFoundError:  # removed by another process meanwhile: nothing of ours to fix
+            pass
 
 
 def _umask() -> int:
@@ -48,6 +95,22 @@ def atomic_write_csv(path: Path, columns: Iterable[str], rows: Iterable[dict]) -
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())
+
+
+def atomic_copy_tree(source: Path, target: Path) -> None:
+    """Copy every file under `source` to the same place under `target`, each file atomically."""
+    for file in sorted(Path(source).rglob("*")):
+        if file.is_file():
+            atomic_write_bytes(target / file.relative_to(source), file.read_bytes())
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes (hex)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def stable_hash(payload: Any) -> str:

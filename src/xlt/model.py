@@ -6,12 +6,15 @@ encoder, and the same rule saves everything under full fine-tuning, so no method
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
+from xlt.errors import XltError
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.methods.base import Encoder
 
@@ -39,20 +42,39 @@ class TaskModel(nn.Module):
         }
 
 
-def save_trainable(model: TaskModel, directory: Path, meta: dict | None = None) -> None:
-    """Write the trainable tensors (safetensors) and their metadata atomically into `directory`."""
+def save_trainable(model: TaskModel, directory: Path, meta: dict | None = None) -> str:
+    """Write the trainable tensors (safetensors) and their metadata atomically into `directory`;
+    returns the sha256 of the tensors file."""
     tensors = {name: t.contiguous().cpu() for name, t in model.trainable_state().items()}
-    atomic_write_bytes(directory / WEIGHTS, save(tensors))
+    data = save(tensors)
+    atomic_write_bytes(directory / WEIGHTS, data)
     atomic_write_json(directory / META, meta or {})
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[str]:
-    """Copy saved tensors whose names start with `prefix` into `model`; returns the names loaded."""
-    saved = {k: v for k, v in load_file(str(directory / WEIGHTS)).items() if k.startswith(prefix)}
+    """Copy saved tensors whose names start with `prefix` into `model`; returns the names loaded.
+
+    A missing or unreadable file, or tensors that do not fit the model (a prompt saved for another
+    encoder's hidden size), raise one XltError before any tensor is copied."""
+    path = directory / WEIGHTS
+    try:
+        saved = {k: v for k, v in load_file(str(path)).items() if k.startswith(prefix)}
+    except (OSError, SafetensorError) as err:
+        raise XltError(f"cannot read the checkpoint {path} ({err}); delete its stage directory to train it"
+                       f" again") from None
     own = dict(model.named_parameters())
-    missing = sorted(set(saved) - set(own))
-    if missing:
-        raise ValueError(f"{directory}: checkpoint tensors {missing[:3]} do not exist in the model")
+    unknown = sorted(set(saved) - set(own))
+    if unknown:
+        raise XltError(f"{path}: checkpoint tensor {unknown[0]!r} does not exist in the model; it was saved for"
+                       f" another method or encoder: delete its stage directory or use the model it was trained with")
+    for name, tensor in saved.items():
+        if tensor.shape != own[name].shape:
+            raise XltError(
+                f"{path}: tensor {name!r} has shape {tuple(tensor.shape)} but the model needs"
+                f" {tuple(own[name].shape)}: it was saved for an encoder of another size (hidden size, layers);"
+                f" use the encoder it was trained with, or delete its stage directory to train it again"
+            )
     with torch.no_grad():
         for name, tensor in saved.items():
             own[name].copy_(tensor)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
+from xlt.data.text_files import TextFiles, language_files, read_text_files
 from xlt.errors import XltError
 from xlt.tokenizer import train_tokenizer
 
@@ -48,27 +49,6 @@ class PretrainOptions(BaseModel):
     temperature: float = 3.3  # language sampling: 1 follows the data sizes, larger flattens them
     log_every: int = 10
     seed: int = 0
-
-
-def read_text_files(paths: list[str | Path]) -> dict[str, list[str]]:
-    """language (file stem) -> non-blank lines; one XltError line for a missing, binary or empty file."""
-    if not paths:
-        raise XltError("pretraining needs at least one text file (one sentence a line, one language a file)")
-    texts = {}
-    for path in map(Path, paths):
-        if not path.is_file():
-            raise XltError(f"{path}: no such text file; pass UTF-8 text files, one sentence a line")
-        try:
-            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-        except UnicodeDecodeError:
-            raise XltError(f"{path} is not UTF-8 text; pass UTF-8 text files, one sentence a line") from None
-        lines = [line for line in lines if line]
-        if not lines or any("\x00" in line for line in lines[:100]):
-            raise XltError(f"{path} is empty or not text; pass UTF-8 text files, one sentence a line")
-        if path.stem in texts:
-            raise XltError(f"{path}: two text files share the language name {path.stem!r}; rename one")
-        texts[path.stem] = lines
-    return texts
 
 
 def pack_blocks(ids: list[list[int]], length: int, bos: int, eos: int, pad: int) -> torch.Tensor:
@@ -125,14 +105,16 @@ def build_model(options: PretrainOptions, tokenizer) -> XLMRobertaForMaskedLM:
 
 
 def pretrain(
-    text_files: list[str | Path], out_dir: str | Path, options: PretrainOptions | None = None, progress: bool = True
+    text_files: TextFiles, out_dir: str | Path, options: PretrainOptions | None = None, progress: bool = True
 ) -> Path:
-    """Train a tokenizer and a masked-LM encoder on the files; returns `out_dir` (must not exist yet)."""
+    """Train a tokenizer and a masked-LM encoder on the files (paths, LANG=PATH, or {lang: path}: see
+    `xlt.data.text_files`); returns `out_dir` (must not exist yet)."""
     options = options or PretrainOptions()
     out = Path(out_dir)
     if out.exists():
         raise XltError(f"{out} already exists; choose another output directory or delete it")
-    texts = read_text_files(text_files)
+    files = language_files(text_files)
+    texts = read_text_files(files)
     torch.manual_seed(options.seed)
     tokenizer = train_tokenizer((line for lines in texts.values() for line in lines), options.vocab_size,
                                 options.tokenizer)
@@ -150,7 +132,8 @@ def pretrain(
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         _write_losses(tmp, losses)
-        meta = {"options": options.model_dump(), "languages": list(texts), "files": [str(p) for p in text_files]}
+        meta = {"options": options.model_dump(), "languages": list(texts),
+                "files": {lang: str(path) for lang, path in files.items()}}  # which file gave which language
         (tmp / OPTIONS_FILE).write_text(json.dumps(meta, indent=2))
         os.replace(tmp, out)
     finally:

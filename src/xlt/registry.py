@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Generic, Iterator, TypeVar
+from typing import Generic, Iterable, Iterator, TypeVar
 
 from xlt.errors import XltError
 
@@ -29,10 +29,8 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            hint = difflib.get_close_matches(name, self._entries, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            known = ", ".join(sorted(self._entries))
-            raise XltError(f"unknown {self.what} {name!r}{suggestion} (known: {known})") from None
+            hint, known = did_you_mean(name, self._entries), ", ".join(sorted(self._entries))
+            raise XltError(f"unknown {self.what} {name!r}{hint} (known: {known})") from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -42,3 +40,9 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._entries.items())
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the closest known name, or "" when none is close."""
+    hint = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else ""

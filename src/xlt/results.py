@@ -87,4 +87,5 @@ class Provenance(Record):
     device: str
     training_runs: int
     stages: dict[str, StageProvenance]
+    randomness: dict[str, Any] = {}  # every seed and rule that shapes the numbers (`xlt.pipeline.randomness`)
     wall_seconds_this_run: float

@@ -64,13 +64,26 @@ class _Submission(NamedTuple):
 
 
 def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> _Submission:
-    """Predictions and golds in gold order; JSON submissions align on ids (a missing id scores 0)."""
+    """Predictions and golds in gold order; JSON submissions align on ids, which must be the gold ids
+    exactly (the official evaluator scores a missing one 0: a truncated file would score silently)."""
     fmt = spec.submission
     predictions = read_predictions(predictions_path, fmt)
     golds = read_labels(labels_path, fmt)
     if fmt == "json":
-        predictions, golds = [predictions.get(id_) for id_ in golds], list(golds.values())
+        _check_ids(predictions, golds, predictions_path, labels_path)
+        predictions, golds = [predictions[id_] for id_ in golds], list(golds.values())
     return _Submission(predictions, golds, f"{predictions_path} against {labels_path}")
+
+
+def _check_ids(predictions: dict, golds: dict, predictions_path: Path, labels_path: Path) -> None:
+    missing = [id_ for id_ in golds if id_ not in predictions]
+    extra = [id_ for id_ in predictions if id_ not in golds]
+    if missing:
+        raise XltError(f"{predictions_path} has no prediction for {len(missing)} of the {len(golds)} ids of"
+                       f" {labels_path} (first: {missing[0]!r}); predict every id (unanswered: \"\" or [])")
+    if extra:
+        raise XltError(f"{predictions_path} predicts {len(extra)} ids that {labels_path} lacks (first:"
+                       f" {extra[0]!r}); is it the file of another language or split?")
 
 
 def _apply(function, submission: _Submission, lang: str):
@@ -111,18 +124,26 @@ def _task_names(predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | 
     return sorted((predicted & labelled) & set(TASKS))
 
 
-def _languages(spec: TaskSpec, predictions_dir: Path, benchmark: str | None, notes: list[str]) -> tuple[str, ...]:
+def _languages(spec: TaskSpec, predictions_dir: Path, labels_dir: Path, benchmark: str | None,
+               notes: list[str]) -> tuple[str, ...]:
     if benchmark is not None:
         languages = tuple(spec.languages.get(benchmark, ()))
         if not languages:
             notes.append(f"{spec.name}: not part of {benchmark}; skipped")
         return languages
-    ext = spec.submission_ext
-    paths = (predictions_dir / spec.name).glob(f"test-*.{ext}")
-    found = sorted(path.name[len("test-") : -len(ext) - 1] for path in paths)
+    found = _languages_in(predictions_dir / spec.name, spec.submission_ext)
     if not found:
-        raise XltError(f"{predictions_dir / spec.name} holds no test-{{lang}}.{ext} file; write one per language")
+        raise XltError(f"{predictions_dir / spec.name} holds no test-{{lang}}.{spec.submission_ext} file; write one"
+                       f" per language")
+    unpredicted = sorted(set(_languages_in(labels_dir / spec.name, spec.submission_ext)) - set(found))
+    if unpredicted:
+        raise XltError(f"{predictions_dir / spec.name} lacks the languages {', '.join(unpredicted)} that"
+                       f" {labels_dir / spec.name} has; predict them, or name a --benchmark to score its list")
     return tuple(found)
+
+
+def _languages_in(folder: Path, ext: str) -> list[str]:
+    return sorted(path.name[len("test-") : -len(ext) - 1] for path in folder.glob(f"test-*.{ext}"))
 
 
 def _mean(per_language: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -149,7 +170,7 @@ def score_folders(
     result = Scores(benchmark)
     for task in _task_names(predictions_dir, labels_dir, tasks, result.notes):
         spec = get_task(task)
-        languages = _languages(spec, predictions_dir, benchmark, result.notes)
+        languages = _languages(spec, predictions_dir, labels_dir, benchmark, result.notes)
         if languages:
             result[task] = _score_task(spec, languages, predictions_dir, labels_dir)
     return result

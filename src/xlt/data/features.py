@@ -2,6 +2,9 @@
 the task, split and language, the data identity, the tokenizer's full definition, the kind, the
 maximum length and the task's typed settings (`TaskSpec.settings`: QA windows). A changed
 tokenizer or setting never reads a stale cache.
+
+An entry is written to a temporary folder, sealed (`xlt.integrity`) and renamed into place, so readers
+(and concurrent runs featurising the same data) see a whole entry or none; a damaged one is made again.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
-from xlt.io import stable_hash
+from xlt import integrity
+from xlt.io import make_dirs, stable_hash
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -36,7 +40,7 @@ def cached_features(
                        "settings": spec.settings.model_dump(mode="json"), "tokenizer": tokenizer_fingerprint(tokenizer),
                        "n": len(examples)})
     path = cache_root / "features" / key
-    if (path / "COMPLETED").exists():
+    if integrity.is_complete(path):
         return load_from_disk(str(path)).to_list()
     features = kind.featurize(examples, tokenizer, spec, max_length)
     _publish(Dataset.from_list(features), path)
@@ -44,19 +48,19 @@ def cached_features(
 
 
 def _publish(dataset: Dataset, path: Path) -> None:
-    """Write into a private directory, mark it, then rename it into place: processes featurising the same
+    """Write into a private directory, seal it, then rename it into place: processes featurising the same
     split at once (cluster jobs) never see or remove each other's half-written files; the first rename wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     try:
         dataset.save_to_disk(str(tmp))
-        (tmp / "COMPLETED").touch()
-        if path.exists() and not (path / "COMPLETED").exists():
-            shutil.rmtree(path, ignore_errors=True)  # left unmarked by an older version or a crash
+        integrity.seal(tmp)
+        if path.exists() and not integrity.is_complete(path):
+            shutil.rmtree(path, ignore_errors=True)  # damaged, or left unsealed by an older version or a crash
         try:
             os.rename(tmp, path)
         except OSError:
-            if not (path / "COMPLETED").exists():  # not another process's complete copy: a real failure
+            if not integrity.is_complete(path):  # not another process's complete copy: a real failure
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

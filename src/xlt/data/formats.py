@@ -3,7 +3,8 @@
 Every reader has the `Reader` signature of `xlt.data.sources`: (path, split, lang) -> examples, in
 file order, with ids that stay the same from run to run (the release's own id where it has one).
 Gold labels are required: XTREME's download script strips test labels, and such a file raises
-an XltError rather than yielding examples nobody can score.
+an XltError rather than yielding examples nobody can score. `read_release` runs a reader and turns
+every way a damaged or foreign file fails into one line naming the file (and its line where known).
 """
 
 from __future__ import annotations
@@ -25,10 +26,50 @@ def _lines(path: Path) -> list[str]:
         return [line.rstrip("\r\n") for line in handle]
 
 
+def read_release(read: Callable[[Path, str, str], list[dict]], path: Path, split: str, lang: str,
+                 task: str) -> list[dict]:
+    """`read(path, split, lang)`, failing with one XltError line for a file that is empty, not UTF-8,
+    not valid JSON, or not in the task's release format (a missing field or column), or holds no examples."""
+    advice = "use the task's official release file, complete and unmodified"
+    if path.stat().st_size == 0:
+        raise XltError(f"{path} is empty; {advice}")
+    try:
+        examples = read(path, split, lang)
+    except UnicodeDecodeError as err:
+        raise XltError(f"{path} is not UTF-8 text (invalid byte at position {err.start}); {advice}") from None
+    except json.JSONDecodeError as err:
+        raise XltError(f"{path} line {err.lineno}: not valid JSON ({err.msg}), perhaps cut short; {advice}") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+        found = f"no {err.args[0]!r} field" if isinstance(err, KeyError) else f"{type(err).__name__}: {err}"
+        raise XltError(f"{path} is not in the {task} release format ({found}); {advice}") from None
+    if not examples:
+        raise XltError(f"{path} holds no {task} {split} examples for language {lang!r}; {advice}")
+    return examples
+
+
+class _Row(dict):
+    """A JSON-lines row that names its file and line when a field it lacks is read."""
+
+    def __init__(self, row: dict, where: str):
+        super().__init__(row)
+        self.where = where
+
+    def __missing__(self, key: str):
+        raise XltError(f"{self.where} has no {key!r} field; use the task's official release file, unmodified")
+
+
 def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     for number, line in enumerate(_lines(path), start=1):
-        if line.strip():
-            yield number, json.loads(line)
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise XltError(f"{path} line {number}: not valid JSON ({err.msg}, column {err.colno}), perhaps cut"
+                           f" short; use the task's official release file, complete and unmodified") from None
+        if not isinstance(row, dict):
+            raise XltError(f"{path} line {number} holds a JSON {type(row).__name__}, not an object")
+        yield number, _Row(row, f"{path} line {number}")
 
 
 def _missing_labels(path: Path, where: str) -> XltError:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from xlt.data import hub
+from xlt.data.formats import read_release
 from xlt.errors import XltError
 
 Reader = Callable[[Path, str, str], list[dict]]  # (path, split, lang) -> examples
@@ -58,8 +59,22 @@ class TaskSource:
         if data_dir is None:
             if self.hub is None:
                 raise XltError(f"task {self.task} has no Hugging Face Hub source; give a data_dir with its files")
-            return self.hub.load(split, fields)
+            return self._checked(self.hub.load(split, fields), f"{self.hub.dataset} ({split}, {lang})")
         return self.load_local(split, fields, Path(data_dir))
+
+    def _checked(self, examples: list[dict], where: str) -> list[dict]:
+        """The examples, once every label is one of the task's (classification labels, tags)."""
+        from xlt.tasks import get_task
+
+        labels = get_task(self.task).labels
+        allowed = set(labels)
+        for example in examples if labels else ():
+            found = [example["label"]] if isinstance(example.get("label"), str) else example.get("tags") or []
+            bad = next((label for label in found if label not in allowed), None)
+            if bad is not None:
+                raise XltError(f"{where}: example {example.get('id')!r} has the label {bad!r}, which is not one of"
+                               f" {self.task}'s labels ({', '.join(labels)}); check that the file is {self.task}'s")
+        return examples
 
     def locate(self, split: str, lang: str, data_dir: Path | str | None) -> tuple[str, bool | None]:
         """Where the split would be read from, and whether it is there (None: on the Hub, not checked)."""
@@ -84,7 +99,7 @@ class TaskSource:
             raise XltError(f"task {self.task} has no local {split!r} split (it has: {', '.join(known)})")
         for path, layout in candidates:
             if path.is_file():
-                return layout.read(path, split, fields["lang"])
+                return self._checked(read_release(layout.read, path, split, fields["lang"], self.task), str(path))
         tried = " or ".join(str(path) for path, _ in candidates)
         raise XltError(
             f"no {self.task} {split} data for language {fields['lang']!r}: {tried} does not exist;"

@@ -51,4 +51,7 @@ def build_task_model(method: str, method_options: MethodOptions, spec: TaskSpec,
 
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+    line = text.splitlines()[0] if text else type(err).__name__
+    if "custom code" in text or "trust_remote_code" in text:  # xlt never runs a checkpoint's code unless told to
+        line += " (it needs its own code: set model.trust_remote_code: true only if you have read and trust it)"
+    return line

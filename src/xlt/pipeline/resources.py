@@ -2,12 +2,14 @@
 and the task data (a local directory, the Hub, or the embedded benchmark generated and cached).
 
 The identity returned with each goes into every stage hash, so a different encoder or data set never
-reuses a stage trained on another.
+reuses a stage trained on another. Both are made under a lock in the cache, so concurrent runs make
+them once and the others wait.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from xlt.config import PretrainConfig, Study
 from xlt.data.hub import offline_variables, probe_hub
 from xlt.errors import XltError
 from xlt.io import stable_hash
+from xlt.locks import held
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("XLT_CACHE", Path.home() / ".cache" / "xlt")).expanduser()
@@ -45,7 +49,8 @@ def _data(study: Study, build: bool) -> tuple[Path | None, dict]:
         settings = {"seed": study.data.synthetic.seed, "sizes": sizes.model_dump()}
         path = cache_dir() / "synthetic" / stable_hash(settings)
         if build:
-            generate_benchmark(path, seed=study.data.synthetic.seed, sizes=sizes)
+            with held(path.with_name(f".{path.name}.lock"), _waiting("the synthetic benchmark")):
+                generate_benchmark(path, seed=study.data.synthetic.seed, sizes=sizes)
         return path, {"synthetic": settings}
     if study.data.dir is not None:
         path = study.data.dir.expanduser().resolve()
@@ -77,8 +82,17 @@ def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bo
     key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
     path = cache_dir() / "encoders" / key
     if build and not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete
-        pretrain(pretraining_files(data_dir), path, resolved, progress=progress)
+        with held(path.with_name(f".{path.name}.lock"), _waiting("the pretrained encoder")):
+            if not path.exists():  # made by the process we waited for
+                pretrain(pretraining_files(data_dir), path, resolved, progress=progress)
     return str(path), {"pretrained": key}
+
+
+def _waiting(what: str):
+    def say(holder: str) -> None:
+        print(f"waiting for {what}: {holder} is making it", file=sys.stderr, flush=True)
+
+    return say
 
 
 def ensure_hub_reachable(what: str) -> None:

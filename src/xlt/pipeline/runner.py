@@ -1,17 +1,20 @@
 """Run a study: resolve resources, plan, train what is not complete, evaluate, collect, report.
 
 Results are rebuilt from the completed evaluation stages in plan order on every run, so a run that
-was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice.
+was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice. Inputs
+are checked before anything is written (`preflight`), and stages run under per-stage locks
+(`scheduler`), so several processes (and cluster jobs) may run one study directory at once.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -20,14 +23,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from xlt import integrity
 from xlt.config import Study
 from xlt.errors import XltError
-from xlt.io import atomic_write_csv, atomic_write_json
+from xlt.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
-from xlt.pipeline.plan import Plan, build_plan
+from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan
+from xlt.pipeline.preflight import check_inputs
+from xlt.pipeline.randomness import randomness
 from xlt.pipeline.resources import Resources, cache_dir, resolve
-from xlt.pipeline.stages import Context, is_complete, stage_info
+from xlt.pipeline.scheduler import Job, run_jobs, run_one
+from xlt.pipeline.stages import RESUME, Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
 from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
 from xlt.tasks import get_task
@@ -50,22 +57,17 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     out_dir = study.output_dir
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
     plan = study_plan(study, resources)
+    if not dry_run:
+        check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
     if dry_run:
         _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
     save_manifest(out_dir, study, resources, ctx.cache_root)
-    trained = 0
-    for stage in plan.train.values():
-        if not is_complete(ctx.stage_dir(stage.hash)):
-            console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
-            train_stage(stage, ctx)
-            trained += 1
-    for ev in unique_evals(plan):
-        if not is_complete(ctx.stage_dir(ev.hash)):
-            console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
-                          highlight=False)
-            evaluate_stage(ev, plan.train.get(ev.source), ctx)
+    jobs = [_train_job(stage, ctx) for stage in plan.train.values()] + [_eval_job(ev, plan, ctx)
+                                                                         for ev in unique_evals(plan)]
+    ran = run_jobs(jobs, lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))
+    trained = sum(job.directory.name in plan.train for job in ran)
     report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
 
@@ -85,14 +87,26 @@ def study_plan(study: Study, resources: Resources) -> Plan:
 
 
 def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
-    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs)."""
+    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs), under its lock."""
     if stage_hash in plan.train:
-        train_stage(plan.train[stage_hash], ctx)
-        return
-    ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
-    if ev is None:
-        raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
-    evaluate_stage(ev, plan.train.get(ev.source), ctx)
+        job = _train_job(plan.train[stage_hash], ctx)
+    else:
+        ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
+        if ev is None:
+            raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+        job = _eval_job(ev, plan, ctx)
+    run_one(job, lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def _train_job(stage: TrainStage, ctx: Context) -> Job:
+    return Job(ctx.stage_dir(stage.hash), tuple(ctx.stage_dir(p) for p in [stage.parent] if p),
+               f"training {stage.describe()} ({stage.hash})", partial(train_stage, stage, ctx))
+
+
+def _eval_job(ev: EvalStage, plan: Plan, ctx: Context) -> Job:
+    return Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
+               f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
+               partial(evaluate_stage, ev, plan.train.get(ev.source), ctx))
 
 
 def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
@@ -116,10 +130,15 @@ def plan_table(plan: Plan, ctx: Context) -> Table:
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():
-        status = "complete" if is_complete(ctx.stage_dir(stage.hash)) else (
-            "resumable" if (ctx.stage_dir(stage.hash) / "resume").exists() else "to run")
+        status = _status(ctx.stage_dir(stage.hash))
         table.add_row(escape(stage.describe()), stage.hash, stage.parent or "-", _feeds(plan, stage.hash), status)
     return table
+
+
+def _status(directory: Path) -> str:
+    if integrity.is_marked(directory):
+        return "complete" if is_complete(directory) else "damaged: runs again"
+    return "resumable" if (directory / RESUME).exists() else "to run"
 
 
 def _feeds(plan: Plan, stage_hash: str) -> str:
@@ -138,8 +157,9 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         recipe = {"method": ev.recipe, "intermediate": ev.intermediate, "target_task": ev.task,
                   "train_languages": "+".join(ev.train_languages), "seed": ev.seed, "stage_hash": ev.result_hash}
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
-        _mirror(directory / "units", ctx.out_dir / "units" / ev.result_hash)
-        _mirror(directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
+        atomic_copy_tree(directory / "units", ctx.out_dir / "units" / ev.result_hash)
+        atomic_copy_tree(directory / "predictions",
+                         ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
     atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
     tasks = sorted({ev.task for ev in plan.evals})
     atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})
@@ -174,17 +194,13 @@ def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> P
         device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
         training_runs=plan.training_runs,
         stages=stages,
+        randomness=randomness(study, ctx.resources),
         wall_seconds_this_run=round(wall_seconds, 2),
     )
 
 
 def _read_json(path: Path):
     return json.loads(path.read_text())
-
-
-def _mirror(source: Path, target: Path) -> None:
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
 
 
 def _git_commit() -> str | None:

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlt.io import atomic_copy_tree
 from xlt.kinds import get_kind
 from xlt.model import TaskModel, save_trainable
 from xlt.pipeline.evaluate import official_scores, run_model
@@ -92,5 +93,5 @@ class Selector:
         for criterion in self.criteria:
             target = stage_dir / checkpoint_name(criterion.name)
             shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(self.directory / criterion.name, target)
+            atomic_copy_tree(self.directory / criterion.name, target)
         return {c.name: c.record(self.every) for c in self.criteria}

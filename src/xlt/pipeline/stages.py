@@ -1,4 +1,8 @@
-"""Stage directories: content-addressed, marked COMPLETED only once fully written."""
+"""Stage directories: content-addressed, sealed (`xlt.integrity`) only once fully written.
+
+A stage counts only after its marker, and only while every file the marker lists is as written: a
+damaged stage is reported and run again (`xlt.pipeline.scheduler`), never loaded half-way.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlt import integrity
 from xlt.data.features import cached_features
+from xlt.integrity import MARKER  # noqa: F401 (the marker's name, for readers of stage directories)
 from xlt.io import atomic_write_json
 from xlt.pipeline.build import load_tokenizer
 from xlt.pipeline.resources import Resources
 
-MARKER = "COMPLETED"
+RECORD = "stage.json"
+RESUME = "resume"  # a training stage's resume points: mutable until the stage is sealed, so not sealed
 
 
 @dataclass(frozen=True)
@@ -34,13 +41,14 @@ class Context:
 
 
 def is_complete(directory: Path) -> bool:
-    return (directory / MARKER).exists()
+    return integrity.is_complete(directory)
 
 
 def mark_complete(directory: Path, info: dict) -> None:
-    atomic_write_json(directory / "stage.json", info)
-    (directory / MARKER).touch()
+    """Write the stage's record, then seal it: the marker is the last file written."""
+    atomic_write_json(directory / RECORD, info)
+    integrity.seal(directory, skip=(RESUME,))
 
 
 def stage_info(directory: Path) -> dict:
-    return json.loads((directory / "stage.json").read_text())
+    return json.loads((directory / RECORD).read_text())

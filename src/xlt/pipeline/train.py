@@ -7,7 +7,6 @@ with the same weights as one that never stopped.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -18,19 +17,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
+from xlt import faults, interrupts
 from xlt.data.mixing import MixtureSampler
-from xlt.io import atomic_write_bytes, atomic_write_json
+from xlt.io import atomic_write_json
 from xlt.kinds import get_kind
 from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CHECKPOINT, TrainStage
+from xlt.pipeline.resume import load_point, save_point
 from xlt.pipeline.selection import Selector
-from xlt.pipeline.stages import Context, mark_complete
+from xlt.pipeline.stages import RESUME, Context, mark_complete
 from xlt.results import TrainRecord
 from xlt.tasks import get_task
-
-RESUME = "resume"
 
 
 def train_stage(stage: TrainStage, ctx: Context) -> None:
@@ -63,7 +62,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     name = escape(stage.describe())  # its "[en]" is text, not rich markup
-    with _progress(ctx, name, total, step) as (progress, bar):
+    with _progress(ctx, name, total, step) as (progress, bar), interrupts.deferred():
         while step < total:
             torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
             batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
@@ -80,9 +79,13 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
             if selector is not None and selector.due(step, total):
                 selector.score(accelerator.unwrap_model(model), step)
-            if step % stage.training.checkpoint_every == 0 and step < total:
+            faults.point(f"step {step} of {stage.hash}")
+            stopping = interrupts.requested()  # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary
+            if (step % stage.training.checkpoint_every == 0 or stopping) and step < total:
                 _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
                             elapsed + time.perf_counter() - started, selector)
+            if stopping and step < total:
+                interrupts.stop_if_requested(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
 
     unwrapped = accelerator.unwrap_model(model)
     save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
@@ -105,21 +108,15 @@ def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
 
 def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float,
                 selector: Selector | None) -> None:
-    buffer = io.BytesIO()
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "losses": losses, "elapsed": elapsed, "selection": selector.state() if selector else {}}, buffer)
-    save_trainable(model, directory)  # tensors first: a state file never points at older tensors
-    atomic_write_bytes(directory / "state.pt", buffer.getvalue())
+    save_point(directory, model, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                  "step": step, "losses": losses, "elapsed": elapsed,
+                                  "selection": selector.state() if selector else {}})
 
 
 def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
-    state_file = directory / "state.pt"
-    if not state_file.exists():
+    state = load_point(directory, model)
+    if state is None:
         return 0, [], 0.0
-    state = torch.load(state_file, weights_only=True)
-    if state["step"] != len(state["losses"]):
-        return 0, [], 0.0
-    load_trainable(model, directory)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if selector is not None:

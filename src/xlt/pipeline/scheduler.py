@@ -1,0 +1,75 @@
+"""Run a study's stages so that any number of `xlt run` processes can share one study directory.
+
+A stage runs under its lock (`{stage}/.lock`, `xlt.locks`): one process trains it; another skips it,
+takes other stages whose inputs are complete, and comes back to wait for it before the study is
+collected. A stage already complete is skipped; one marked complete but damaged (`xlt.integrity`) is
+reported in one line and run again. SIGTERM / Ctrl-C noted during a stage stop the run after it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from xlt import integrity, interrupts
+from xlt.locks import POLL_SECONDS, Lock, held
+
+LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class Job:
+    directory: Path  # the stage's directory
+    needs: tuple[Path, ...]  # stage directories that must be complete first (a parent, the evaluated stage)
+    title: str  # "training intermediate synth-pos [base] finetune seed 0 (hash)"
+    run: Callable[[], None]
+
+
+def run_jobs(jobs: list[Job], say: Callable[[str], None]) -> list[Job]:
+    """Run every job whose stage is not complete (waiting for those another process runs); returns the jobs
+    run here."""
+    pending, done, told = list(jobs), [], set()
+    while pending:
+        before = len(pending)
+        for job in [job for job in pending if all(integrity.is_complete(need) for need in job.needs)]:
+            if integrity.is_complete(job.directory):
+                pending.remove(job)
+                continue
+            lock = Lock(job.directory / LOCK)
+            if not lock.acquire():
+                if job.title not in told:
+                    say(f"waiting: {job.title} is being run by {lock.holder()}")
+                    told.add(job.title)
+                continue
+            try:
+                ran = _run_locked(job, say)
+            finally:
+                lock.release()
+            pending.remove(job)
+            done += [job] if ran else []
+            interrupts.stop_if_requested("between stages (every finished stage is kept)")
+            break  # scan again from the start: parents before children, in plan order
+        if len(pending) == before:  # every stage left is another process's, or waits for one that is
+            time.sleep(POLL_SECONDS)
+    return done
+
+
+def run_one(job: Job, say: Callable[[str], None]) -> bool:
+    """Run one job (a cluster job's stage) under its lock, waiting while another process holds it; False
+    when the stage was already complete."""
+    with held(job.directory / LOCK, lambda holder: say(f"waiting: {job.title} is being run by {holder}")):
+        return _run_locked(job, say)
+
+
+def _run_locked(job: Job, say: Callable[[str], None]) -> bool:
+    if integrity.is_complete(job.directory):  # another process finished it before we took the lock
+        return False
+    problem = integrity.damage(job.directory)
+    if problem is not None:
+        say(f"{job.title} is damaged: {problem}; it runs again")
+        integrity.unseal(job.directory)
+    say(job.title)
+    job.run()
+    return True

@@ -1,0 +1,113 @@
+"""A small study on the embedded benchmark for the reliability tests, and ways to run it.
+
+Three training stages (a target alone; an intermediate stage and the target after it), three evaluations
+(two recipes and the majority reference) on three languages: every phase of a study, in about half a
+minute once its encoder is pretrained (the session's XLT_CACHE keeps it for every test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+TRAINING = {"steps": 12, "batch_size": 8, "max_length": 48, "checkpoint_every": 3, "eval_batch_size": 32}
+
+
+def tiny_benchmark() -> dict:
+    """The embedded benchmark, small."""
+    return {"synthetic": {"seed": 0, "sizes": {"train": 120, "dev": 20, "test": 40, "pretrain": 400}}}
+
+
+def tiny_encoder() -> dict:
+    """An encoder pretrained on the spot in seconds (cached for the session under XLT_CACHE)."""
+    return {"pretrain": {"options": {"max_steps": 12, "hidden_size": 32, "layers": 2, "heads": 2, "ffn": 64,
+                                     "batch_size": 16, "warmup_steps": 2, "vocab_size": 400}}}
+
+
+def small_study(out_dir: Path, **changes) -> dict:
+    raw = {
+        "name": "small",
+        "benchmark": "synthetic",
+        "data": tiny_benchmark(),
+        "model": tiny_encoder(),
+        "methods": [{"name": "finetune", "options": {"lr": 1e-3}}],
+        "intermediate": [{"name": "multilingual", "task": "synth-pos", "languages": "all", "training": TRAINING}],
+        "targets": [{"task": "synth-nli", "train_languages": ["base"], "eval_languages": ["base", "cyrl", "vsom"],
+                     "intermediate": ["none", "multilingual"], "training": TRAINING, "head": {"pooling": "pair"}}],
+        "references": ["majority"],
+        "seeds": [0],
+        "output_dir": str(out_dir),
+    }
+    raw.update(changes)
+    return raw
+
+
+def write_config(path: Path, raw: dict) -> Path:
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def xlt_process(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """`python -m xlt ARGS` as a user runs it (stderr captured as text)."""
+    return subprocess.Popen([sys.executable, "-m", "xlt", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+
+def xlt_in_process(argv: list[str], capfd) -> tuple[int, str]:
+    """Run `xlt ARGV` in this process, as its console script does; returns (exit status, stderr). The
+    signal handlers and umask the command sets are put back afterwards."""
+    from xlt import cli
+
+    saved = sys.argv, {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}, os.umask(0o022)
+    os.umask(saved[2])
+    sys.argv = ["xlt", *argv]
+    try:
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+    finally:
+        sys.argv = saved[0]
+        for signum, handler in saved[1].items():
+            signal.signal(signum, handler)
+        os.umask(saved[2])
+    return stop.value.code, capfd.readouterr().err
+
+
+def _run_in_child(raw: dict, env: dict) -> None:
+    os.environ.update(env)
+    from rich.console import Console
+
+    from xlt.config import validate_study
+    from xlt.pipeline.runner import run_study
+
+    run_study(validate_study(raw, "small"), console=Console(stderr=True, quiet=True), progress=False)
+
+
+_FORKSERVER = multiprocessing.get_context("forkserver")
+_FORKSERVER.set_forkserver_preload(["xlt.pipeline.runner", "xlt.report"])
+
+
+def run_forked(raw: dict, env: dict | None = None) -> int:
+    """Run the study in a child forked from a server that has imported xlt once (a SIGKILL test starts many
+    runs; each would otherwise spend seconds importing torch). Returns the exit code: -9 when SIGKILLed."""
+    child = _FORKSERVER.Process(target=_run_in_child, args=(raw, env or {}))
+    child.start()
+    child.join(timeout=600)
+    return child.exitcode
+
+
+def results(out_dir: Path) -> str:
+    return (out_dir / "results.csv").read_text()
+
+
+def checkpoints(out_dir: Path) -> dict[str, str]:
+    """stage hash -> sha256 of its final trainable tensors."""
+    return {path.parent.parent.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(out_dir.glob("stages/*/checkpoint/trainable.safetensors"))}
