@@ -41,6 +41,8 @@ JobTime = Annotated[Optional[str], typer.Option("--time", help="Time limit per S
 ArrayParallelism = Annotated[Optional[int], typer.Option("--array-parallelism", min=1,
                                                          help="Jobs of one Slurm job array running at once (32).")]
 RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
+Track = Annotated[Optional[str], typer.Option("--track", help="Experiment tracking: tensorboard, wandb or mlflow (sets"
+                                                              " tracking.backend; logs under the study's tracking/).")]
 
 
 def _version(value: bool) -> None:
@@ -64,11 +66,11 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
     backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
     cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
-    retry_failed: RetryFailed = False,
+    retry_failed: RetryFailed = False, track: Track = None,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
     slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
-    _run(config, out, set_, dry_run, slurm)
+    _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm)
 
 
 @app.command()

@@ -11,7 +11,7 @@ import platform
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -25,9 +25,11 @@ from xlt.errors import XltError
 from xlt.io import atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
-from xlt.pipeline.plan import Plan, build_plan
+from xlt.pipeline.plan import Plan, build_plan, unique_evals
+from xlt.pipeline.progress import StudyDisplay
 from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
+from xlt.pipeline.tracking import Tracking
 from xlt.pipeline.train import train_stage
 from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
 from xlt.tasks import get_task
@@ -48,26 +50,36 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     started = time.perf_counter()
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
-    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
     plan = study_plan(study, resources)
+    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress,
+                  Tracking.for_study(study, plan, out_dir))
     console.print(plan_table(plan, ctx))
     if dry_run:
         _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
     save_manifest(out_dir, study, resources, ctx.cache_root)
+    with StudyDisplay(out_dir, plan, console, progress) as display:
+        trained = _run_stages(plan, replace(ctx, display=display), display, console)
+    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
+    return Outcome(out_dir, plan, trained, report)
+
+
+def _run_stages(plan: Plan, ctx: Context, display: StudyDisplay, console: Console) -> int:
+    """Train, then evaluate, every stage that is not complete; returns how many training stages ran."""
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
             console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
             train_stage(stage, ctx)
             trained += 1
+            display.refresh()
     for ev in unique_evals(plan):
         if not is_complete(ctx.stage_dir(ev.hash)):
             console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
                           highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
-    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
-    return Outcome(out_dir, plan, trained, report)
+            display.refresh()
+    return trained
 
 
 def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:
@@ -103,10 +115,6 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
     report = build_report(ctx.out_dir)
     console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
     return report
-
-
-def unique_evals(plan: Plan):
-    return list({ev.hash: ev for ev in plan.evals}.values())
 
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
