@@ -11,12 +11,11 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from test_pipeline import TRAINING, run, tiny_study
 from xlt.config import validate_study
 from xlt.errors import XltError
 from xlt.pipeline.plan import build_plan
 from xlt.pipeline.tracking import Tracking, run_names
-
-from test_pipeline import TRAINING, run, tiny_study
 
 pytestmark = pytest.mark.slow
 IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}

@@ -31,7 +31,7 @@ from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
 from xlt.pipeline.tracking import Tracking
 from xlt.pipeline.train import train_stage
-from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
+from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
 from xlt.tasks import get_task
 
 PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
@@ -156,10 +156,15 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
 
 
 def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
-    if study.data.synthetic is not None:
-        from xlt.data.synthetic import language_properties
+    """languages.json and distances.json: each evaluated language's name, family and script, and its distances
+    from each training language (`xlt.languages`)."""
+    from xlt.languages import describe
 
-        atomic_write_json(ctx.out_dir / LANGUAGES, language_properties())
+    languages = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.languages))
+    sources = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.train_languages))
+    properties, distances = describe(languages, sources, study.data.synthetic is not None, ctx.cache_root)
+    atomic_write_json(ctx.out_dir / LANGUAGES, properties)
+    atomic_write_json(ctx.out_dir / DISTANCES, distances)
 
 
 def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> Provenance:
