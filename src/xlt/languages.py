@@ -84,7 +84,8 @@ def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distan
     everyone = list(dict.fromkeys([*languages, *sources]))
     codes = {lang: uriel_code(lang) for lang in everyone}
     known = [codes[lang] for lang in everyone if codes[lang] in l2v.URIEL_LANGUAGES]
-    features = {measure: l2v.get_features(known, feature_set, header=True) for measure, feature_set in FEATURE_SETS.items()}
+    features = {measure: l2v.get_features(known, feature_set, header=True)
+                for measure, feature_set in FEATURE_SETS.items()}
     vectors = {measure: {code: np.asarray(table[code], dtype=float) for code in known}
                for measure, table in features.items()}
     properties: Properties = {}
