@@ -133,12 +133,19 @@ def status(study_dir: Path = typer.Argument(..., help="A study directory (its ou
 
 
 @app.command()
-def report(study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`.")) -> None:
-    """(Re)write report.md, report.html and heat maps from a study's results."""
+def report(
+    study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`."),
+    latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts) to tables/*.tex."),
+    csv_wide: bool = typer.Option(False, "--csv-wide", help="Also write results_wide.csv: recipe x language."),
+) -> None:
+    """(Re)write report.md, report.html and its figures from a study's results."""
     from xlt.report import build_report
 
-    paths = build_report(study_dir)
-    console.print(f"report at {paths.get('html')}")
+    paths = build_report(study_dir, latex=latex, csv_wide=csv_wide)
+    tex = sorted(str(path) for key, path in paths.items() if key.endswith(".tex"))
+    for line in [f"report at {paths.get('html')}", *(["tables: " + ", ".join(tex)] if tex else []),
+                 *([f"wide CSV at {paths['wide']}"] if "wide" in paths else [])]:
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()
