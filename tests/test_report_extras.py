@@ -23,7 +23,8 @@ DISTANCE = {"en": 0.0, "de": 0.1, "nl": 0.12, "ru": 0.3, "ja": 0.5, "sw": 0.45}
 # ft falls with distance; ft + multi gains most far away; seeds 0 and 1 differ by a few examples
 RUNS = {(method, intermediate, seed): {lang: round(80 - 60 * DISTANCE[lang] + bonus * DISTANCE[lang] + shift)
                                        for lang in LANGS}
-        for method, intermediate, bonus in (("ft", "none", 0), ("ft", "multi", 30)) for seed, shift in (("0", 0), ("1", 3))}
+        for method, intermediate, bonus in (("ft", "none", 0), ("ft", "multi", 30))
+        for seed, shift in (("0", 0), ("1", 3))}
 RUNS[("majority", "none", "0")] = dict.fromkeys(LANGS, 33)
 STAGES = {"ft-none-0": None, "ft-multi-0": "inter-0", "ft-none-1": None, "ft-multi-1": "inter-1"}
 
@@ -44,7 +45,8 @@ def study(tmp_path):
         {lang: {"script": "Latin", "iso639-3": lang * 2, "name": lang.upper(), "family": "F"} for lang in LANGS}))
     (tmp_path / "distances.json").write_text(json.dumps(
         {"measures": {"syntactic": "toy syntax", "genetic": "toy genealogy"},
-         "from": {"en": {lang: {"syntactic": d, "genetic": None if lang == "sw" else 1.0} for lang, d in DISTANCE.items()}}}))
+         "from": {"en": {lang: {"syntactic": d, "genetic": None if lang == "sw" else 1.0}
+                         for lang, d in DISTANCE.items()}}}))
     return tmp_path
 
 
@@ -107,6 +109,11 @@ def test_spearman_interval_replicates_are_scipy_spearman_on_resampled_languages(
     assert spearman_interval(np.zeros(5), np.arange(5.0)) is None
 
 
+def _cells(markdown, label):
+    line = next(line for line in markdown.splitlines() if line.startswith(f"| {label} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
 def test_latex_tables_print_the_report_numbers_to_the_digit(study):
     paths = build_report(study, latex=True)
     markdown = paths["markdown"].read_text()
@@ -115,14 +122,13 @@ def test_latex_tables_print_the_report_numbers_to_the_digit(study):
     scores = tex["tables/scores_toy_en_accuracy.tex"]
     assert scores.count(r"\toprule") == scores.count(r"\midrule") == scores.count(r"\bottomrule") == 1
     for label in ("ft", "ft + multi", "majority"):
-        md = [c.strip() for c in next(l for l in markdown.splitlines() if l.startswith(f"| {label} |")).strip("|").split("|")]
-        latex = next(l for l in scores.splitlines() if l.startswith(f"{label} &")).removesuffix(r" \\").split(" & ")
-        assert latex == md
+        latex = next(line for line in scores.splitlines() if line.startswith(f"{label} &"))
+        assert latex.removesuffix(r" \\").split(" & ") == _cells(markdown, label)
     contrast = tex["tables/contrast_toy_en_accuracy_ft-multi-vs-ft.tex"]
     md_rows = [line for line in markdown.splitlines() if line.startswith(("| ja |", "| average |"))]
     for line in md_rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        latex = next(l for l in contrast.splitlines() if l.startswith(f"{cells[0]} & {cells[1]} &"))
+        latex = next(tex for tex in contrast.splitlines() if tex.startswith(f"{cells[0]} & {cells[1]} &"))
         numbers = re.findall(r"[-+]?\d+\.\d+", latex)
         assert numbers == re.findall(r"[-+]?\d+\.\d+", " ".join(cells)), (latex, cells)
         assert ("$^{*}$" in latex) == cells[2].endswith("*")
@@ -143,6 +149,6 @@ def test_wide_csv_has_a_row_per_recipe_and_a_column_per_language(study):
     markdown = paths["markdown"].read_text()
     assert list(rows) == ["ft", "ft + multi", "majority"]
     for label, row in rows.items():
-        md = [c.strip() for c in next(l for l in markdown.splitlines() if l.startswith(f"| {label} |")).strip("|").split("|")]
-        assert [f"{float(row[lang]):.2f}" for lang in LANGS] + [f"{float(row['avg']):.2f}"] == md[2:2 + len(LANGS) + 1]
+        printed = _cells(markdown, label)[2:2 + len(LANGS) + 1]  # after recipe and seeds: languages, avg
+        assert [f"{float(row[lang]):.2f}" for lang in LANGS] + [f"{float(row['avg']):.2f}"] == printed
     assert rows["ft"]["seeds"] == "2" and float(rows["majority"]["de"]) == 100 * 33 / N
