@@ -1,7 +1,8 @@
 """Read a study directory into report sections: one per target task, train languages and primary metric.
 
 Only files are read (results.csv, tasks.json, languages.json, distances.json, provenance.json, the stages'
-loss.json; `xlt.results` is their schema), so an old study's report is rebuilt from what the study recorded, whatever the registry says now.
+loss.json; `xlt.results` is their schema), so an old study's report is rebuilt from what the study recorded,
+whatever the registry says now.
 """
 
 from __future__ import annotations
