@@ -11,23 +11,13 @@ import typer
 from rich.console import Console
 
 import xlt
+from xlt.demo import DEMO_CONFIG, QUICK_DEMO
 from xlt.errors import XltError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?")
 console = Console(stderr=True)
-DEMO_CONFIG = Path(__file__).parent / "configs" / "demo.yaml"
-# `xlt demo --quick`: the same grid with tiny budgets (mechanics only, for tests and a first look).
-QUICK = [
-    "name=demo-quick",
-    "data.synthetic.sizes={train: 300, dev: 60, test: 100, pretrain: 2000}",
-    "model.pretrain.options.max_steps=40",
-    "intermediate.monolingual.training.steps=8",
-    "intermediate.multilingual.training.steps=8",
-    "targets.synth-nli.training.steps=8",
-    "targets.synth-pos.training.steps=8",
-    "methods.deep_prompt.options.steps_scale=1",
-]
+QUICK = [f"{key}={json.dumps(value)}" for key, value in QUICK_DEMO.items()]  # as --set overrides
 
 
 # --- cluster backend options, shared by `run` and `demo` (xlt.pipeline.slurm.SlurmOptions) ---

@@ -298,6 +298,14 @@ def _unique(field: str, names: list[str]) -> None:
 
 def load_study(path: Path, overrides: list[str] = ()) -> Study:
     """Read, override (`a.b=value`), validate and check names against the registries."""
+    raw = read_config(path)
+    for override in overrides:
+        apply_override(raw, override)
+    return validate_study(raw, str(path))
+
+
+def read_config(path: Path) -> dict:
+    """A study YAML file as data, not yet validated."""
     try:
         raw = read_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -306,9 +314,7 @@ def load_study(path: Path, overrides: list[str] = ()) -> Study:
         raise XltError(f"{path}: not valid YAML ({_first_line(err)})") from None
     if not isinstance(raw, dict):
         raise XltError(f"{path}: a study config is a mapping of fields, found {type(raw).__name__}")
-    for override in overrides:
-        apply_override(raw, override)
-    return validate_study(raw, str(path))
+    return raw
 
 
 def validate_study(raw: dict, source: str) -> Study:
