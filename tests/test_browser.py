@@ -17,7 +17,7 @@ LAPTOP = {"width": 1366, "height": 768}
 def browser():
     if CHROMIUM is None:
         pytest.skip("no chromium on PATH: install Debian's chromium package (.ci/run does) to run the browser test")
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
+    playwright = pytest.importorskip("playwright.sync_api", reason="no playwright: pip install -e '.[test]'")
     with playwright.sync_playwright() as driver:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -82,7 +82,7 @@ def _stages(records: dict[str, dict]) -> pd.DataFrame:
     return frame.astype({name: kind for name, (_, kind) in STAGE_COLUMNS.items()})
 
 
-def _lookup(record: dict, path: tuple[str, ...]) -> Any:
+def _lookup(record: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         record = record.get(key) if isinstance(record, dict) else None
     return record

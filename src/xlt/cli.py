@@ -125,16 +125,16 @@ def status(study_dir: Path = typer.Argument(..., help="A study directory (its ou
 @app.command()
 def report(
     study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`."),
-    latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts) to tables/*.tex."),
+    latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts): tables/*.tex."),
     csv_wide: bool = typer.Option(False, "--csv-wide", help="Also write results_wide.csv: recipe x language."),
 ) -> None:
     """(Re)write report.md, report.html and its figures from a study's results."""
     from xlt.report import build_report
 
     paths = build_report(study_dir, latex=latex, csv_wide=csv_wide)
-    tex = sorted(str(path) for key, path in paths.items() if key.endswith(".tex"))
-    for line in [f"report at {paths.get('html')}", *(["tables: " + ", ".join(tex)] if tex else []),
-                 *([f"wide CSV at {paths['wide']}"] if "wide" in paths else [])]:
+    tex = [path for key, path in paths.items() if key.endswith(".tex")]
+    lines = [f"report at {paths.get('html')}"] + ([f"{len(tex)} booktabs tables in {tex[0].parent}"] if tex else [])
+    for line in lines + ([f"wide CSV at {paths['wide']}"] if "wide" in paths else []):
         console.print(line, highlight=False, soft_wrap=True)
 
 

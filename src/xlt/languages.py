@@ -61,7 +61,8 @@ def describe(languages: list[str], sources: list[str], synthetic: bool, cache_ro
 
         properties = {lang: {"name": lang, "family": "synthetic", **props}
                       for lang, props in language_properties().items() if lang in languages}
-        distances = {src: {lang: {"syntactic": syntactic_distance(src, lang)} for lang in languages} for src in sources}
+        distances: Distances = {src: {lang: {"syntactic": syntactic_distance(src, lang)} for lang in languages}
+                                for src in sources}
         return properties, {"measures": SYNTHETIC_MEASURES, "from": distances}
     key = stable_hash({"languages": sorted(set(languages) | set(sources)), "lang2vec": metadata.version("lang2vec")})
     cached = Path(cache_root) / "languages" / f"{key}.json"
@@ -83,19 +84,20 @@ def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distan
 
     everyone = list(dict.fromkeys([*languages, *sources]))
     codes = {lang: uriel_code(lang) for lang in everyone}
-    known = [codes[lang] for lang in everyone if codes[lang] in l2v.URIEL_LANGUAGES]
+    known = [code for lang in everyone if (code := codes[lang]) is not None and code in l2v.URIEL_LANGUAGES]
     features = {measure: l2v.get_features(known, feature_set, header=True)
                 for measure, feature_set in FEATURE_SETS.items()}
-    vectors = {measure: {code: np.asarray(table[code], dtype=float) for code in known}
+    vectors: dict[str, dict[str, np.ndarray]] = {measure: {code: np.asarray(table[code], dtype=float) for code in known}
                for measure, table in features.items()}
     properties: Properties = {}
     for lang in languages:
-        if codes[lang] is None:
+        code = codes[lang]
+        if code is None:
             properties[lang] = {"name": lang}
             continue
         tag = langcodes.Language.get(lang)
-        properties[lang] = {"name": tag.display_name(), "family": _family(features["genetic"], codes[lang]),
-                            "script": tag.maximize().script_name(), "iso639-3": codes[lang]}
+        properties[lang] = {"name": tag.display_name(), "family": _family(features["genetic"], code),
+                            "script": tag.maximize().script_name(), "iso639-3": code}
     distances = {src: {lang: {measure: _distance(vectors[measure], codes[src], codes[lang], measure)
                               for measure in FEATURE_SETS} for lang in languages} for src in sources}
     return properties, distances
@@ -110,8 +112,8 @@ def _family(fam: dict[str, list], code: str) -> str | None:
     return str(members[0]).removeprefix("F_").replace("_", " ") if members else "isolate"
 
 
-def _distance(vectors: dict[str, np.ndarray], a: str, b: str, measure: str) -> float | None:
-    if a not in vectors or b not in vectors:
+def _distance(vectors: dict[str, np.ndarray], a: str | None, b: str | None, measure: str) -> float | None:
+    if a is None or b is None or a not in vectors or b not in vectors:
         return None  # not in URIEL
     u, v = vectors[a], vectors[b]
     if np.any(u < 0) or np.any(v < 0):

@@ -79,13 +79,12 @@ def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
     """Elapsed time x (work left / work done), work measured in stage-seconds: each stage left costs the
     mean wall time of the finished stages of its kind (training or evaluation; either kind's mean while
     none of its own has finished). The pace covers parallel jobs and queueing as they were so far."""
-    done = [s for s in statuses if s.state == "done" and s.wall_seconds is not None]
+    done = [(s.stage.kind, s.wall_seconds) for s in statuses if s.state == "done" and s.wall_seconds is not None]
     if not done or all(s.state == "done" for s in statuses):
         return None
-    means = {kind: statistics.fmean(s.wall_seconds for s in done if s.stage.kind == kind)
-             for kind in {s.stage.kind for s in done}}
-    overall = statistics.fmean(s.wall_seconds for s in done)
-    work_done = sum(s.wall_seconds for s in done)
+    means = {kind: statistics.fmean(seconds for k, seconds in done if k == kind) for kind in {k for k, _ in done}}
+    overall = statistics.fmean(seconds for _, seconds in done)
+    work_done = sum(seconds for _, seconds in done)
     work_left = sum(means.get(s.stage.kind, overall) for s in statuses if s.state != "done")
     return elapsed * work_left / work_done if work_done > 0 else None
 

@@ -51,8 +51,10 @@ def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: di
     """The figure (scores and differences against each measure) and the table of correlations; none when no
     measure separates the section's other languages."""
     section = summary.section
+    if not distances:
+        return []
     others = [lang for lang in section.languages if lang not in section.train_languages]
-    measures = {measure: found for measure in (distances or {}).get("measures", {})
+    measures = {measure: found for measure in distances.get("measures", {})
                 if len(found := _distances(distances, section.train_languages, others, measure)) >= MIN_LANGUAGES
                 and len(set(found.values())) > 1}
     if not measures:
@@ -93,8 +95,9 @@ def _distances(distances: dict, sources: tuple[str, ...], languages: list[str], 
     found = {}
     for lang in languages:
         values = [((distances["from"].get(src) or {}).get(lang) or {}).get(measure) for src in sources]
-        if values and all(v is not None for v in values):
-            found[lang] = min(values)
+        known = [float(v) for v in values if v is not None]
+        if known and len(known) == len(values):
+            found[lang] = min(known)
     return found
 
 

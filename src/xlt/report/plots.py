@@ -61,21 +61,24 @@ class Line:
 
 def lines_png(panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, title: str,
               markers: bool = False) -> bytes:
-    """One panel per (title, lines), side by side; marked points as black rings. With `markers`, points rather
-    than lines (a scatter per series, joined in x order)."""
+    """One panel per (title, lines), side by side; marked points as black rings. With `markers`, a scatter per
+    series (points at one x would make a joining line run vertically), its legend below the panel."""
     fig = Figure(figsize=(0.6 + 4.2 * len(panels), 3.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (panel_title, lines) in zip(axes, panels):
         for line in lines:
             order = np.argsort(line.x, kind="stable")
-            ax.plot(line.x[order], line.y[order], marker="o" if markers else None, markersize=3, linewidth=1,
-                    label=line.label)
+            ax.plot(line.x[order], line.y[order], marker="o" if markers else None, markersize=4, linewidth=1,
+                    linestyle="none" if markers else "-", alpha=0.8 if markers else 1.0, label=line.label)
             if line.mark is not None:
                 ax.plot(*line.mark, marker="o", markersize=7, markerfacecolor="none", markeredgecolor="black")
         ax.set_title(panel_title, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="best")
+        if markers:
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+        else:
+            ax.legend(fontsize=6, loc="best")
     axes[0].set_ylabel(ylabel, fontsize=8)
     fig.suptitle(title, fontsize=10)
     return _png(fig)
