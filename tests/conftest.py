@@ -80,3 +80,17 @@ def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_backbone):
     tiny_backbone.save_pretrained(path)
     tiny_tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory) -> Path:
+    """`xlt demo --quick` run once per session, as a user runs it (its default output, runs/demo-quick, under a
+    fresh working directory); returns the study directory. Tests must not change it."""
+    import subprocess
+    import sys
+
+    cwd = tmp_path_factory.mktemp("demo-cwd")
+    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick"], cwd=cwd, capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cwd / "runs" / "demo-quick"

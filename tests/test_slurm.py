@@ -19,7 +19,7 @@ import pytest
 
 from xlt.pipeline.jobs import load_records, read_run
 from xlt.pipeline.manifest import load_manifest
-from xlt.pipeline.status import planned_stages
+from xlt.pipeline.progress import planned_stages
 
 pytestmark = pytest.mark.slow
 CLUSTER = Path(__file__).resolve().parents[1] / ".ci" / "slurm-cluster.sh"

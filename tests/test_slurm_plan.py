@@ -15,7 +15,7 @@ from xlt.config import load_study
 from xlt.errors import XltError
 from xlt.pipeline.plan import build_plan
 from xlt.pipeline.slurm import sbatch_error, slurm_minutes, submission_groups
-from xlt.pipeline.status import StageStatus, planned_stages
+from xlt.pipeline.progress import StageStatus, planned_stages
 
 IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}, "mixed_precision": "no"}
 

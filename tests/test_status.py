@@ -15,10 +15,10 @@ from xlt.cli import DEMO_CONFIG, QUICK
 from xlt.config import load_study
 from xlt.pipeline.jobs import JobRecord, Live, load_records, logs_folder, save_records, write_run
 from xlt.pipeline.manifest import load_manifest, save_manifest
+from xlt.pipeline.progress import Planned, StageStatus, overall_line, planned_stages, time_left
 from xlt.pipeline.resources import Resources
 from xlt.pipeline.stages import mark_complete
-from xlt.pipeline.status import (Planned, StageStatus, overall_line, planned_stages, print_status, stage_statuses,
-                                 time_left)
+from xlt.pipeline.status import print_status, stage_statuses
 
 
 @pytest.fixture()

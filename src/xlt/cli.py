@@ -12,23 +12,13 @@ from rich.console import Console
 
 import xlt
 from xlt import guard
+from xlt.demo import DEMO_CONFIG, QUICK_DEMO
 from xlt.errors import XltError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?")
 console = Console(stderr=True)
-DEMO_CONFIG = Path(__file__).parent / "configs" / "demo.yaml"
-# `xlt demo --quick`: the same grid with tiny budgets (mechanics only, for tests and a first look).
-QUICK = [
-    "name=demo-quick",
-    "data.synthetic.sizes={train: 300, dev: 60, test: 100, pretrain: 2000}",
-    "model.pretrain.options.max_steps=40",
-    "intermediate.monolingual.training.steps=8",
-    "intermediate.multilingual.training.steps=8",
-    "targets.synth-nli.training.steps=8",
-    "targets.synth-pos.training.steps=8",
-    "methods.deep_prompt.options.steps_scale=1",
-]
+QUICK = [f"{key}={json.dumps(value)}" for key, value in QUICK_DEMO.items()]  # as --set overrides
 
 
 # --- cluster backend options, shared by `run` and `demo` (xlt.pipeline.slurm.SlurmOptions) ---
@@ -42,6 +32,8 @@ JobTime = Annotated[Optional[str], typer.Option("--time", help="Time limit per S
 ArrayParallelism = Annotated[Optional[int], typer.Option("--array-parallelism", min=1,
                                                          help="Jobs of one Slurm job array running at once (32).")]
 RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
+Track = Annotated[Optional[str], typer.Option("--track", help="Experiment tracking: tensorboard, wandb or mlflow (sets"
+                                                              " tracking.backend; logs under the study's tracking/).")]
 
 
 def _version(value: bool) -> None:
@@ -65,11 +57,11 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
     backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
     cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
-    retry_failed: RetryFailed = False,
+    retry_failed: RetryFailed = False, track: Track = None,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
     slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
-    _run(config, out, set_, dry_run, slurm)
+    _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm)
 
 
 @app.command()
@@ -132,12 +124,19 @@ def status(study_dir: Path = typer.Argument(..., help="A study directory (its ou
 
 
 @app.command()
-def report(study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`.")) -> None:
-    """(Re)write report.md, report.html and heat maps from a study's results."""
+def report(
+    study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`."),
+    latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts): tables/*.tex."),
+    csv_wide: bool = typer.Option(False, "--csv-wide", help="Also write results_wide.csv: recipe x language."),
+) -> None:
+    """(Re)write report.md, report.html and its figures from a study's results."""
     from xlt.report import build_report
 
-    paths = build_report(study_dir)
-    console.print(f"report at {paths.get('html')}")
+    paths = build_report(study_dir, latex=latex, csv_wide=csv_wide)
+    tex = [path for key, path in paths.items() if key.endswith(".tex")]
+    lines = [f"report at {paths.get('html')}"] + ([f"{len(tex)} booktabs tables in {tex[0].parent}"] if tex else [])
+    for line in lines + ([f"wide CSV at {paths['wide']}"] if "wide" in paths else []):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

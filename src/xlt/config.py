@@ -211,6 +211,15 @@ class Published(Strict):
     recipe: str | None = None  # the recipe label it corresponds to; None: shown beside every recipe
 
 
+class Tracking(Strict):
+    """Experiment tracking through accelerate's trackers (`xlt.pipeline.tracking`): each training stage logs its loss,
+    learning rate, throughput and dev scores, each evaluation its per-language scores. Logs stay under the study
+    directory's tracking/ (W&B runs offline unless WANDB_MODE says otherwise); never part of a stage hash."""
+
+    backend: Literal["tensorboard", "wandb", "mlflow"]
+    project: str | None = None  # W&B project, MLflow experiment, TensorBoard folder; default: the study's name
+
+
 class Study(Strict):
     name: Name = "study"
     model: ModelConfig
@@ -228,6 +237,7 @@ class Study(Strict):
     comparisons: list[Comparison] = Field(default_factory=list)
     multiplicity: Literal["holm", "bh"] = "holm"  # adjustment within each contrast table
     published: list[Published] = Field(default_factory=list)
+    tracking: Tracking | None = None  # off by default
 
     @model_validator(mode="after")
     def _names_resolve(self) -> "Study":
@@ -297,6 +307,14 @@ def _unique(field: str, names: list[str]) -> None:
 
 def load_study(path: Path, overrides: list[str] = ()) -> Study:
     """Read, override (`a.b=value`), validate and check names against the registries."""
+    raw = read_config(path)
+    for override in overrides:
+        apply_override(raw, override)
+    return validate_study(raw, str(path))
+
+
+def read_config(path: Path) -> dict:
+    """A study YAML file as data, not yet validated."""
     try:
         raw = read_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -305,9 +323,7 @@ def load_study(path: Path, overrides: list[str] = ()) -> Study:
         raise XltError(f"{path}: not valid YAML ({_first_line(err)})") from None
     if not isinstance(raw, dict):
         raise XltError(f"{path}: a study config is a mapping of fields, found {type(raw).__name__}")
-    for override in overrides:
-        apply_override(raw, override)
-    return validate_study(raw, str(path))
+    return raw
 
 
 def validate_study(raw: dict, source: str) -> Study:
@@ -410,11 +426,15 @@ def apply_override(raw: dict, override: str) -> None:
     if "=" not in override:
         raise XltError(f"--set {override!r}: expected key=value, e.g. --set seeds=[0,1]")
     key, text = override.split("=", 1)
+    set_field(raw, key, _parse_value(text))
+
+
+def set_field(raw: dict, key: str, value: Any) -> None:
+    """Set the field at dotted `key` (list items addressed by index or by their `name`) to `value`."""
     *parents, leaf = key.split(".")
     node: Any = raw
     for part in parents:
         node = _child(node, part, key)
-    value = _parse_value(text)
     if isinstance(node, list):
         node[_index(node, leaf, key)] = value
     elif isinstance(node, dict):

@@ -8,7 +8,10 @@ A study directory describes itself; nothing in it needs xlt's registries to be r
                        primary value == 100 * num.sum() / den.sum(); examples in the same order for every
                        recipe of a task, so bootstraps can be paired
   predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout
-  languages.json       optional {lang: {property: value}} shown beside the scores
+  languages.json       optional {lang: {property: value}} shown beside the scores: name, family, script (and the
+                       synthetic benchmark's own properties)
+  distances.json       optional {"measures": {measure: what it is}, "from": {training lang: {lang: {measure: d}}}}:
+                       syntactic, genetic and geographic distances (None where unknown), `xlt.languages`
   stages/{hash}/       one directory per stage, COMPLETED once fully written
 """
 
@@ -35,6 +38,7 @@ COLUMNS = (
     "primary",  # 1 when `metric` is the task's primary metric, else 0
 )
 RESULTS, TASKS, PROVENANCE, LANGUAGES = "results.csv", "tasks.json", "provenance.json", "languages.json"
+DISTANCES = "distances.json"
 
 
 class Record(BaseModel):

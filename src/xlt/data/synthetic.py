@@ -31,6 +31,7 @@ SPLITS = ("train", "dev", "test")
 NON_BASE = tuple(lang for lang in LANGUAGES if lang != BASE)
 ANCHORS = frozenset(NAMES) | frozenset(NUMERALS) | {".", ",", "?"}
 COMPLETED = "COMPLETED"
+SYNTAX = ("order", "adjective", "adposition", "morphology")  # the properties of LANGUAGES that are syntax
 
 
 class BenchmarkSizes(BaseModel):
@@ -47,6 +48,13 @@ class BenchmarkSizes(BaseModel):
 def language_properties() -> dict[str, dict[str, str]]:
     """What each synthetic language changes relative to the base language ("base")."""
     return {lang: dict(props) for lang, props in LANGUAGES.items()}
+
+
+def syntactic_distance(a: str, b: str) -> float:
+    """The share of the syntactic properties (word order, adjective and adposition placement, morphology) in which
+    two benchmark languages differ: 0 for a vocabulary or script change alone."""
+    differing = [name for name in SYNTAX if LANGUAGES[a][name] != LANGUAGES[b][name]]
+    return len(differing) / len(SYNTAX)
 
 
 def task_languages(task: str) -> tuple[str, ...]:

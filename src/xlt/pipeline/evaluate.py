@@ -22,7 +22,8 @@ from xlt.model import TaskModel, load_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import EvalStage, TrainStage
-from xlt.pipeline.stages import Context, mark_complete
+from xlt.pipeline.stages import Context, mark_complete, stage_info
+from xlt.pipeline.tracking import log_evaluation
 from xlt.submission import write_predictions
 from xlt.tasks import TaskSpec, get_task
 
@@ -38,6 +39,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
         predictions = predict(examples, lang)
         rows += _score(spec, lang, ev.split, examples, predictions, directory)
     atomic_write_json(directory / "rows.json", rows)
+    log_evaluation(ev, rows, 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"], ctx)
     carried = None if source is None else _carry(source, spec).policy("the evaluated stage")
     mark_complete(directory, {"evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
                               "source": ev.source, "carry_policy": carried,

@@ -29,7 +29,10 @@ class Manifest:
     cache_root: Path
 
     def context(self, progress: bool = False) -> Context:
-        return Context(self.study_dir, self.resources, self.cache_root, self.study.mixed_precision, progress)
+        from xlt.pipeline.tracking import Tracking
+
+        tracking = Tracking.for_study(self.study, self.plan(), self.study_dir)
+        return Context(self.study_dir, self.resources, self.cache_root, self.study.mixed_precision, progress, tracking)
 
     def plan(self) -> Plan:
         from xlt.pipeline.runner import study_plan

@@ -134,6 +134,11 @@ def build_plan(study: Study, identity: dict) -> Plan:
     return Plan(train, evals)
 
 
+def unique_evals(plan: Plan) -> list[EvalStage]:
+    """The plan's evaluations, each stage once (two recipes can read the same evaluation)."""
+    return list({ev.hash: ev for ev in plan.evals}.values())
+
+
 def _intermediate_stage(study, condition, method, target, seed, identity) -> TrainStage | None:
     if condition == "none":
         return None

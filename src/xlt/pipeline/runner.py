@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -29,14 +29,16 @@ from xlt.errors import XltError
 from xlt.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
-from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan
+from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan, unique_evals
 from xlt.pipeline.preflight import check_inputs
+from xlt.pipeline.progress import StudyDisplay
 from xlt.pipeline.randomness import randomness
 from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.scheduler import Job, run_jobs, run_one
 from xlt.pipeline.stages import RESUME, Context, is_complete, stage_info
+from xlt.pipeline.tracking import Tracking
 from xlt.pipeline.train import train_stage
-from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
+from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
 from xlt.tasks import get_task
 
 PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
@@ -55,8 +57,9 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     started = time.perf_counter()
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
-    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
     plan = study_plan(study, resources)
+    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress,
+                  Tracking.for_study(study, plan, out_dir))
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
@@ -64,9 +67,16 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
         _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
     save_manifest(out_dir, study, resources, ctx.cache_root)
-    jobs = [_train_job(stage, ctx) for stage in plan.train.values()] + [_eval_job(ev, plan, ctx)
-                                                                         for ev in unique_evals(plan)]
-    ran = run_jobs(jobs, lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))
+    with StudyDisplay(out_dir, plan, console, progress) as display:
+        live = replace(ctx, display=display)
+        jobs = [_train_job(stage, live) for stage in plan.train.values()] + [_eval_job(ev, plan, live)
+                                                                              for ev in unique_evals(plan)]
+
+        def say(line: str) -> None:  # before each stage this process runs or waits for: the overall line moves on
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+            display.refresh()
+
+        ran = run_jobs(jobs, say)
     trained = sum(job.directory.name in plan.train for job in ran)
     report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
@@ -119,10 +129,6 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
     return report
 
 
-def unique_evals(plan: Plan):
-    return list({ev.hash: ev for ev in plan.evals}.values())
-
-
 def plan_table(plan: Plan, ctx: Context) -> Table:
     to_run = sum(not is_complete(ctx.stage_dir(stage.hash)) for stage in plan.train.values())
     table = Table(title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
@@ -168,10 +174,15 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
 
 
 def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
-    if study.data.synthetic is not None:
-        from xlt.data.synthetic import language_properties
+    """languages.json and distances.json: each evaluated language's name, family and script, and its distances
+    from each training language (`xlt.languages`)."""
+    from xlt.languages import describe
 
-        atomic_write_json(ctx.out_dir / LANGUAGES, language_properties())
+    languages = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.languages))
+    sources = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.train_languages))
+    properties, distances = describe(languages, sources, study.data.synthetic is not None, ctx.cache_root)
+    atomic_write_json(ctx.out_dir / LANGUAGES, properties)
+    atomic_write_json(ctx.out_dir / DISTANCES, distances)
 
 
 def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> Provenance:

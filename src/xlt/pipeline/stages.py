@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlt import integrity
 from xlt.data.features import cached_features
@@ -16,6 +17,10 @@ from xlt.integrity import MARKER  # noqa: F401 (the marker's name, for readers o
 from xlt.io import atomic_write_json
 from xlt.pipeline.build import load_tokenizer
 from xlt.pipeline.resources import Resources
+
+if TYPE_CHECKING:
+    from xlt.pipeline.progress import StudyDisplay
+    from xlt.pipeline.tracking import Tracking
 
 RECORD = "stage.json"
 RESUME = "resume"  # a training stage's resume points: mutable until the stage is sealed, so not sealed
@@ -30,6 +35,8 @@ class Context:
     cache_root: Path
     mixed_precision: str = "no"
     progress: bool = True
+    tracking: Tracking | None = None  # experiment tracking; None: off
+    display: StudyDisplay | None = None  # the running study's progress display; None: each stage shows its own bar
 
     def stage_dir(self, stage_hash: str) -> Path:
         return self.out_dir / "stages" / stage_hash

@@ -7,9 +7,7 @@ queue; it never needs the machine the study runs on. Once every stage is done it
 
 from __future__ import annotations
 
-import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -19,38 +17,12 @@ from rich.table import Table
 from xlt.pipeline.jobs import JobRecord, Live, live_states, load_records, log_error, read_run
 from xlt.pipeline.manifest import Manifest, load_manifest
 from xlt.pipeline.plan import Plan
-from xlt.pipeline.runner import finish_study, unique_evals
-from xlt.pipeline.stages import MARKER, is_complete, stage_info
+from xlt.pipeline.progress import Planned, StageStatus, done_status, elapsed_seconds, overall_line, planned_stages
+from xlt.pipeline.runner import finish_study
+from xlt.pipeline.stages import MARKER
 
 QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED", "STOPPED"}
 RUNNING = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"}
-STATES = ("done", "running", "queued", "failed", "to run")
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One stage of the plan as a job sees it: what it is and which stage must be complete before it runs."""
-
-    hash: str
-    kind: str  # "train" or "eval"
-    label: str
-    upstream: str | None  # the parent (training) or the evaluated stage (evaluation)
-
-
-@dataclass(frozen=True)
-class StageStatus:
-    stage: Planned
-    state: str  # one of STATES
-    job_id: str | None = None
-    reason: str | None = None  # why it failed; why a queued job waits
-    wall_seconds: float | None = None  # of a done stage
-
-
-def planned_stages(plan: Plan) -> list[Planned]:
-    """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
-    stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
-    return stages + [Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
-                     for ev in unique_evals(plan)]
 
 
 def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
@@ -68,10 +40,9 @@ def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
 
 
 def _status(study_dir: Path, stage: Planned, record: JobRecord | None, live: dict[str, Live] | None) -> StageStatus:
-    directory = Path(study_dir) / "stages" / stage.hash
-    if is_complete(directory):
-        return StageStatus(stage, "done", record.job_id if record else None,
-                           wall_seconds=stage_info(directory).get("wall_seconds"))
+    done = done_status(study_dir, stage, record.job_id if record else None)
+    if done is not None:
+        return done
     if record is None:
         return StageStatus(stage, "to run")
     job, run = record.job_id, read_run(study_dir, record.job_id)
@@ -109,53 +80,6 @@ def status_table(statuses: list[StageStatus]) -> Table:
     for s in statuses:
         table.add_row(escape(s.stage.label), s.stage.hash, s.state, s.job_id or "-", escape(s.reason or ""))
     return table
-
-
-def overall_line(statuses: list[StageStatus], elapsed: float | None) -> str:
-    counts = {state: sum(s.state == state for s in statuses) for state in STATES}
-    parts = [f"{counts['done']}/{len(statuses)} stages done"] + [
-        f"{n} {state}" for state, n in counts.items() if n and state != "done"]
-    if elapsed is not None:
-        parts.append(f"elapsed {_duration(elapsed)}")
-        left = time_left(statuses, elapsed)
-        if left is not None:
-            parts.append(f"about {_duration(left)} left at the pace so far")
-    return ", ".join(parts)
-
-
-def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
-    """Elapsed time x (work left / work done), work measured in stage-seconds: each stage left costs the
-    mean wall time of the finished stages of its kind (training or evaluation; either kind's mean while
-    none of its own has finished). The pace covers parallel jobs and queueing as they were so far."""
-    done = [s for s in statuses if s.state == "done" and s.wall_seconds is not None]
-    if not done or all(s.state == "done" for s in statuses):
-        return None
-    means = {kind: statistics.fmean(s.wall_seconds for s in done if s.stage.kind == kind)
-             for kind in {s.stage.kind for s in done}}
-    overall = statistics.fmean(s.wall_seconds for s in done)
-    work_done = sum(s.wall_seconds for s in done)
-    work_left = sum(means.get(s.stage.kind, overall) for s in statuses if s.state != "done")
-    return elapsed * work_left / work_done if work_done > 0 else None
-
-
-def elapsed_seconds(study_dir: Path, statuses: list[StageStatus], records: dict[str, JobRecord],
-                    now: float) -> float | None:
-    """From the first submission (or, for a local run, the first finished stage's start) to now, or to the
-    last stage's end once all are done."""
-    markers = {s.stage.hash: (Path(study_dir) / "stages" / s.stage.hash / MARKER).stat().st_mtime
-               for s in statuses if s.state == "done"}
-    starts = [r.submitted for r in records.values()] or [
-        markers[s.stage.hash] - (s.wall_seconds or 0) for s in statuses if s.stage.hash in markers]
-    if not starts:
-        return None
-    end = max(markers.values()) if len(markers) == len(statuses) else now
-    return max(0.0, end - min(starts))
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
 
 
 def print_status(study_dir: Path, plan: Plan, records: dict[str, JobRecord],

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
 from xlt import faults, interrupts
@@ -25,9 +23,11 @@ from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CHECKPOINT, TrainStage
+from xlt.pipeline.progress import stage_bar
 from xlt.pipeline.resume import load_point, save_point
 from xlt.pipeline.selection import Selector
 from xlt.pipeline.stages import RESUME, Context, mark_complete
+from xlt.pipeline.tracking import StageRun
 from xlt.results import TrainRecord
 from xlt.tasks import get_task
 
@@ -60,9 +60,10 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     model, optimizer = accelerator.prepare(model, optimizer)
 
     model.train()
+    run = StageRun(stage, ctx)
     trainable = [p for p in model.parameters() if p.requires_grad]
     name = escape(stage.describe())  # its "[en]" is text, not rich markup
-    with _progress(ctx, name, total, step) as (progress, bar), interrupts.deferred():
+    with stage_bar(ctx, name, total, step) as (progress, bar), interrupts.deferred():
         while step < total:
             torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
             batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
@@ -79,6 +80,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
             if selector is not None and selector.due(step, total):
                 selector.score(accelerator.unwrap_model(model), step)
+            run.step(step, losses[-1], scheduler.get_last_lr(), selector)
             faults.point(f"step {step} of {stage.hash}")
             stopping = interrupts.requested()  # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary
             if (step % stage.training.checkpoint_every == 0 or stopping) and step < total:
@@ -87,6 +89,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             if stopping and step < total:
                 interrupts.stop_if_requested(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
 
+    run.finish()
     unwrapped = accelerator.unwrap_model(model)
     save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
     selection = selector.finish(directory) if selector is not None else None  # the selected steps replace it
@@ -122,22 +125,3 @@ def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | N
     if selector is not None:
         selector.restore(state.get("selection", {}))
     return state["step"], state["losses"], state["elapsed"]
-
-
-class _progress:
-    """A rich progress bar for one stage, or nothing when progress is off."""
-
-    def __init__(self, ctx: Context, description: str, total: int, completed: int):
-        console = Console(stderr=True)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True,
-                                 disable=not (ctx.progress and console.is_terminal))
-        self.args = (description, total, completed)
-
-    def __enter__(self):
-        self.progress.__enter__()
-        description, total, completed = self.args
-        return self.progress, self.progress.add_task(description, total=total, completed=completed)
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)

@@ -1,14 +1,18 @@
-"""The report's content, in order: the answer (one sentence per contrast), then per section its scores,
-contrast tables and heat maps, the published numbers beside this run's, and provenance."""
+"""The report's content, in order: the answer (one sentence per contrast), then per section its scores, language
+table, heat maps, training curves, contrast tables and transfer against distance, the published numbers beside this
+run's, and provenance."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from xlt.report.comparisons import ContrastTable
+from xlt.report.curves import curves_figure
+from xlt.report.distance import distance_blocks
 from xlt.report.plots import heatmap_png
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
+from xlt.report.study import SideFiles
 from xlt.report.summary import sentence
 from xlt.report.tables import (
     contrast_table,
@@ -19,8 +23,8 @@ from xlt.report.tables import (
 )
 
 
-def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, list[ContrastTable]],
-                  languages: dict | None, provenance: dict | None, published: Table | None) -> list[Block]:
+def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, list[ContrastTable]], side: SideFiles,
+                  published: Table | None) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     blocks: list[Block] = [
         Heading(title, 1),
@@ -34,26 +38,32 @@ def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, lis
     if answers:
         blocks += [Heading("Summary"), *(Paragraph(text) for text in answers)]
     for summary in summaries:
-        blocks += section_blocks(summary, contrasts[summary.section.slug], languages)
+        blocks += section_blocks(summary, contrasts[summary.section.slug], side)
     if published is not None:
         blocks += [Heading("Published numbers and this run"), published]
-    if provenance is not None:
-        blocks += [Heading("Provenance"), *provenance_tables(provenance)]
+    if side.provenance is not None:
+        blocks += [Heading("Provenance"), *provenance_tables(side.provenance)]
     return blocks
 
 
-def section_blocks(summary: Summary, tables: list[ContrastTable], languages: dict | None) -> list[Block]:
+def section_blocks(summary: Summary, tables: list[ContrastTable], side: SideFiles) -> list[Block]:
     section = summary.section
     blocks: list[Block] = [Heading(section.title), Heading("Scores", 3), score_table(summary)]
-    described = language_table(languages, section.languages) if languages else None
+    described = language_table(side.languages, section.languages) if side.languages else None
     if described is not None:
         blocks.append(described)
     blocks.append(_score_figure(summary))
+    curves = curves_figure(section, side.stages, side.losses)
+    if curves is not None:
+        blocks += [Heading("Training curves", 3), curves]
     if tables:
         blocks.append(Heading("Contrasts", 3))
         for table in tables:
             blocks += [Heading(table.comparison.title, 4), contrast_table(table)]
         blocks.append(_contrast_figure(summary, tables))
+    distance = distance_blocks(summary, tables, side.distances)
+    if distance:
+        blocks += [Heading("Transfer vs distance", 3), *distance]
     return blocks
 
 

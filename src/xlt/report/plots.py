@@ -1,4 +1,5 @@
-"""Annotated heat maps (recipes x languages) rendered to PNG bytes with matplotlib's Agg canvas.
+"""The report's figures rendered to PNG bytes with matplotlib's Agg canvas: annotated heat maps (recipes x
+languages) and line panels (training curves, transfer against distance).
 
 `matplotlib.figure.Figure` is used without pyplot, so no global backend or figure state is touched.
 """
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import colormaps
@@ -32,9 +34,7 @@ def heatmap_png(values: np.ndarray, labels: list[list[str]], rows: list[str], co
         if np.isfinite(value):
             ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8,
                     color=_text_colour(cmap(norm(value))))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
+    return _png(fig)
 
 
 def _norm(values: np.ndarray, diverging: bool) -> Normalize:
@@ -49,3 +49,42 @@ def _norm(values: np.ndarray, diverging: bool) -> Normalize:
 def _text_colour(rgba: tuple[float, float, float, float]) -> str:
     red, green, blue, _ = rgba
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    mark: tuple[float, float] | None = None  # a point to mark on the line (the selected step)
+
+
+def lines_png(panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, title: str,
+              markers: bool = False) -> bytes:
+    """One panel per (title, lines), side by side; marked points as black rings. With `markers`, a scatter per
+    series (points at one x would make a joining line run vertically), its legend below the panel."""
+    fig = Figure(figsize=(0.6 + 4.2 * len(panels), 3.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (panel_title, lines) in zip(axes, panels):
+        for line in lines:
+            order = np.argsort(line.x, kind="stable")
+            ax.plot(line.x[order], line.y[order], marker="o" if markers else None, markersize=4, linewidth=1,
+                    linestyle="none" if markers else "-", alpha=0.8 if markers else 1.0, label=line.label)
+            if line.mark is not None:
+                ax.plot(*line.mark, marker="o", markersize=7, markerfacecolor="none", markeredgecolor="black")
+        ax.set_title(panel_title, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        if markers:
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+        else:
+            ax.legend(fontsize=6, loc="best")
+    axes[0].set_ylabel(ylabel, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return _png(fig)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()

@@ -1,7 +1,8 @@
 """Read a study directory into report sections: one per target task, train languages and primary metric.
 
-Only files are read (results.csv, tasks.json, languages.json, provenance.json; `xlt.results` is their
-schema), so an old study's report is rebuilt from what the study recorded, whatever the registry says now.
+Only files are read (results.csv, tasks.json, languages.json, distances.json, provenance.json, the stages'
+loss.json; `xlt.results` is their schema), so an old study's report is rebuilt from what the study recorded,
+whatever the registry says now.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlt.errors import XltError
-from xlt.results import COLUMNS, REFERENCES, RESULTS, TASKS
+from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, REFERENCES, RESULTS, TASKS
 
 BASELINE_INTERMEDIATE = "none"
 
@@ -184,3 +185,38 @@ def read_optional_json(path: Path) -> dict | None:
     if not isinstance(data, dict):
         raise XltError(f"{path} must hold a JSON object; fix or delete it")
     return data
+
+
+@dataclass(frozen=True)
+class SideFiles:
+    """The study directory's optional files beside results.csv (None or empty when absent)."""
+
+    languages: dict | None  # languages.json
+    distances: dict | None  # distances.json
+    provenance: dict | None  # provenance.json
+    losses: dict[str, list[float]]  # training stage hash -> its loss per step (stages/{hash}/loss.json)
+
+    @property
+    def stages(self) -> dict:
+        return (self.provenance or {}).get("stages") or {}
+
+
+def read_side_files(study_dir: Path) -> SideFiles:
+    provenance = read_optional_json(study_dir / PROVENANCE)
+    losses = {}
+    for stage_hash in ((provenance or {}).get("stages") or {}):
+        path = study_dir / "stages" / stage_hash / "loss.json"
+        if path.is_file():
+            losses[stage_hash] = _loss_curve(path)
+    return SideFiles(read_optional_json(study_dir / LANGUAGES), read_optional_json(study_dir / DISTANCES), provenance,
+                     losses)
+
+
+def _loss_curve(path: Path) -> list[float]:
+    try:
+        curve = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise XltError(f"{path} is not valid JSON ({exc}); delete it or the stage") from None
+    if not isinstance(curve, list) or not all(isinstance(v, (int, float)) for v in curve):
+        raise XltError(f"{path} must hold a list of numbers (the loss per step); delete it or the stage")
+    return curve

@@ -84,12 +84,16 @@ def published_table(published: list[dict], scores: dict[tuple[str, str, str, str
     return Table(["task", "language", "metric", "published", "this run", "source"], rows, caption)
 
 
+LEADING = ("name", "family", "script")  # languages.json properties shown first
+
+
 def language_table(properties: dict, languages: list[str]) -> Table | None:
     """languages.json ({lang: {property: value}}) as properties x the section's languages."""
     described = [lang for lang in languages if isinstance(properties.get(lang), dict)]
     if not described:
         return None
     names = list(dict.fromkeys(name for lang in described for name in properties[lang]))
+    names.sort(key=lambda name: LEADING.index(name) if name in LEADING else len(LEADING))  # stable: the rest in order
     rows = [[name] + [_scalar(properties.get(lang, {}).get(name)) for lang in languages] for name in names]
     return Table(["property", *languages], rows, "from languages.json")
 

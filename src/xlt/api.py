@@ -1,0 +1,92 @@
+"""xlt from Python (a notebook): run a study, or load one, as pandas DataFrames with typed columns.
+
+    study = xlt.run("study.yaml", seeds=[0, 1], methods__finetune__options__lr=3e-5)
+    study = xlt.load_study("runs/demo")
+    study.results, study.contrasts, study.provenance, study.languages, study.config
+
+`xlt.run` takes the overrides of `xlt run --set` as keyword arguments (`a__b=value` or `**{"a.b": value}` for the
+field a.b) and, like `xlt run`, trains only what is not complete. `xlt.load_study` reads the study directory alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlt.errors import XltError
+from xlt.results import LANGUAGES, PROVENANCE, RESULTS
+
+CONTRASTS = "contrasts.csv"
+LABELS = "string"  # names, codes and hashes
+RESULT_TYPES = {"method": LABELS, "intermediate": LABELS, "target_task": LABELS, "train_languages": LABELS,
+                "eval_language": LABELS, "split": LABELS, "metric": LABELS, "value": "float64", "seed": "int64",
+                "stage_hash": LABELS, "primary": "int64"}
+CONTRAST_TYPES = {"a": LABELS, "b": LABELS, "task": LABELS, "train_languages": LABELS, "language": LABELS,
+                  "group": LABELS, "difference": "float64", "low": "float64", "high": "float64", "p_value": "float64",
+                  "p_adjusted": "float64", "seeds": LABELS, "examples": "Int64"}
+# provenance.json's stage records: column -> (path in the record, type)
+STAGE_COLUMNS = {"stage": (("stage",), LABELS), "role": (("role",), LABELS), "task": (("task",), LABELS),
+                 "method": (("method",), LABELS), "seed": (("seed",), "Int64"), "parent": (("parent",), LABELS),
+                 "steps": (("steps",), "Int64"), "examples": (("examples",), "Int64"),
+                 "trainable": (("parameters", "trainable"), "Int64"), "total": (("parameters", "total"), "Int64"),
+                 "wall_seconds": (("wall_seconds",), "float64"), "final_loss": (("final_loss",), "float64"),
+                 "selected_step": (("selection", "dev", "step"), "Int64")}
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    directory: Path
+    results: pd.DataFrame  # results.csv; `primary` is a bool
+    contrasts: pd.DataFrame  # contrasts.csv (empty until the report is written)
+    provenance: pd.DataFrame  # one row per training stage, indexed by its hash
+    languages: pd.DataFrame  # languages.json: one row per language
+    config: dict[str, Any]  # the resolved study config
+
+
+def load_study(directory: str | Path) -> StudyResults:
+    directory = Path(directory)
+    if not (directory / RESULTS).is_file():
+        raise XltError(f"no {RESULTS} in {directory}: give a study directory that `xlt run` has written")
+    results = pd.read_csv(directory / RESULTS, dtype=RESULT_TYPES, keep_default_na=False, na_values=[""])
+    results["primary"] = results["primary"].astype(bool)
+    contrasts = (pd.read_csv(directory / CONTRASTS, dtype=CONTRAST_TYPES) if (directory / CONTRASTS).is_file()
+                 else pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in CONTRAST_TYPES.items()}))
+    provenance = _read_json(directory / PROVENANCE)
+    languages = pd.DataFrame.from_dict(_read_json(directory / LANGUAGES), orient="index").convert_dtypes()
+    return StudyResults(directory, results, contrasts, _stages(provenance.get("stages") or {}), languages,
+                        provenance.get("config") or {})
+
+
+def run(config: str | Path | dict, progress: bool = False, **overrides: Any) -> StudyResults:
+    """Run the study `config` (a YAML path or the config as a dict) with `overrides`, then load it."""
+    from xlt.config import read_config, set_field, validate_study
+    from xlt.pipeline.runner import run_study
+
+    raw = copy.deepcopy(config) if isinstance(config, dict) else read_config(Path(config))
+    for key, value in overrides.items():
+        set_field(raw, key.replace("__", "."), value)
+    study = validate_study(raw, "the study dict" if isinstance(config, dict) else str(config))
+    return load_study(run_study(study, progress=progress).out_dir)
+
+
+def _stages(records: dict[str, dict]) -> pd.DataFrame:
+    rows = {stage_hash: {name: _lookup(record, path) for name, (path, _) in STAGE_COLUMNS.items()}
+            for stage_hash, record in records.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(STAGE_COLUMNS))
+    frame.index = frame.index.astype(LABELS).rename("hash")
+    return frame.astype({name: kind for name, (_, kind) in STAGE_COLUMNS.items()})
+
+
+def _lookup(record: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        record = record.get(key) if isinstance(record, dict) else None
+    return record
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
