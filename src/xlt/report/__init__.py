@@ -9,11 +9,12 @@ from pathlib import Path
 
 from xlt.report.document import report_blocks
 from xlt.io import atomic_write_bytes
-from xlt.report.render import Figure, to_html, to_markdown
+from xlt.report.render import Block, Figure, to_html, to_markdown
+from xlt.report.representations import representation_blocks
 from xlt.report.stats import UnitsStore, summarise
 from xlt.report.study import build_sections, read_optional_json, read_rows
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "write_document"]
 
 
 def build_report(study_dir: Path) -> dict[str, Path]:
@@ -30,7 +31,12 @@ def build_report(study_dir: Path) -> dict[str, Path]:
         summaries,
         read_optional_json(study_dir / "languages.json"),
         read_optional_json(study_dir / "provenance.json"),
-    )
+    ) + representation_blocks(study_dir)
+    return write_document(study_dir, title, blocks)
+
+
+def write_document(study_dir: Path, title: str, blocks: list[Block]) -> dict[str, Path]:
+    """Write `blocks` as report.md and report.html, and their figures, into `study_dir`."""
     # The heat maps first, so that report.md never links a PNG that is not there yet.
     outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
     outputs["markdown"] = ("report.md", to_markdown(blocks).encode("utf-8"))
