@@ -89,7 +89,7 @@ def test_report_gains_a_representations_section_with_its_figures(analysed):
     section = markdown.split("## Representations")[1]
     assert "finetune + multilingual -> synth-nli" in section
     assert "A diagnostic, not a cause" in section or "No rank correlation" in section
-    figures = [line[line.index("(") + 1:-1] for line in section.splitlines() if line.startswith("![")]
+    figures = [line.rsplit("](", 1)[1][:-1] for line in section.splitlines() if line.startswith("![")]
     assert len(figures) == 7
     assert all((analysed / name).is_file() and name.startswith("analysis/") for name in figures)
     reading = json.loads((analysed / "analysis" / "summary.json").read_text())["reading"]
@@ -201,3 +201,11 @@ def test_a_bare_encoder_on_the_tatoeba_files(tiny_model_dir, shared_dir, tmp_pat
     assert {"de", "fr", "zh", "mean"} <= languages and len(languages) > 100
     sizes = json.loads((directory / "summary.json").read_text())["source"]["sentences"]
     assert set(sizes.values()) == {16}
+
+
+def test_xquad_questions_are_parallel_by_index(tiny_model_dir, shared_dir, tmp_path):
+    directory = analyze(model=str(tiny_model_dir), out=tmp_path / "xquad", parallel=f"xquad:{shared_dir / 'data'}",
+                        layers="2", max_sentences=24, progress=False)
+    summary = json.loads((directory / "summary.json").read_text())
+    assert summary["source"]["base"] == "en"
+    assert set(summary["source"]["languages"]) == {"ar", "de", "el", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}

@@ -43,13 +43,15 @@ def embeddings(entry: Encoding, encoders: Encoders, study_dir: Path | None, sour
         console = Console(stderr=True)
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        console=console, transient=True, disable=not (progress and console.is_terminal))
-        arrays = {}
+        texts = [text for side in sides for text in source.texts[side]]  # one pass: full batches for every side
         with bar:
-            task = bar.add_task(f"embedding with {entry.recipe} {entry.task}".strip(),
-                                total=sum(len(texts) for texts in source.texts.values()))
-            for i, side in enumerate(sides):
-                arrays[f"vectors{i}"], arrays[f"lengths{i}"] = _embed(
-                    encoder, tokenizer, list(source.texts[side]), layers, pooling, lambda n: bar.advance(task, n))
+            task = bar.add_task(f"embedding with {entry.recipe} {entry.task}".strip(), total=len(texts))
+            vectors, lengths = _embed(encoder, tokenizer, texts, layers, pooling, lambda n: bar.advance(task, n))
+        arrays, start = {}, 0
+        for i, side in enumerate(sides):
+            end = start + len(source.texts[side])
+            arrays[f"vectors{i}"], arrays[f"lengths{i}"] = vectors[:, start:end], lengths[start:end]
+            start = end
         return arrays
 
     arrays = cached_arrays(cache_key(entry, source, layers, pooling), compute)

@@ -18,7 +18,8 @@ from xlt.report.study import read_optional_json
 
 ANALYSIS = "analysis"
 AVERAGE = "mean"
-MAX_PANELS = 8  # more languages than this are shown as their average only
+MAX_PANELS = 8  # layer plots: more languages than this are shown as their average only
+MAX_COLUMNS = 40  # heat maps: likewise (every language stays in similarity.csv)
 NAMES = {"cos": "raw cosine", "cos_centred": "centred cosine", "cka": "linear CKA (unbiased)",
          "p1_raw_base2lang": "P@1 raw, base->lang", "p1_centred_base2lang": "P@1 centred, base->lang"}
 BASELINES = {"cos": "cos_random", "cos_centred": "cos_centred_random", "cka": "cka_shuffled"}
@@ -130,7 +131,7 @@ def _last_layer_table(table: dict[Key, Values], labels: dict[Key, str], last: in
 
 
 def _reading_blocks(reading: dict | None) -> list[Block]:
-    if not reading:
+    if not reading or not reading["least_moved"]:  # a bare encoder: no recipes to compare
         return []
     blocks: list[Block] = [Heading("Which recipe moved representations least", 3)]
     for item in reading["least_moved"]:
@@ -165,7 +166,7 @@ def _reading_blocks(reading: dict | None) -> list[Block]:
 
 def _heatmap(table: dict[Key, Values], labels: dict[Key, str], measure: str, languages: list[str],
              last: int) -> Figure:
-    columns = [*languages, AVERAGE]
+    columns = [*(languages if len(languages) <= MAX_COLUMNS else []), AVERAGE]
     values = np.array([[values.get((last, lang, measure), (np.nan,))[0] for lang in columns]
                        for values in table.values()])
     text = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values]
