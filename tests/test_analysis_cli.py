@@ -16,6 +16,7 @@ from xlt.analysis import embed
 from xlt.analysis.measures import MEASURES
 from xlt.analysis.run import analyze
 from xlt.errors import XltError
+from xlt.pipeline.resources import cache_dir
 
 pytestmark = pytest.mark.slow
 MAX = 40  # parallel sentences per language: enough for every measure, cheap to embed
@@ -106,6 +107,12 @@ def test_a_rerun_reads_the_cache_and_writes_the_same_numbers(analysed, monkeypat
         raise AssertionError("a rerun with the same inputs must not load a model")
 
     monkeypatch.setattr(embed, "load_encoder", no_model)
+    analyze(analysed, max_sentences=MAX, progress=False)
+    assert (analysed / "analysis" / "similarity.csv").read_bytes() == before
+    measured = list((cache_dir() / "analysis").glob("measures-*.npz"))
+    assert measured and len(list((cache_dir() / "analysis").glob("embeddings-*.npz"))) == len(measured)
+    for path in measured:  # the measures again, from the cached embeddings alone
+        path.unlink()
     analyze(analysed, max_sentences=MAX, progress=False)
     assert (analysed / "analysis" / "similarity.csv").read_bytes() == before
 

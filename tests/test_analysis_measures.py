@@ -152,6 +152,7 @@ def test_half_samples_are_halves_without_repeats_and_reproducible():
     np.testing.assert_array_equal(masks, half_samples(101, 20, seed=9))
 
 
+@pytest.mark.slow
 def test_half_sample_intervals_cover_the_true_mean_cosine_at_the_nominal_rate():
     """95% intervals for a mean over sentences: the half-samples' spread matches the estimator's."""
     rng = np.random.default_rng(2)

@@ -1,4 +1,4 @@
-"""The analysis cache: named numpy arrays in $XLT_CACHE/analysis/{key}.npz, each written atomically once.
+"""The analysis cache: named numpy arrays in $XLT_CACHE/analysis/{kind}-{key}.npz, each written atomically once.
 
 Embeddings are keyed by (encoder, layers, pooling, source); measures by that key and the resampling
 settings, so a rerun with the same inputs loads no model and recomputes nothing.
@@ -15,8 +15,8 @@ from xlt.io import atomic_write_bytes
 from xlt.pipeline.resources import cache_dir
 
 
-def cached_arrays(key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    path = cache_dir() / "analysis" / f"{key}.npz"
+def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    path = cache_dir() / "analysis" / f"{kind}-{key}.npz"
     if path.is_file():
         with np.load(path) as stored:
             return {name: stored[name] for name in stored.files}

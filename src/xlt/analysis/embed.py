@@ -54,7 +54,7 @@ def embeddings(entry: Encoding, encoders: Encoders, study_dir: Path | None, sour
             start = end
         return arrays
 
-    arrays = cached_arrays(cache_key(entry, source, layers, pooling), compute)
+    arrays = cached_arrays("embeddings", cache_key(entry, source, layers, pooling), compute)
     return Embedded({side: arrays[f"vectors{i}"] for i, side in enumerate(sides)},
                     {side: arrays[f"lengths{i}"] for i, side in enumerate(sides)})
 

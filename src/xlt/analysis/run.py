@@ -9,6 +9,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+from xlt.analysis.embed import cache_key, embeddings
 from xlt.analysis.reading import reading
 from xlt.analysis.similarity import COLUMNS, LEVEL, REPLICATES, SEED, cached_draws, similarity_rows
 from xlt.analysis.sources import parallel_source
@@ -24,8 +25,6 @@ def analyze(study_dir: Path | None = None, model: str | None = None, out: Path |
             parallel: str | None = None, layers: str = "all", pooling: str = "mean", max_sentences: int = 1000,
             progress: bool = True) -> Path:
     """Write {study_dir or out}/analysis/similarity.csv and summary.json, then the report; returns analysis/."""
-    from xlt.analysis.embed import cache_key, embeddings
-
     if (study_dir is None) == (model is None):
         raise XltError("give a study directory or --model PATH_OR_HUB_ID (one of the two)")
     if pooling not in POOLINGS:
@@ -67,8 +66,8 @@ def parse_layers(text: str, depth: int) -> list[int]:
 
 def _summary(encoders: Encoders, source, layers: list[int], pooling: str) -> dict:
     return {
-        "source": {"name": source.name, "base": source.base, "languages": source.languages, "sentences": source.sizes(),
-                   "shared_base": source.shared_base},
+        "source": {"name": source.name, "base": source.base, "languages": source.languages,
+                   "sentences": source.sizes(), "shared_base": source.shared_base},
         "layers": layers,
         "pooling": pooling,
         "resampling": {"scheme": "half-samples without replacement", "replicates": REPLICATES, "seed": SEED,

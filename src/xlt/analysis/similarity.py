@@ -7,6 +7,7 @@ for every encoder, so a drift's interval is paired, and averaged over languages 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -33,10 +34,9 @@ Draws = dict[tuple[int, str, str], np.ndarray]  # (layer, language, measure) -> 
 def cached_draws(embedding_key: str, source: Parallel, layers: list[int], embed: Callable[[], Embedded]) -> Draws:
     """`encoder_draws` of the embeddings `embed` gives, from the cache when they were measured before."""
     key = stable_hash({"v": VERSION, "embeddings": embedding_key, "replicates": REPLICATES, "seed": SEED})
-    arrays = cached_arrays(key, lambda: {"|".join(map(str, k)): v for k, v in
-                                         encoder_draws(embed(), source, layers).items()})
-    return {(int(layer), lang, measure): values for (layer, lang, measure), values in
-            ((name.split("|"), values) for name, values in arrays.items())}
+    arrays = cached_arrays("measures", key, lambda: {json.dumps(name): values for name, values in
+                                                     encoder_draws(embed(), source, layers).items()})
+    return {tuple(json.loads(name)): values for name, values in arrays.items()}
 
 
 def encoder_draws(embedded: Embedded, source: Parallel, layers: list[int]) -> Draws:
@@ -65,7 +65,8 @@ def _layer_draws(embedded: Embedded, source: Parallel, row: int) -> dict[str, di
             sides[f"{base}*"] = side(base).permuted(matched_derangement(embedded.lengths[base], SEED))
         return sides[f"{base}*"]
 
-    return {lang: pair_measures(side(base), shuffled(base), side(other)) for lang, (base, other) in source.pairs.items()}
+    return {lang: pair_measures(side(base), shuffled(base), side(other))
+            for lang, (base, other) in source.pairs.items()}
 
 
 @lru_cache(maxsize=8)
