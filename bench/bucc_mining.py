@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from xlt.kinds.mining import torch_knn
-from xlt.metrics.bucc import BitextSide, bucc_candidates, exhaustive_knn
+from xlt.kinds.margin import BitextSide, bucc_candidates, exhaustive_knn
 
 
 def side(prefix: str, vectors: np.ndarray) -> BitextSide:

@@ -23,7 +23,7 @@ def spec(**extra) -> TaskSpec:
         scorer="squad",
         languages={"toy": ("en",)},
         load=lambda split, lang, data_dir: [],
-        extra=extra,
+        settings=extra,
     )
 
 

@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from xlt.errors import XltError
 from xlt.kinds import get_kind
-from xlt.kinds.retrieval import SCALE
+from xlt.kinds.dual_encoder import SCALE
 from xlt.methods import get_method
 from xlt.metrics import SCORERS
 from xlt.pipeline.evaluate import run_model
@@ -102,7 +102,7 @@ def test_a_task_may_rank_by_raw_inner_products():
                 {"example_index": 2, "role": "candidate"}]
     outputs = [torch.tensor([1.0, 0.0]), torch.tensor([1.0, 0.1]), torch.tensor([5.0, 5.0])]
     assert RANKING.decode(outputs, features, examples, spec("ranking")) == [["near", "long"]]
-    dot = dataclasses.replace(spec("ranking"), extra={"similarity": "dot"})
+    dot = dataclasses.replace(spec("ranking"), settings={"similarity": "dot"})
     assert RANKING.decode(outputs, features, examples, dot) == [["long", "near"]]
 
 
@@ -206,7 +206,7 @@ def test_mining_takes_its_threshold_from_calibration_examples(embedder, tiny_tok
     features = MINING.featurize(test + dev, tiny_tokenizer, spec("mining"), max_length=64)
     outputs = run_model(embedder, MINING, features, batch_size=8)
     from xlt.kinds.mining import _candidates
-    from xlt.metrics.bucc import bucc_extract, bucc_threshold
+    from xlt.kinds.margin import bucc_extract, bucc_threshold
 
     embeddings = {}
     for feature, row in zip(features, outputs):
@@ -225,7 +225,7 @@ def test_torch_knn_finds_the_neighbours_of_the_exhaustive_numpy_search():
     import numpy as np
 
     from xlt.kinds.mining import torch_knn
-    from xlt.metrics.bucc import exhaustive_knn
+    from xlt.kinds.margin import exhaustive_knn
 
     rng = np.random.default_rng(0)
     queries, database = (rng.standard_normal((n, 16)).astype(np.float32) for n in (5000, 300))

@@ -68,7 +68,8 @@ def test_xcopa_validation_and_test_sizes(data_dir):
 
 def test_tatoeba_every_xtreme_r_language_pairs_all_lines(data_dir):
     spec = get_task("tatoeba")
-    iso3 = spec.extra["iso3"]
+    from xlt.tasks.tatoeba import ISO3 as iso3
+
     sizes = {}
     for lang in spec.languages["xtreme-r"]:
         examples = spec.load("test", lang, data_dir)

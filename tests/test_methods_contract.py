@@ -15,8 +15,14 @@ from xlt.model import WEIGHTS, TaskModel, load_trainable, save_trainable
 
 torch.set_num_threads(2)
 
-ALL = ["finetune", "deep_prompt", "shallow_prompt", "lora"]
-FROZEN_BACKBONE = ["deep_prompt", "shallow_prompt", "lora"]
+ALL = list(METHODS)  # every registered method follows the contract; a new one is tested by being registered
+# what each shipped method trains (a method registered later is held to the contract without this entry)
+TRAINABLE = {
+    "finetune": lambda names: set(names),
+    "deep_prompt": lambda names: {"prompts.table"},
+    "shallow_prompt": lambda names: {"prompts"},
+    "lora": lambda names: {name for name in names if ".lora_" in name},
+}
 
 
 class MeanPoolHead(nn.Module):
@@ -63,8 +69,8 @@ def train_steps(model: TaskModel, batch, steps: int = 3) -> None:
     model.eval()
 
 
-def test_every_method_is_registered():
-    assert set(ALL) <= set(METHODS)
+def test_the_four_methods_are_registered():
+    assert set(TRAINABLE) <= set(METHODS)
 
 
 @pytest.mark.parametrize("method", ALL)
@@ -80,19 +86,17 @@ def test_gradients_reach_exactly_the_trainable_parameters(tiny_backbone, method)
         if not parameter.requires_grad:
             assert parameter.grad is None, name
     trainable = {name for name, p in model.encoder.named_parameters() if p.requires_grad}
-    expected = {
-        "finetune": {name for name, _ in model.encoder.named_parameters()},
-        "deep_prompt": {"prompts.table"},
-        "shallow_prompt": {"prompts"},
-        "lora": {name for name, _ in model.encoder.named_parameters() if ".lora_" in name},
-    }[method]
-    assert trainable == expected and trainable
+    assert trainable
+    if method in TRAINABLE:
+        assert trainable == TRAINABLE[method]([name for name, _ in model.encoder.named_parameters()])
 
 
-@pytest.mark.parametrize("method", FROZEN_BACKBONE)
+@pytest.mark.parametrize("method", ALL)
 def test_frozen_weights_stay_bit_identical_while_the_method_trains(tiny_backbone, method):
     model = build(tiny_backbone, method)
     frozen_before = {n: p.clone() for n, p in model.encoder.named_parameters() if not p.requires_grad}
+    if not frozen_before:
+        pytest.skip(f"{method} trains every weight: nothing is frozen")
     trained_before = {n: p.clone() for n, p in model.encoder.named_parameters() if p.requires_grad}
     train_steps(model, make_batch(tiny_backbone.config.vocab_size))
     params = dict(model.encoder.named_parameters())

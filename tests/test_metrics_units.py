@@ -56,11 +56,11 @@ def test_metrics_import_neither_torch_nor_transformers():
 @pytest.mark.filterwarnings("ignore:.*seems not to be NE tag")
 @pytest.mark.parametrize("task", ["xnli", "udpos", "panx", "tatoeba", "xquad", "mlqa", "mewslix"])
 def test_units_reproduce_every_mock_language_exactly(shared_dir, task):
-    from xlt.submission import read_labels, read_predictions, submission_format
+    from xlt.submission import read_labels, read_predictions
     from xlt.tasks import get_task
 
     spec = get_task(task)
-    fmt, mock = submission_format(spec), shared_dir / "data/xtreme-mock"
+    fmt, mock = spec.submission, shared_dir / "data/xtreme-mock"
     for path in sorted((mock / "labels" / task).iterdir()):
         lang = path.stem[len("test-"):]
         golds, predictions = read_labels(path, fmt), read_predictions(mock / "predictions" / task / path.name, fmt)

@@ -163,3 +163,33 @@ def test_sigkill_at_several_points_then_resume_gives_the_same_results(study_run,
     final = _xlt_run(config)
     assert final.wait(timeout=600) == 0, final.stderr.read().decode()[-2000:]
     assert (out / "results.csv").read_text() == (study_run.out_dir / "results.csv").read_text()
+
+
+BLOCKED = ("xlt.tasks", "xlt.config", "xlt.kinds", "xlt.methods", "xlt.pipeline", "torch", "transformers")
+REBUILD = """
+import sys
+class Unavailable:
+    def find_spec(self, name, path=None, target=None):
+        if any(name == b or name.startswith(b + ".") for b in {blocked}):
+            raise ImportError(name + " is unavailable in this test")
+sys.meta_path.insert(0, Unavailable())
+from xlt.report import build_report
+build_report(sys.argv[1])
+"""
+
+
+def test_a_copied_study_rebuilds_its_report_without_the_registry(study_run, tmp_path):
+    """The study directory describes itself (tasks.json, provenance.json): its report needs no task registry,
+    config, method or torch, and is the same report."""
+    import shutil
+
+    copy = tmp_path / "copied"
+    shutil.copytree(study_run.out_dir, copy)
+    (copy / "report.md").unlink()
+    code = REBUILD.format(blocked=repr(set(BLOCKED)))
+    result = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rebuilt, original = ((d / "report.md").read_text().split("\n", 1) for d in (copy, study_run.out_dir))
+    assert rebuilt[0] == "# xlt report: copied" and rebuilt[1] == original[1]  # all but the title
+    tasks = json.loads((copy / "tasks.json").read_text())
+    assert tasks["synth-nli"]["primary_metric"] == "accuracy" and tasks["synth-pos"]["kind"] == "tagging"

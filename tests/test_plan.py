@@ -98,14 +98,14 @@ def test_a_target_without_training_data_trains_on_its_train_task():
         {"task": "tatoeba", "training": training, "head": {"layer": 3}},
         {"task": "lareqa", "training": training},
     ), IDENTITY)
-    stages = {(s.task, s.head_options["dropout"]) for s in plan.train.values()}
+    stages = {(s.task, s.head_options.dropout) for s in plan.train.values()}
     # XQuAD's SQuAD stage keeps its QA head options; Tatoeba's SQuAD stage (another kind) the QA defaults;
     # LAReQA trains its own ranking kind on SQuAD retrieval, with the target's head options
     assert stages == {("squad", 0.2), ("squad", 0.1), ("squad-retrieval", 0.1)}
     by_task = {e.task: e for e in plan.evals if e.recipe == "finetune"}
     assert len({by_task[task].source for task in ("tatoeba", "lareqa", "xquad")}) == 3
-    assert by_task["tatoeba"].head_options == {"dropout": 0.1, "layer": 3, "pooling": "mean"}
-    assert plan.train[by_task["tatoeba"].source].head_options == {"dropout": 0.1}  # the QA head's defaults
+    assert by_task["tatoeba"].head_options.model_dump() == {"dropout": 0.1, "layer": 3, "pooling": "mean"}
+    assert plan.train[by_task["tatoeba"].source].head_options.model_dump() == {"dropout": 0.1}  # the QA head's defaults
 
 
 def test_the_evaluated_head_moves_only_its_evaluation_stage():

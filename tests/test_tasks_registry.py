@@ -67,6 +67,7 @@ def test_training_tasks_resolve_to_registered_tasks():
             if stage is not None:
                 assert get_task(stage).kind == spec.kind or "train" not in spec.splits, (spec.name, stage)
     assert get_task("xcopa").chain == ("siqa", "copa")
+    assert get_task("xcopa").training_tasks == ("siqa", "copa")  # trained one after the other, as XTREME-R
     # a target without training data trains on its train_task; retrieval targets on SQuAD (XTREME-R)
     for name, spec in TASKS.items():
         assert spec.training_task == (name if "train" in spec.splits else spec.train_task)

@@ -21,6 +21,10 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a plugin or a test that registered one for a while)."""
+        del self._entries[name]
+
     def get(self, name: str) -> T:
         try:
             return self._entries[name]

@@ -1,17 +1,26 @@
-"""The tidy results a study writes: one row per score, plus per-example units for the bootstrap.
+"""The study directory's schema: what `xlt run` writes and the report (or any reader) relies on.
 
-Layout of a study directory (the report reads only these files, never torch):
-  results.csv                    COLUMNS below, one row per (recipe, eval language, split, metric)
-  units/{stage_hash}/{split}-{lang}.npz  arrays `num`, `den` for the row group's primary metric:
-                                 primary value == 100 * num.sum() / den.sum(); examples in the same
-                                 order for every recipe of a task, so bootstraps can be paired
-  predictions/{task}/test-{lang}.{ext}   XTREME submission layout (of the latest recipe evaluated)
-  languages.json                 optional {lang: {property: value}} shown beside the scores
-  provenance.json                resolved config, versions, git commit, per-stage counts and times
+A study directory describes itself; nothing in it needs xlt's registries to be read:
+  results.csv          COLUMNS below, one row per (recipe, seed, eval language, split, metric)
+  tasks.json           {task: TaskRecord} for every evaluated task: kind, metrics, primary metric, averaging
+  provenance.json      `Provenance`: resolved config, versions, git commit, device, one record per training stage
+  units/{stage_hash}/{split}-{lang}.npz   arrays `num`, `den` for the primary metric of a row group:
+                       primary value == 100 * num.sum() / den.sum(); examples in the same order for every
+                       recipe of a task, so bootstraps can be paired
+  predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout
+  languages.json       optional {lang: {property: value}} shown beside the scores
+  stages/{hash}/       one directory per stage, COMPLETED once fully written
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_VERSION = 1
+REFERENCES = ("majority", "random_init")  # reference rows: shown below the recipes, never contrasted by default
+ORACLE = "@target-dev"  # method-name suffix of the rows a target-dev selected checkpoint scores (an oracle)
 COLUMNS = (
     "method",  # recipe's method name as in the config, or a reference: "majority", "random_init"
     "intermediate",  # intermediate condition name ("none" when there is none)
@@ -25,3 +34,57 @@ COLUMNS = (
     "stage_hash",  # hash of the target stage that produced the row (keys units/)
     "primary",  # 1 when `metric` is the task's primary metric, else 0
 )
+RESULTS, TASKS, PROVENANCE, LANGUAGES = "results.csv", "tasks.json", "provenance.json", "languages.json"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskRecord(Record):
+    kind: str
+    metrics: list[str]
+    primary_metric: str
+    averaging: str  # "languages" (XTREME's unweighted mean) or "examples" (LAReQA's pooled score)
+    higher_is_better: bool
+    version: int
+
+
+class TrainRecord(Record):
+    """A training stage's stage.json: what ran, how big, how long."""
+
+    stage: str  # its description
+    hash: str
+    parent: str | None
+    steps: int
+    examples: int
+    carry_policy: dict[str, str] | None  # what it took from its parent (`xlt.pipeline.carry`); None without one
+    parameters: dict[str, int]  # trainable, total
+    wall_seconds: float
+    final_loss: float | None
+    mixture: dict[str, dict[str, int]] | None = None  # examples drawn per task and language
+    # per criterion ("dev", "target-dev"): the chosen step, its score, and every scoring
+    selection: dict[str, dict[str, Any]] | None = None
+
+
+class StageProvenance(TrainRecord):
+    role: str
+    task: str
+    method: str
+    method_options: dict[str, Any]
+    head_options: dict[str, Any]
+    languages: list[str]
+    seed: int
+
+
+class Provenance(Record):
+    schema_version: int = SCHEMA_VERSION
+    config: dict[str, Any]
+    resources: dict[str, Any]
+    git_commit: str | None
+    versions: dict[str, str | None]
+    python: str
+    device: str
+    training_runs: int
+    stages: dict[str, StageProvenance]
+    wall_seconds_this_run: float

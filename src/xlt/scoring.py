@@ -19,7 +19,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 from xlt.errors import XltError
 from xlt.metrics import SCORERS, UNITS
-from xlt.submission import read_labels, read_predictions, submission_format
+from xlt.submission import read_labels, read_predictions
 from xlt.tasks import TASKS, TaskSpec, get_task
 
 # Task groups of the official evaluator, google-research/xtreme evaluate.py (commit 838c13b): XTREME_GROUP2TASK
@@ -65,7 +65,7 @@ class _Submission(NamedTuple):
 
 def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> _Submission:
     """Predictions and golds in gold order; JSON submissions align on ids (a missing id scores 0)."""
-    fmt = submission_format(spec)
+    fmt = spec.submission
     predictions = read_predictions(predictions_path, fmt)
     golds = read_labels(labels_path, fmt)
     if fmt == "json":
@@ -78,11 +78,6 @@ def _apply(function, submission: _Submission, lang: str):
         return function(submission.predictions, submission.golds, lang)
     except XltError as error:
         raise XltError(f"{submission.where}: {error}") from None
-
-
-def score_file(spec: TaskSpec, predictions_path: Path, labels_path: Path, lang: str) -> dict[str, float]:
-    """One language of one task."""
-    return _apply(SCORERS[spec.scorer], _read(spec, predictions_path, labels_path), lang)
 
 
 def _pooled(spec: TaskSpec, submissions: dict[str, _Submission]) -> dict[str, float]:

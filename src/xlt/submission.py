@@ -1,7 +1,7 @@
 """Submission files in XTREME's layout (`{task}/test-{lang}.{ext}`): writers and readers.
 
-Formats, named or implied by a task kind (the file extension decides for kinds other than
-tagging and qa):
+Formats (a task's is its kind's unless it names another; `resolve_format` also takes a kind's name,
+whose "lines" default yields to a .json or .jsonl file's extension):
 - "lines": one value a line (labels, choice or candidate indices, BUCC pairs as src<TAB>trg);
 - "tags":  one tag a line, a blank line after each sentence (tagging);
 - "json":  {id: value}, the value an answer string (qa) or a ranked id list (Mewsli-X);
@@ -19,25 +19,22 @@ from typing import Any, Sequence
 
 from xlt.errors import XltError
 from xlt.io import atomic_write_json, atomic_write_text
-from xlt.tasks.spec import KINDS, TaskSpec
 
-FORMATS = ("lines", "tags", "json", "jsonl")
-_KIND_FORMATS = {"tagging": "tags", "qa": "json"}
+EXTENSIONS = {"lines": "tsv", "tags": "tsv", "json": "json", "jsonl": "jsonl"}  # format -> file extension
+FORMATS = tuple(EXTENSIONS)
 _EXTENSION_FORMATS = {".json": "json", ".jsonl": "jsonl"}
 
 
 def resolve_format(kind_or_format: str, path: Path | str) -> str:
     if kind_or_format in FORMATS:
         return kind_or_format
-    if kind_or_format in _KIND_FORMATS:
-        return _KIND_FORMATS[kind_or_format]
-    if kind_or_format in KINDS:
-        return _EXTENSION_FORMATS.get(Path(path).suffix, "lines")
-    raise XltError(f"unknown submission format {kind_or_format!r}: use one of {FORMATS} or a task kind {KINDS}")
+    from xlt.kinds import KINDS
 
-
-def submission_format(spec: TaskSpec) -> str:
-    return resolve_format(spec.kind, f"test.{spec.submission_ext}")
+    if kind_or_format not in KINDS:
+        raise XltError(f"unknown submission format {kind_or_format!r}: use one of {FORMATS} or a task kind "
+                       f"({', '.join(KINDS)})")
+    default = KINDS.get(kind_or_format).submission
+    return _EXTENSION_FORMATS.get(Path(path).suffix, default) if default == "lines" else default
 
 
 # ---- writing ---------------------------------------------------------------------------------------

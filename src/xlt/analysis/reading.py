@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 from xlt.analysis.measures import interval
 from xlt.analysis.similarity import AVERAGE, Draws
 from xlt.analysis.stages import PRETRAINED, Encoding
+from xlt.results import ORACLE, RESULTS
 
 MEASURES = ("cos_centred", "cka")
 LANGUAGE_REPLICATES = 1000
@@ -33,7 +34,7 @@ def reading(entries: list[Encoding], draws: dict[str, Draws], layer: int, study_
     tasks = list(dict.fromkeys(e.task for e in targets))
     least = [_least_moved(task, measure, [e for e in targets if e.task == task], draws, layer)
              for task in tasks for measure in MEASURES]
-    scores = _scores(study_dir / "results.csv") if study_dir is not None else {}
+    scores = _scores(study_dir / RESULTS) if study_dir is not None else {}
     transfer = [t for task in tasks for measure in MEASURES
                 if (t := _transfer(task, measure, [e for e in targets if e.task == task], draws, layer, scores))]
     level = 1 - ALPHA / max(1, len(transfer))
@@ -93,9 +94,11 @@ def _order(recipes: dict[str, list[Encoding]], value) -> list[str]:
 
 
 def _scores(results: Path) -> dict[tuple[str, str], float]:
-    """(stage hash, language) -> zero-shot primary score, for languages the stage was not trained on."""
+    """(stage hash, language) -> zero-shot primary score, for languages the stage was not trained on (the
+    recipe's own checkpoint: a target-dev oracle's rows carry the same stage hash and are left out)."""
     if not results.is_file():
         return {}
     with open(results, newline="", encoding="utf-8") as handle:
         return {(row["stage_hash"], row["eval_language"]): float(row["value"]) for row in csv.DictReader(handle)
-                if row["primary"] == "1" and row["eval_language"] not in row["train_languages"].split("+")}
+                if row["primary"] == "1" and not row["method"].endswith(ORACLE)
+                and row["eval_language"] not in row["train_languages"].split("+")}

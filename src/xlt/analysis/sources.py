@@ -129,8 +129,8 @@ def _index_parallel(task: str, field: str):
         keep = sorted(keep)[:n]  # first occurrence of each English sentence (XNLI repeats each premise 3 times)
         texts = {"en": tuple(english[i] for i in keep)}
         for lang in languages:
-            if lang == "en" or not _has_test_file(spec, lang, directory):
-                continue
+            if lang == "en" or not spec.load.locate("test", lang, directory)[1]:
+                continue  # a language whose test file is absent from the local layout
             sentences = [example[field] for example in spec.load("test", lang, directory)]
             if len(sentences) != len(english):
                 raise XltError(f"--parallel {name}: {task} test has {len(sentences)} examples in {lang} but "
@@ -139,15 +139,6 @@ def _index_parallel(task: str, field: str):
         return Parallel(name, "en", texts, {lang: ("en", lang) for lang in texts if lang != "en"})
 
     return read
-
-
-def _has_test_file(spec, lang: str, directory: Path) -> bool:
-    """Whether a local layout of the task has this language's test file (absent languages are left out)."""
-    loader = spec.load
-    layouts = getattr(loader, "layouts", ())
-    fields = {"lang": lang, **loader.names(lang)} if hasattr(loader, "names") else {"lang": lang}
-    return any((directory / layout.files["test"].format(**fields)).is_file()
-               for layout in layouts if "test" in layout.files)
 
 
 def _pairs(name: str, argument: str, data_dir: Path | None, n: int) -> Parallel:

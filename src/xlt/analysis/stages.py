@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlt.errors import XltError
+from xlt.results import PROVENANCE
+
+if TYPE_CHECKING:
+    from xlt.pipeline.plan import TrainStage
 
 PRETRAINED = "base"  # key of the study's encoder as it was before any training
 
@@ -40,11 +45,11 @@ class Encoders:
 def study_encoders(study_dir: Path) -> Encoders:
     """The pretrained encoder and every completed training stage of a study written by `xlt run`."""
     from xlt.config import validate_study
-    from xlt.pipeline.plan import build_plan
+    from xlt.pipeline.plan import CHECKPOINT, build_plan
     from xlt.pipeline.resources import resolve
     from xlt.pipeline.stages import is_complete
 
-    provenance_path = Path(study_dir) / "provenance.json"
+    provenance_path = Path(study_dir) / PROVENANCE
     if not provenance_path.is_file():
         raise XltError(f"{study_dir}: not a study directory (no provenance.json); run `xlt run` or `xlt demo` first")
     study = validate_study(json.loads(provenance_path.read_text())["config"], str(provenance_path))
@@ -54,24 +59,23 @@ def study_encoders(study_dir: Path) -> Encoders:
     skipped = []
     for ev in plan.evals:
         target = plan.train.get(ev.source)
-        if target is None:
-            continue  # the majority reference has no encoder
-        chain = [(target, "target", ev.task)]
-        if target.parent is not None:
-            parent = plan.train[target.parent]
-            chain.append((parent, "intermediate", parent.task))
+        if target is None or ev.checkpoint != CHECKPOINT:
+            continue  # the majority reference has no encoder; a target-dev oracle is not the recipe's checkpoint
         origin = PRETRAINED
-        if target.method_options.get("init") == "random":
+        if getattr(target.method_options, "init", "pretrained") == "random":
             origin = f"random_init.seed{target.seed}"
             entries[origin] = Encoding(origin, "base", "random_init (untrained)", "", target.seed, None,
                                        {"untrained": target.hash}, target)
         recipe = ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}"
-        for stage, role, task in chain:
-            if not is_complete(Path(study_dir) / "stages" / stage.hash):
+        stage: TrainStage | None = target
+        while stage is not None:  # the evaluated stage, then every stage before it (intermediate, earlier tasks)
+            role, task = ("target", ev.task) if stage is target else ("intermediate", stage.task)
+            if is_complete(Path(study_dir) / "stages" / stage.hash):
+                entries[f"{stage.hash}/{role}/{recipe}/{task}"] = Encoding(
+                    stage.hash, role, recipe, task, stage.seed, origin, {"stage": stage.hash}, stage)
+            else:
                 skipped.append(stage.describe())
-                continue
-            entry = Encoding(stage.hash, role, recipe, task, stage.seed, origin, {"stage": stage.hash}, stage)
-            entries[f"{stage.hash}/{role}/{recipe}/{task}"] = entry
+            stage = plan.train[stage.parent] if stage.parent else None
     if not any(entry.role != "base" for entry in entries.values()):
         raise XltError(f"{study_dir}: no completed training stage to analyse; finish the study with `xlt run` first")
     return Encoders(resources, list(entries.values()), sorted(set(skipped)), _depth(resources))
@@ -122,6 +126,7 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
     from xlt.methods import get_method
     from xlt.model import load_trainable
     from xlt.pipeline.build import build_task_model, load_backbone, load_tokenizer
+    from xlt.pipeline.plan import CHECKPOINT
     from xlt.tasks import get_task
 
     resources = encoders.resources
@@ -133,6 +138,6 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
         model = build_task_model(stage.method, stage.method_options, get_task(stage.task), stage.head_options,
                                  resources, stage.seed)
         if entry.role != "base":  # a random-init base is the stage's model before its training
-            load_trainable(model, Path(study_dir) / "stages" / stage.hash / "checkpoint", prefix="encoder.")
+            load_trainable(model, Path(study_dir) / "stages" / stage.hash / CHECKPOINT, prefix="encoder.")
         encoder = model.encoder
     return encoder.eval(), load_tokenizer(resources)

@@ -35,6 +35,11 @@ class MixtureSampler:
         self._draw = self._draw.reshape(picks.shape)
         self._permutations: dict[tuple[int, int], np.ndarray] = {}
 
+    def drawn(self) -> dict[str, int]:
+        """Examples drawn per language over all steps: the mixture the stage actually trained on."""
+        counts = np.bincount(self._picks.reshape(-1), minlength=len(self.languages))
+        return {lang: int(count) for lang, count in zip(self.languages, counts)}
+
     def batch(self, step: int) -> list[tuple[str, int]]:
         return [self._example(int(code), int(draw)) for code, draw in zip(self._picks[step], self._draw[step])]
 

@@ -4,7 +4,7 @@ NLI labels follow from *which* word an edit touches, never from the kind of edit
 (substitute one word, drop one word, add one word) occurs with two or three labels, so telling them
 apart needs lexical knowledge (is the new noun the class's hypernym or a sibling? is the extra word
 a modifier or the negation?). A label read off the edit's shape would let a random encoder match
-tokens across languages and fake transfer (see docs: synthetic.md, "Traps found").
+tokens across languages and fake transfer (a random-init encoder "transferred" at NT 0.55 on such a task).
 """
 
 from __future__ import annotations

@@ -1,22 +1,29 @@
-"""The contract every task kind follows (one module per kind in `xlt.kinds`).
+"""The contract every task kind follows (one module per kind in `xlt.kinds`), and what a kind owns.
 
-A kind knows how to featurise a task's examples with a fast tokenizer (offsets, windows: never
-silent truncation), the head that sits on an `Encoder`, its loss, and how to decode per-feature
-outputs back into one prediction per example. It never knows which task or method uses it.
+A kind is the single owner of everything tasks of its shape share: its name in the kind registry,
+the example shape its loaders produce, its default metrics and scorer, its submission format, its
+typed task settings (QA windows, ranking similarity), its head options, and the code that featurises
+examples with a fast tokenizer (offsets, windows: never silent truncation), the head that sits on an
+`Encoder`, the loss, and decoding per-feature outputs back into one prediction per example. A
+`TaskSpec` states only what differs from its kind's defaults. A kind never knows which task or
+method uses it.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from xlt.errors import XltError
 from xlt.methods.base import Encoder
 from xlt.registry import Registry
-from xlt.tasks.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from xlt.tasks.spec import TaskSpec
 
 
 class HeadOptions(BaseModel):
@@ -25,9 +32,19 @@ class HeadOptions(BaseModel):
     dropout: float = 0.1
 
 
+class KindSettings(BaseModel):
+    """Task-level preprocessing and decoding settings of a kind (a task's `settings`); none by default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class Kind(ABC):
     name: ClassVar[str]
+    metrics: ClassVar[tuple[str, ...]]  # a task's result metrics unless it names its own, primary first
+    scorer: ClassVar[str]  # key of `xlt.metrics.SCORERS` unless the task names another
+    submission: ClassVar[str] = "lines"  # XTREME submission format (`xlt.submission.FORMATS`) unless the task's
     HeadOptions: ClassVar[type[HeadOptions]] = HeadOptions
+    Settings: ClassVar[type[KindSettings]] = KindSettings
     # True when a feature's output depends on its inputs alone and whole feature sets recur across the
     # languages of one evaluation (a shared candidate pool): the evaluator then runs each input once
     reuse_outputs: ClassVar[bool] = False
@@ -44,12 +61,13 @@ class Kind(ABC):
     def build_head(self, encoder: Encoder, spec: TaskSpec, options: HeadOptions) -> nn.Module:
         """A module whose forward(encoder, batch) runs the encoder as it needs and returns outputs."""
 
-    @abstractmethod
-    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor: ...
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise XltError(f"the {self.name} kind has no training objective: train the encoder on the task's "
+                       "train_task, or evaluate it untrained (training steps: 0)")
 
     @abstractmethod
     def decode(self, outputs: list[torch.Tensor], features: list[dict], examples: list[dict], spec: TaskSpec) -> list:
-        """One prediction per scored example (see `xlt.tasks.spec` for each kind's prediction type)."""
+        """One prediction per scored example, of the type the kind's module docstring names."""
 
     @abstractmethod
     def gold(self, example: dict, spec: TaskSpec) -> Any:

@@ -1,4 +1,8 @@
-"""Sentence and sentence-pair classification (XNLI, PAWS-X, the synthetic NLI-like task)."""
+"""Sentence and sentence-pair classification (XNLI, PAWS-X, the synthetic NLI-like task).
+
+Examples: ``classification`` {"id", "text", "label": str}; ``pair_classification`` {"id", "text_a", "text_b",
+"label": str}. A prediction is a label string; submissions hold one label a line.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,8 @@ class SentenceHead(nn.Module):
 
 class PairHead(nn.Module):
     """Siamese-style features over one joint encoding: on small encoders this let deep prompts learn
-    an NLI-like task that <s> or mean pooling could not (docs/synthetic.md)."""
+    the synthetic NLI-like task (base accuracy 0.985 against 0.72-0.88 with <s> or mean pooling, measured on the
+    demo's encoder)."""
 
     def __init__(self, encoder: Encoder, num_labels: int, options: ClassificationHeadOptions):
         super().__init__()
@@ -61,6 +66,8 @@ class PairHead(nn.Module):
 
 class Classification(Kind):
     name: ClassVar[str] = "classification"
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
+    scorer: ClassVar[str] = "accuracy"
     HeadOptions: ClassVar[type[HeadOptions]] = ClassificationHeadOptions
     text_fields: ClassVar[tuple[str, ...]] = ("text",)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
 import torch
 from torch import nn
 
 from xlt.errors import XltError
 from xlt.methods.base import Encoder, EncoderOutput
-from xlt.tasks.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from xlt.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
 

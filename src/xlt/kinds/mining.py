@@ -1,11 +1,13 @@
 """Parallel-sentence mining (BUCC 2018): find the translation pairs hidden in two comparable corpora.
 
 Examples carry a source sentence ("id", "query"), a target sentence ("candidate_id", "candidate"),
-or both when they are a gold pair. Each side is embedded, pairs are mined with XTREME's margin
-rule and kept above a score threshold that maximises F1 on gold pairs: those of the examples
-marked "calibration" (BUCC test is mined with dev's threshold, as XTREME's test gold is withheld),
-else the mined examples' own (the official script's behaviour on dev). The prediction is the
-language's whole pair list, which the BUCC scorer compares as a set.
+or both when they are a gold pair; "calibration": True marks examples that only fix the threshold.
+Each side is embedded by the dual-encoder tower, pairs are mined with XTREME's margin rule
+(`xlt.kinds.margin`) and kept above a score threshold that maximises F1 on gold pairs: those of the
+examples marked "calibration" (BUCC test is mined with dev's threshold, as XTREME's test gold is
+withheld), else the mined examples' own (the official script's behaviour on dev). The prediction is
+the language's whole pair list (a submission line "src<TAB>trg" each), which the BUCC scorer compares
+as a set. Nothing trains here: an encoder reaches mining trained on another task, or untrained.
 """
 
 from __future__ import annotations
@@ -15,19 +17,18 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from xlt.errors import XltError
 from xlt.kinds.base import register
-from xlt.kinds.retrieval import CANDIDATE, QUERY, Retrieval, embeddings_by_role, sentence_features
-from xlt.metrics.bucc import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
+from xlt.kinds.dual_encoder import CANDIDATE, QUERY, DualEncoderKind, embeddings_by_role, sentence_features
+from xlt.kinds.margin import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
 
 CALIBRATION = "calibration"
 _KNN_BLOCK = 4096  # query rows scored against the whole other side at once
 
 
-class Mining(Retrieval):
-    """Retrieval's tower and collation; each sentence embedded alone and mined, nothing to train."""
-
+class Mining(DualEncoderKind):
     name: ClassVar[str] = "mining"
+    metrics: ClassVar[tuple[str, ...]] = ("f1", "precision", "recall")
+    scorer: ClassVar[str] = "bucc"
 
     def featurize(self, examples, tokenizer, spec, max_length):
         """Each source sentence (query), then each target sentence (candidate), alone."""
@@ -36,10 +37,6 @@ class Mining(Retrieval):
             texts = [(i, e[role]) for i, e in enumerate(examples) if e.get(role) is not None]
             features += sentence_features(tokenizer, spec, max_length, role, texts)
         return features
-
-    def loss(self, outputs, batch):
-        raise XltError(f"{self.name} has no training objective: train the encoder on the task's train_task, "
-                       "or evaluate it untrained (training steps: 0)")
 
     def decode(self, outputs, features, examples, spec):
         embeddings = embeddings_by_role(outputs, features)
@@ -75,7 +72,7 @@ def _candidates(examples: list[dict], indices: list[int], embeddings: dict) -> d
 
 
 def torch_knn(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`xlt.metrics.bucc.exhaustive_knn` with torch, on the GPU when there is one: BUCC's test corpora hold
+    """`xlt.kinds.margin.exhaustive_knn` with torch, on the GPU when there is one: BUCC's test corpora hold
     ~400k sentences a side, an exhaustive search numpy does in hours on a few cores."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = torch.from_numpy(database).to(device)

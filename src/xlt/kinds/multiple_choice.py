@@ -1,4 +1,8 @@
-"""Multiple choice (XCOPA, and its English chain SIQA -> COPA): one score per (premise, choice) pair."""
+"""Multiple choice (XCOPA, and its English chain SIQA -> COPA): one score per (premise, choice) pair.
+
+Examples: {"id", "premise", "question", "choices": [str, ...], "label": int}. A prediction is the chosen
+choice's index; submissions hold one index a line (XCOPA's task asks for JSON lines).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ def continuation(example: dict, choice: str) -> str:
 
 class MultipleChoice(Kind):
     name: ClassVar[str] = "multiple_choice"
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
+    scorer: ClassVar[str] = "accuracy"
     HeadOptions: ClassVar[type[HeadOptions]] = MultipleChoiceHeadOptions
 
     def featurize(self, examples, tokenizer, spec, max_length):

@@ -2,9 +2,11 @@
 
 Follows transformers' `utils_qa` (as P-tuning v2 and MPT do): fast-tokenizer offsets locate the answer
 and slice the predicted text straight out of the context, which also works for Chinese and Thai where
-XTREME's `get_final_text` does not (xtreme#38). Windowing settings come from `spec.extra`
-("doc_stride": tokens two windows share, default max_length // 3 (128 at 384); "max_query_length" 64,
-"n_best" 20, "max_answer_length" 30).
+XTREME's `get_final_text` does not (xtreme#38). Windowing and decoding are task settings (`QASettings`),
+defaulting to XTREME's.
+
+Examples: {"id", "context", "question", "answers": [{"text": str, "answer_start": int}, ...]}. A prediction
+is the answer string; submissions are JSON objects {question id: answer}.
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pydantic import Field
+
 from xlt.errors import XltError
-from xlt.kinds.base import HeadOptions, Kind, register
+from xlt.kinds.base import HeadOptions, Kind, KindSettings, register
 from xlt.kinds.common import collate, encode, feature_rows
 from xlt.methods.base import Encoder
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_LENGTH, N_BEST, MAX_ANSWER_LENGTH = 64, 20, 30
 PAIR_SPECIALS = 4  # XLM-R's pair template: <s> question </s></s> context </s>
+
+
+class QASettings(KindSettings):
+    """XTREME's windows and n-best decoding (its run_squad.py defaults)."""
+
+    doc_stride: int | None = Field(None, gt=0)  # tokens two windows share; None: max_length // 3 (128 at 384)
+    max_query_length: int = Field(64, gt=0)
+    n_best: int = Field(20, gt=0)
+    max_answer_length: int = Field(30, gt=0)
 
 
 class SpanHead(nn.Module):
@@ -79,11 +91,16 @@ def best_span(start_logits, end_logits, offsets, n_best: int, max_answer_length:
 
 class QuestionAnswering(Kind):
     name: ClassVar[str] = "qa"
+    metrics: ClassVar[tuple[str, ...]] = ("f1", "exact_match")
+    scorer: ClassVar[str] = "squad"
+    submission: ClassVar[str] = "json"
+    Settings: ClassVar[type[KindSettings]] = QASettings
 
     def featurize(self, examples, tokenizer, spec, max_length):
-        query_limit = spec.extra.get("max_query_length", MAX_QUERY_LENGTH)
-        stride = spec.extra.get("doc_stride", max_length // 3)
-        questions, longest = short_questions([e["question"].lstrip() for e in examples], tokenizer, query_limit)
+        settings = spec.settings
+        stride = settings.doc_stride or max_length // 3
+        questions, longest = short_questions([e["question"].lstrip() for e in examples], tokenizer,
+                                             settings.max_query_length)
         if stride >= max_length - PAIR_SPECIALS - longest:
             raise XltError(
                 f"{spec.name}: doc_stride {stride} leaves no new context per window at max_length {max_length} "
@@ -126,8 +143,7 @@ class QuestionAnswering(Kind):
         return (start + end) / 2
 
     def decode(self, outputs, features, examples, spec):
-        n_best = spec.extra.get("n_best", N_BEST)
-        max_answer_length = spec.extra.get("max_answer_length", MAX_ANSWER_LENGTH)
+        n_best, max_answer_length = spec.settings.n_best, spec.settings.max_answer_length
         spans: list[list] = [[] for _ in examples]
         for feature, logits in feature_rows(outputs, features):
             offsets = feature["offsets"]

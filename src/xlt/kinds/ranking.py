@@ -3,9 +3,9 @@
 Evaluation examples are queries ({"id", "query", "relevant": [candidate ids]}) and pool entries
 ({"id", "candidate", "candidate_id"}, optionally "candidate_context", encoded as a second segment
 as XTREME-R encodes LAReQA's answer sentence with its paragraph); each query gets the ids of its
-TOP_K most similar candidates, best first: by cosine (Mewsli-X's rule: L2-normalised inner
-products) or, where the task's settings say `"similarity": "dot"`, by raw inner products (LAReQA's
-official evaluation).
+TOP_K most similar candidates, best first (the prediction; a submission line holds them tab-separated):
+by cosine (Mewsli-X's rule: L2-normalised inner products) or, where the task's settings say
+`similarity: dot`, by raw inner products (LAReQA's official evaluation).
 Training examples are (query, candidate) pairs (candidates with their context, if any), learned
 with the in-batch softmax of the XTREME-R dual-encoder baselines: every other candidate of the
 batch is a negative.
@@ -13,25 +13,40 @@ batch is a negative.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import torch
 from torch.nn import functional as F
 
 from xlt.errors import XltError
-from xlt.kinds.base import register
-from xlt.kinds.retrieval import (
-    CANDIDATE, PAIR, QUERY, Retrieval, candidate_features, embeddings_by_role, pair_features, sentence_features,
+from xlt.kinds.base import KindSettings, register
+from xlt.kinds.dual_encoder import (
+    CANDIDATE,
+    PAIR,
+    QUERY,
+    DualEncoderKind,
+    candidate_features,
+    embeddings_by_role,
+    in_batch_loss,
+    pair_features,
+    sentence_features,
 )
 from xlt.metrics.retrieval import TOP_K
 
 _QUERY_CHUNK = 1024  # queries scored against the whole pool at once
 
 
-class Ranking(Retrieval):
-    """Retrieval's tower, pair features, collation and loss; ranking a pool instead of aligned pairs."""
+class RankingSettings(KindSettings):
+    similarity: Literal["cosine", "dot"] = "cosine"
+
+
+class Ranking(DualEncoderKind):
+    """The dual-encoder tower ranking a pool; trained on (query, candidate) pairs with the in-batch softmax."""
 
     name: ClassVar[str] = "ranking"
+    metrics: ClassVar[tuple[str, ...]] = ("map@20",)
+    scorer: ClassVar[str] = "lareqa"  # mAP@20 over each query's relevant set
+    Settings: ClassVar[type[KindSettings]] = RankingSettings
     reuse_outputs: ClassVar[bool] = True  # every language of a task searches the same pool
 
     def featurize(self, examples, tokenizer, spec, max_length):
@@ -60,8 +75,11 @@ class Ranking(Retrieval):
         order = [i for i, e in enumerate(examples) if e.get(QUERY) is not None]
         if not pool:
             raise XltError(f"{spec.name}: no candidate to rank; the evaluation examples hold no pool")
-        cosine = spec.extra.get("similarity", "cosine") == "cosine"
+        cosine = spec.settings.similarity == "cosine"
         return _top_ids(torch.stack([queries[i] for i in order]), list(pool), torch.stack(list(pool.values())), cosine)
+
+    def loss(self, outputs, batch):
+        return in_batch_loss(outputs, batch)
 
     @staticmethod
     def _candidate_id(example: dict) -> str:

@@ -2,6 +2,9 @@
 
 As XTREME does (and jiant does not), a sentence longer than the input limit is split between words
 into several features, and the predictions are merged back so every gold word gets exactly one.
+
+Examples: {"id", "tokens": [str, ...], "tags": [str, ...]}. A prediction is the sentence's tag list;
+submissions hold one tag a line and a blank line after each sentence.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ def windows(pieces: list[list[int]], budget: int) -> list[tuple[int, int]]:
 
 class Tagging(Kind):
     name: ClassVar[str] = "tagging"
+    # f1 with seqeval 0.0.12 semantics (what XTREME published), then current seqeval's and token accuracy
+    metrics: ClassVar[tuple[str, ...]] = ("f1", "precision", "recall", "f1_seqeval_1_2", "accuracy")
+    scorer: ClassVar[str] = "tagging"
+    submission: ClassVar[str] = "tags"
 
     def featurize(self, examples, tokenizer, spec, max_length):
         budget = max_length - 2  # XLM-R's single-sequence template: <s> A </s>

@@ -18,7 +18,7 @@ from xlt.methods.base import Encoder, EncoderOutput, MethodOptions
 
 
 class PromptOptions(MethodOptions):
-    """What every prompt method shares; the defaults are the recipe measured to learn (docs/synthetic.md)."""
+    """What every prompt method shares; the defaults are the recipe measured to learn on the synthetic benchmark."""
 
     lr: float = 3e-2  # prompts; 1e-2 was too low, 1e-1 never learned
     head_lr: float | None = 3e-3

@@ -8,14 +8,11 @@ import torch
 import transformers
 
 from xlt.errors import XltError
-from xlt.kinds import get_kind
-from xlt.methods import get_method
+from xlt.kinds import HeadOptions, get_kind
+from xlt.methods import MethodOptions, get_method
 from xlt.model import TaskModel
 from xlt.pipeline.resources import Resources
 from xlt.tasks import TaskSpec
-
-transformers.logging.set_verbosity_error()
-transformers.logging.disable_progress_bar()  # xlt shows its own progress; weight loading is instant
 
 
 def _source_kwargs(res: Resources) -> dict:
@@ -45,14 +42,11 @@ def load_backbone(res: Resources) -> torch.nn.Module:
         raise XltError(f"cannot load the encoder {res.model_path!r}: {_first_line(err)}") from None
 
 
-def build_task_model(method: str, method_options: dict, spec: TaskSpec, head_options: dict, res: Resources,
-                     seed: int) -> TaskModel:
+def build_task_model(method: str, method_options: MethodOptions, spec: TaskSpec, head_options: HeadOptions,
+                     res: Resources, seed: int) -> TaskModel:
     torch.manual_seed(seed)  # method tensors (prompts, LoRA) and the head start from the seed
-    cls = get_method(method)
-    kind = get_kind(spec.kind)
-    encoder = cls().adapt(load_backbone(res), cls.Options.model_validate(method_options))
-    head = kind.build_head(encoder, spec, kind.HeadOptions.model_validate(head_options))
-    return TaskModel(encoder, head)
+    encoder = get_method(method)().adapt(load_backbone(res), method_options)
+    return TaskModel(encoder, get_kind(spec.kind).build_head(encoder, spec, head_options))
 
 
 def _first_line(err: Exception) -> str:

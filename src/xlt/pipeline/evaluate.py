@@ -19,6 +19,7 @@ from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.metrics import SCORERS, UNITS
 from xlt.model import TaskModel, load_trainable
+from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import EvalStage, TrainStage
 from xlt.pipeline.stages import Context, mark_complete
@@ -37,15 +38,27 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
         predictions = predict(examples, lang)
         rows += _score(spec, lang, ev.split, examples, predictions, directory)
     atomic_write_json(directory / "rows.json", rows)
+    carried = None if source is None else _carry(source, spec).policy("the evaluated stage")
     mark_complete(directory, {"evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
-                              "source": ev.source, "wall_seconds": round(time.perf_counter() - started, 2)})
+                              "source": ev.source, "carry_policy": carried,
+                              "wall_seconds": round(time.perf_counter() - started, 2)})
+
+
+def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
+    return carry.into_evaluation(get_task(source.task).kind, spec.kind)
+
+
+def official_scores(spec: TaskSpec, lang: str, examples: list[dict], predictions: list) -> tuple[dict, list]:
+    """The task's official metrics on one language, and the golds they were computed against."""
+    kind = get_kind(spec.kind)
+    golds = [kind.gold(example, spec) for example in kind.scored(examples)]
+    return SCORERS[spec.scorer](predictions, golds, lang), golds
 
 
 def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path) -> list:
     kind = get_kind(spec.kind)
     scored = kind.scored(examples)
-    golds = [kind.gold(example, spec) for example in scored]
-    scores = SCORERS[spec.scorer](predictions, golds, lang)
+    scores, golds = official_scores(spec, lang, examples, predictions)
     units = UNITS.get(spec.scorer, {}).get(spec.primary_metric)
     if units is not None:
         num, den = units(predictions, golds, lang)
@@ -53,7 +66,7 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
         atomic_write_bytes(directory / "units" / f"{split}-{lang}.npz", buffer)
     ids = [example["id"] for example in scored]
     write_predictions(directory / "predictions" / spec.name / f"{split}-{lang}.{spec.submission_ext}",
-                      spec.kind, predictions, ids)
+                      spec.submission, predictions, ids)
     return [{"eval_language": lang, "split": split, "metric": metric, "value": scores[metric],
              "primary": int(metric == spec.primary_metric)} for metric in spec.metrics if metric in scores]
 
@@ -70,9 +83,7 @@ def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
 def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Context):
     kind = get_kind(spec.kind)
     model = build_task_model(source.method, source.method_options, spec, ev.head_options, ctx.resources, source.seed)
-    # a head trained on another kind (Tatoeba's SQuAD stage) does not fit this task: only the encoder carries
-    same_head = get_task(source.task).kind == spec.kind
-    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix="" if same_head else "encoder.")
+    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix=_carry(source, spec).prefix)
     model.eval()
     max_length = min(ev.max_length, model.encoder.max_input_length)
     outputs_seen: dict | None = {} if kind.reuse_outputs else None

@@ -11,9 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from xlt.config import Study, describe_error
+from xlt.config import PretrainConfig, Study
 from xlt.data.hub import offline_variables, probe_hub
 from xlt.errors import XltError
 from xlt.io import stable_hash
@@ -41,12 +39,9 @@ def resolve(study: Study, progress: bool = True, build: bool = True) -> Resource
 
 def _data(study: Study, build: bool) -> tuple[Path | None, dict]:
     if study.data.synthetic is not None:
-        from xlt.data.synthetic import BenchmarkSizes, generate_benchmark
+        from xlt.data.synthetic import generate_benchmark
 
-        try:
-            sizes = BenchmarkSizes.model_validate(study.data.synthetic.sizes)
-        except ValidationError as err:
-            raise XltError(f"data.synthetic.sizes.{describe_error(err)}") from None
+        sizes = study.data.synthetic.resolved_sizes
         settings = {"seed": study.data.synthetic.seed, "sizes": sizes.model_dump()}
         path = cache_dir() / "synthetic" / stable_hash(settings)
         if build:
@@ -63,21 +58,22 @@ def _data(study: Study, build: bool) -> tuple[Path | None, dict]:
 def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
     model = study.model
     if model.pretrain is not None:
-        return _pretrained_here(model.pretrain.options, data_dir, progress, build)
+        return _pretrained_here(model.pretrain, data_dir, progress, build)
     local = Path(model.name_or_path).expanduser()
     if local.is_dir():
         return str(local.resolve()), {"path": str(local.resolve())}
-    ensure_hub_reachable(f"model {model.name_or_path!r}")
+    if build:  # a dry run names the Hub model and leaves its availability to the plan's list of needs
+        ensure_hub_reachable(f"model {model.name_or_path!r}")
     return model.name_or_path, {"hub": model.name_or_path, "revision": model.revision}
 
 
-def _pretrained_here(options: dict, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
+def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
     from xlt.data.synthetic import pretraining_files
-    from xlt.pretrain import PretrainOptions, pretrain
+    from xlt.pretrain import pretrain
 
     if data_dir is None:
         raise XltError("model.pretrain needs data.synthetic (the text it pretrains on); or set model.name_or_path")
-    resolved = PretrainOptions.model_validate(options)
+    resolved = config.resolved
     key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
     path = cache_dir() / "encoders" / key
     if build and not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete

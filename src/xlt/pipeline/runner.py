@@ -21,13 +21,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlt.config import Study
+from xlt.errors import XltError
 from xlt.io import atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
+from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import Plan, build_plan
-from xlt.pipeline.resources import cache_dir, resolve
+from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
-from xlt.results import COLUMNS
+from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
+from xlt.tasks import get_task
 
 PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
 
@@ -46,35 +49,70 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    plan = study_plan(study, resources)
     console.print(plan_table(plan, ctx))
     if dry_run:
+        _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
+    save_manifest(out_dir, study, resources, ctx.cache_root)
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
             console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
             train_stage(stage, ctx)
             trained += 1
-    for ev in _unique_evals(plan):
+    for ev in unique_evals(plan):
         if not is_complete(ctx.stage_dir(ev.hash)):
             console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
                           highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
-    collect(study, plan, ctx, time.perf_counter() - started)
-    from xlt.report import build_report
-
-    report = build_report(out_dir)
-    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
+    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
 
 
-def _unique_evals(plan: Plan):
+def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:
+    from xlt.pipeline.needs import needs_table
+
+    table, missing = needs_table(plan, resources)
+    console.print(table)
+    lines = [f"missing locally: {line}" for line in missing] or ["every file the plan reads is present"]
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+def study_plan(study: Study, resources: Resources) -> Plan:
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+
+
+def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
+    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs)."""
+    if stage_hash in plan.train:
+        train_stage(plan.train[stage_hash], ctx)
+        return
+    ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
+    if ev is None:
+        raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+    evaluate_stage(ev, plan.train.get(ev.source), ctx)
+
+
+def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
+    """Results, provenance and report from the completed stages."""
+    collect(study, plan, ctx, wall_seconds)
+    from xlt.report import build_report
+
+    report = build_report(ctx.out_dir)
+    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
+    return report
+
+
+def unique_evals(plan: Plan):
     return list({ev.hash: ev for ev in plan.evals}.values())
 
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
-    table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
+    to_run = sum(not is_complete(ctx.stage_dir(stage.hash)) for stage in plan.train.values())
+    table = Table(title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
+                        f"{len(unique_evals(plan))} evaluations")
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():
@@ -93,7 +131,7 @@ def _feeds(plan: Plan, stage_hash: str) -> str:
 
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
-    """Write results.csv, units/, predictions/ and provenance.json from the completed stages."""
+    """Write results.csv, tasks.json, units/, predictions/ and provenance.json from the completed stages."""
     rows = []
     for ev in plan.evals:
         directory = ctx.stage_dir(ev.hash)
@@ -102,37 +140,42 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
         _mirror(directory / "units", ctx.out_dir / "units" / ev.result_hash)
         _mirror(directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
-    atomic_write_csv(ctx.out_dir / "results.csv", COLUMNS, rows)
+    atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
+    tasks = sorted({ev.task for ev in plan.evals})
+    atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})
     _write_languages(study, plan, ctx)
-    atomic_write_json(ctx.out_dir / "provenance.json", provenance(study, plan, ctx, wall_seconds))
+    atomic_write_json(ctx.out_dir / PROVENANCE, provenance(study, plan, ctx, wall_seconds).model_dump(mode="json"))
 
 
 def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
     if study.data.synthetic is not None:
         from xlt.data.synthetic import language_properties
 
-        atomic_write_json(ctx.out_dir / "languages.json", language_properties())
+        atomic_write_json(ctx.out_dir / LANGUAGES, language_properties())
 
 
-def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> dict:
-    stages = {}
-    for stage in plan.train.values():
-        info = stage_info(ctx.stage_dir(stage.hash))
-        stages[stage.hash] = {**info, "role": stage.role, "task": stage.task, "method": stage.method,
-                              "method_options": stage.method_options, "head_options": stage.head_options,
-                              "languages": list(stage.languages), "seed": stage.seed}
-    return {
-        "config": study.model_dump(mode="json"),
-        "resources": {"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
-                      "identity": ctx.resources.identity},
-        "git_commit": _git_commit(),
-        "versions": {name: _version(name) for name in PACKAGES},
-        "python": platform.python_version(),
-        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
-        "training_runs": plan.training_runs,
-        "stages": stages,
-        "wall_seconds_this_run": round(wall_seconds, 2),
+def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> Provenance:
+    stages = {
+        stage.hash: StageProvenance(
+            **stage_info(ctx.stage_dir(stage.hash)), role=stage.role, task=stage.task, method=stage.method,
+            method_options=stage.method_options.model_dump(mode="json"),
+            head_options=stage.head_options.model_dump(mode="json"), languages=list(stage.languages),
+            seed=stage.seed,
+        )
+        for stage in plan.train.values()
     }
+    return Provenance(
+        config=study.model_dump(mode="json"),
+        resources={"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
+                   "identity": ctx.resources.identity},
+        git_commit=_git_commit(),
+        versions={name: _version(name) for name in PACKAGES},
+        python=platform.python_version(),
+        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
+        training_runs=plan.training_runs,
+        stages=stages,
+        wall_seconds_this_run=round(wall_seconds, 2),
+    )
 
 
 def _read_json(path: Path):

@@ -21,11 +21,13 @@ from transformers import get_linear_schedule_with_warmup
 from xlt.data.mixing import MixtureSampler
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
-from xlt.methods import get_method
 from xlt.model import TaskModel, load_trainable, save_trainable
+from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
-from xlt.pipeline.plan import CARRY_POLICY, TrainStage
+from xlt.pipeline.plan import CHECKPOINT, TrainStage
+from xlt.pipeline.selection import Selector
 from xlt.pipeline.stages import Context, mark_complete
+from xlt.results import TrainRecord
 from xlt.tasks import get_task
 
 RESUME = "resume"
@@ -37,22 +39,24 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     spec = get_task(stage.task)
     kind = get_kind(spec.kind)
     model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
-    if stage.parent is not None:
-        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix="encoder.")
+    carried = carry.into_training() if stage.parent is not None else None
+    if carried is not None:
+        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix=carried.prefix)
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
     untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
     features = {} if untrained else {
         lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
         for lang in stage.languages
     }
-    options = get_method(stage.method).Options.model_validate(stage.method_options)
+    options = stage.method_options
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
     sampler = None if untrained else MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
                                                     stage.training.batch_size, total, stage.seed)
     optimizer = _optimizer(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
-    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)
+    selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
+    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision)
     model, optimizer = accelerator.prepare(model, optimizer)
 
@@ -74,19 +78,22 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             losses.append(round(loss.item(), 6))
             step += 1
             progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
+            if selector is not None and selector.due(step, total):
+                selector.score(accelerator.unwrap_model(model), step)
             if step % stage.training.checkpoint_every == 0 and step < total:
                 _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
-                            elapsed + time.perf_counter() - started)
+                            elapsed + time.perf_counter() - started, selector)
 
     unwrapped = accelerator.unwrap_model(model)
-    save_trainable(unwrapped, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
+    save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
+    selection = selector.finish(directory) if selector is not None else None  # the selected steps replace it
     atomic_write_json(directory / "loss.json", losses)
-    mark_complete(directory, {
-        "stage": stage.describe(), "hash": stage.hash, "parent": stage.parent, "steps": total,
-        "examples": n_examples, "carry_policy": CARRY_POLICY if stage.parent else None,
-        "parameters": unwrapped.count_parameters(), "wall_seconds": round(elapsed + time.perf_counter() - started, 2),
-        "final_loss": losses[-1] if losses else None,
-    })
+    mark_complete(directory, TrainRecord(
+        stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
+        carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
+        wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
+        mixture={stage.task: sampler.drawn()} if sampler else None, selection=selection,
+    ).model_dump(mode="json"))
 
 
 def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
@@ -96,15 +103,16 @@ def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
 
 
-def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float) -> None:
+def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float,
+                selector: Selector | None) -> None:
     buffer = io.BytesIO()
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "losses": losses, "elapsed": elapsed}, buffer)
+                "losses": losses, "elapsed": elapsed, "selection": selector.state() if selector else {}}, buffer)
     save_trainable(model, directory)  # tensors first: a state file never points at older tensors
     atomic_write_bytes(directory / "state.pt", buffer.getvalue())
 
 
-def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, float]:
+def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
     state_file = directory / "state.pt"
     if not state_file.exists():
         return 0, [], 0.0
@@ -114,6 +122,8 @@ def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, fl
     load_trainable(model, directory)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    if selector is not None:
+        selector.restore(state.get("selection", {}))
     return state["step"], state["losses"], state["elapsed"]
 
 

@@ -1,6 +1,7 @@
 """Read a study directory into report sections: one per target task, train languages and primary metric.
 
-Only files are read (results.csv, languages.json, provenance.json); see `xlt.results` for the layout.
+Only files are read (results.csv, tasks.json, languages.json, provenance.json; `xlt.results` is their
+schema), so an old study's report is rebuilt from what the study recorded, whatever the registry says now.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlt.config import REFERENCES  # reference rows: shown below the recipes, never given gains
 from xlt.errors import XltError
-from xlt.results import COLUMNS
+from xlt.results import COLUMNS, REFERENCES, RESULTS, TASKS
 
 BASELINE_INTERMEDIATE = "none"
 
@@ -49,6 +49,7 @@ class Section:
     languages: list[str]  # training languages first, then the others in results order
     recipes: list[Recipe]  # recipes (each method's baseline first), then references
     cells: dict[Recipe, dict[str, dict[str, Cell]]]  # recipe -> seed -> language -> cell
+    averaging: str = "languages"  # the task's (tasks.json): "examples" pools all languages' examples
 
     @property
     def title(self) -> str:
@@ -74,7 +75,7 @@ class Section:
 
 
 def read_rows(study_dir: Path) -> list[dict[str, str]]:
-    path = study_dir / "results.csv"
+    path = study_dir / RESULTS
     if not path.is_file():
         raise XltError(f"no results.csv in {study_dir}: run `xlt run` on a study first, or pass its directory")
     with path.open(newline="", encoding="utf-8") as f:
@@ -85,8 +86,14 @@ def read_rows(study_dir: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def build_sections(rows: list[dict[str, str]]) -> list[Section]:
-    """Primary-metric rows grouped by (task, train languages, metric), on the test split when there is one.
+def read_tasks(study_dir: Path) -> dict[str, dict]:
+    """tasks.json ({task: record}, `xlt.results.TaskRecord`); a study written before it existed has none."""
+    return read_optional_json(study_dir / TASKS) or {}
+
+
+def build_sections(rows: list[dict[str, str]], tasks: dict[str, dict] | None = None) -> list[Section]:
+    """Primary-metric rows grouped by (task, train languages, metric), on the test split when there is one;
+    `tasks` (tasks.json) gives each task's averaging.
 
     A row repeated for the same recipe, seed and language (a rerun appends) counts once, the last one.
     """
@@ -96,10 +103,12 @@ def build_sections(rows: list[dict[str, str]]) -> list[Section]:
             groups.setdefault((row["target_task"], row["train_languages"], row["metric"]), []).append((line, row))
     if not groups:
         raise XltError("results.csv has no primary-metric rows (primary == 1); rerun the study's evaluation")
-    return [_section(key, numbered) for key, numbered in groups.items()]
+    tasks = tasks or {}
+    return [_section(key, numbered, tasks.get(key[0], {}).get("averaging", "languages"))
+            for key, numbered in groups.items()]
 
 
-def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]]]) -> Section:
+def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]]], averaging: str) -> Section:
     task, train, metric = key
     splits = {row["split"] for _, row in numbered}
     split = "test" if "test" in splits else sorted(splits)[0]
@@ -116,7 +125,25 @@ def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]
     train_languages = tuple(train.split("+"))
     ordered = [lang for lang in train_languages if lang in languages]
     ordered += [lang for lang in languages if lang not in train_languages]
-    return Section(task, train_languages, split, metric, ordered, _order_recipes(list(cells)), cells)
+    return Section(task, train_languages, split, metric, ordered, _order_recipes(list(cells)), cells, averaging)
+
+
+def metric_means(rows: list[dict[str, str]]) -> dict[tuple[str, str, str, str], float]:
+    """(task, language or "average", metric, recipe label) -> mean over seeds, every metric, test split (dev
+    when a task has no test rows); "average" is the unweighted mean over the evaluated languages."""
+    splits = {(row["target_task"], row["split"]) for row in rows}
+    values: dict[tuple[str, str, str, str], list[float]] = {}
+    for line, row in enumerate(rows, start=2):
+        task = row["target_task"]
+        if row["split"] != ("test" if (task, "test") in splits else "dev"):
+            continue
+        label = Recipe(row["method"], row["intermediate"]).label
+        values.setdefault((task, row["eval_language"], row["metric"], label), []).append(_number(row, line))
+    means = {key: sum(v) / len(v) for key, v in values.items()}
+    by_recipe: dict[tuple[str, str, str], list[float]] = {}
+    for (task, _, metric, label), value in means.items():
+        by_recipe.setdefault((task, metric, label), []).append(value)
+    return means | {(task, "average", metric, label): sum(v) / len(v) for (task, metric, label), v in by_recipe.items()}
 
 
 def _is_primary(row: dict[str, str], line: int) -> bool:

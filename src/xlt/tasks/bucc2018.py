@@ -1,4 +1,8 @@
-"""BUCC 2018 (XTREME): mine the translation pairs hidden in two comparable corpora (xx-en)."""
+"""BUCC 2018 (XTREME): mine the translation pairs hidden in two comparable corpora (xx-en).
+
+Parallel-sentence mining; the decision threshold comes from the dev (sample) gold. XTREME mines with the
+untuned encoder (training steps: 0).
+"""
 
 from xlt.data import formats
 from xlt.data.sources import Layout, TaskSource
@@ -27,13 +31,10 @@ register(
     TaskSpec(
         name="bucc2018",
         kind="mining",
-        metrics=("f1", "precision", "recall"),
-        scorer="bucc",
         languages={"xtreme": LANGUAGES},
         load=load,
+        source=SOURCE,
         train_task="squad",
-        description="Parallel-sentence mining; the decision threshold comes from the dev (sample) gold. XTREME "
-        "mines with the untuned encoder (training steps: 0).",
         splits=("dev", "test"),
     )
 )

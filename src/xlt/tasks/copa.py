@@ -1,4 +1,7 @@
-"""COPA (English, SuperGLUE): XCOPA's training set, trained after SIQA as XTREME-R does."""
+"""COPA (English, SuperGLUE): XCOPA's training set, trained after SIQA as XTREME-R does.
+
+Choice of Plausible Alternatives: 400 English train, 100 dev (SuperGLUE test has no labels).
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -17,12 +20,9 @@ register(
     TaskSpec(
         name="copa",
         kind="multiple_choice",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"english": ("en",)},
         load=SOURCE,
         hub="aps/super_glue (copa)",
-        description="Choice of Plausible Alternatives: 400 English train, 100 dev (SuperGLUE test has no labels).",
         splits=("train", "dev"),
     )
 )

@@ -1,4 +1,7 @@
-"""Mewsli-X (XTREME-R): link WikiNews entity mentions to WikiData entities by their descriptions."""
+"""Mewsli-X (XTREME-R): link WikiNews entity mentions to WikiData entities by their descriptions.
+
+Fine-tune on English Wikipedia mention-entity pairs; retrieve from ~1M entities (MRR@20).
+"""
 
 from xlt.data import formats
 from xlt.data.sources import Layout, TaskSource
@@ -18,11 +21,9 @@ register(
     TaskSpec(
         name="mewslix",
         kind="ranking",
-        metrics=("map@20",),
         scorer="mewslix",
         languages={"xtreme-r": LANGUAGES},
         load=SOURCE,
-        submission_ext="json",
-        description="Fine-tune on English Wikipedia mention-entity pairs; retrieve from ~1M entities (MRR@20).",
+        submission="json",
     )
 )

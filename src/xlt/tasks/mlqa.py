@@ -1,4 +1,7 @@
-"""MLQA (XTREME, XTREME-R): extractive QA in 7 languages; trained on SQuAD, scored with MLQA's script."""
+"""MLQA (XTREME, XTREME-R): extractive QA in 7 languages; trained on SQuAD, scored with MLQA's script.
+
+4,517-11,590 test questions per language; language-specific answer normalisation.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -18,14 +21,11 @@ register(
     TaskSpec(
         name="mlqa",
         kind="qa",
-        metrics=("f1", "exact_match"),
         scorer="mlqa",
         languages={"xtreme": LANGUAGES, "xtreme-r": LANGUAGES},
         load=SOURCE,
         train_task="squad",
-        submission_ext="json",
         hub="google/xtreme (MLQA.{lang}.{lang})",
-        description="4,517-11,590 test questions per language; language-specific answer normalisation.",
         splits=("dev", "test"),
     )
 )

@@ -1,4 +1,7 @@
-"""MNLI (English): the training set of XNLI and an intermediate task (Phang et al. 2020)."""
+"""MNLI (English): the training set of XNLI and an intermediate task (Phang et al. 2020).
+
+MultiNLI, 392,702 English training pairs; dev = matched dev set (9,815).
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -22,13 +25,10 @@ register(
     TaskSpec(
         name="mnli",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"english": ("en",)},
         load=SOURCE,
         labels=LABELS,
         hub="nyu-mll/glue (mnli)",
-        description="MultiNLI, 392,702 English training pairs; dev = matched dev set (9,815).",
         splits=("train", "dev"),
     )
 )

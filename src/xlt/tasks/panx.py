@@ -1,4 +1,7 @@
-"""PAN-X / WikiANN NER (XTREME, XTREME-R): PER/ORG/LOC in IOB2 on Wikipedia sentences."""
+"""PAN-X / WikiANN NER (XTREME, XTREME-R): PER/ORG/LOC in IOB2 on Wikipedia sentences.
+
+Named entities (PER, ORG, LOC), seqeval entity F1; XTREME's PAN-X needs a manual download.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -23,12 +26,9 @@ register(
     TaskSpec(
         name="panx",
         kind="tagging",
-        metrics=("f1", "precision", "recall", "f1_seqeval_1_2", "accuracy"),
-        scorer="tagging",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
         load=SOURCE,
         labels=LABELS,
         hub="unimelb-nlp/wikiann ({lang})",
-        description="Named entities (PER, ORG, LOC), seqeval entity F1; XTREME's PAN-X needs a manual download.",
     )
 )

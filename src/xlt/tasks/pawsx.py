@@ -1,4 +1,7 @@
-"""PAWS-X (XTREME): paraphrase identification in 7 languages, trained on English PAWS ("paws")."""
+"""PAWS-X (XTREME): paraphrase identification in 7 languages, trained on English PAWS ("paws").
+
+Adversarial paraphrase pairs: 2,000 dev and 2,000 test pairs per language, human-translated.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -28,13 +31,10 @@ register(
     TaskSpec(
         name="pawsx",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"xtreme": LANGUAGES},
         load=source("pawsx", ("train", "dev", "test")),
         labels=LABELS,
         train_task="paws",
         hub=f"{HUB_ID} ({{lang}})",
-        description="Adversarial paraphrase pairs: 2,000 dev and 2,000 test pairs per language, human-translated.",
     )
 )

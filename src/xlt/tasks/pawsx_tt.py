@@ -1,4 +1,7 @@
-"""PAWS-X translate-train: the English PAWS train set machine-translated into the 6 other PAWS-X languages."""
+"""PAWS-X translate-train: the English PAWS train set machine-translated into the 6 other PAWS-X languages.
+
+PAWS train pairs in 7 languages (English original + 6 MT).
+"""
 
 from xlt.data.sources import HubSource, Layout, TaskSource
 from xlt.tasks.pawsx import HUB_ID, LABELS, LANGUAGES, convert_hub_rows, read_release
@@ -16,14 +19,11 @@ register(
     TaskSpec(
         name="pawsx-tt",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"multilingual": LANGUAGES},
         load=SOURCE,
         labels=LABELS,
         train_languages=LANGUAGES,
         hub=f"{HUB_ID} ({{lang}}, train)",
-        description="Multilingual intermediate task: PAWS train pairs in 7 languages (English original + 6 MT).",
         splits=("train",),
     )
 )

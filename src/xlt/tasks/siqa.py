@@ -1,4 +1,7 @@
-"""Social IQa (English): the first stage of XTREME-R's XCOPA chain (SIQA -> COPA)."""
+"""Social IQa (English): the first stage of XTREME-R's XCOPA chain (SIQA -> COPA).
+
+Social commonsense QA, three answers each: 33,410 English train, 1,954 dev.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -14,12 +17,9 @@ register(
     TaskSpec(
         name="siqa",
         kind="multiple_choice",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"english": ("en",)},
         load=SOURCE,
         hub="allenai/social_i_qa",
-        description="Social commonsense QA, three answers each: 33,410 English train, 1,954 dev.",
         splits=("train", "dev"),
     )
 )

@@ -1,34 +1,21 @@
 """A task is data: one `TaskSpec` per task, registered by its own small module in `xlt.tasks`.
 
-Examples are plain dicts whose shape is fixed by the task *kind* (see `xlt.kinds`):
-
-- ``classification``:      {"id", "text", "label": str}
-- ``pair_classification``: {"id", "text_a", "text_b", "label": str}
-- ``multiple_choice``:     {"id", "premise", "question", "choices": [str, ...], "label": int}
-- ``tagging``:             {"id", "tokens": [str, ...], "tags": [str, ...]}
-- ``qa``:                  {"id", "context", "question", "answers": [{"text": str, "answer_start": int}, ...]}
-- ``retrieval``:           {"id", "query": str, "candidate": str}  (parallel: query i's gold is candidate i;
-                           the id ends with the candidate's index)
-- ``ranking``:             queries {"id", "query", "relevant": [candidate ids]} and a pool
-                           {"id", "candidate", "candidate_id"}; training pairs {"id", "query", "candidate"}
-- ``mining``:              source {"id", "query"}, target {"candidate_id", "candidate"}, both for a gold pair;
-                           "calibration": True marks examples that only fix the threshold (BUCC dev)
-
-A prediction (what a kind decodes for each scored example, and what a submission file holds) is, by
-kind: a label string; a label string; a choice index; a list of tags; an answer string; a candidate
-index; the TOP_K candidate ids, best first; for mining, the language's whole list of mined pairs.
+A spec states what makes the task itself (languages, labels, loader, training task) and only what
+differs from its kind's defaults (`xlt.kinds`: metrics, scorer, submission format, typed settings);
+the kind's module also documents the example dicts a loader yields and the predictions decoded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
+
+from pydantic import BaseModel, ValidationError
 
 from xlt.errors import XltError
 from xlt.registry import Registry
-
-KINDS = ("classification", "pair_classification", "multiple_choice", "tagging", "qa", "retrieval", "ranking", "mining")
+from xlt.submission import EXTENSIONS
 
 # (split, lang, data_dir) -> examples. data_dir None means "the task's Hugging Face Hub source".
 Loader = Callable[[str, str, "Path | None"], list[dict]]
@@ -37,45 +24,78 @@ Loader = Callable[[str, str, "Path | None"], list[dict]]
 @dataclass(frozen=True)
 class TaskSpec:
     name: str
-    kind: str
-    metrics: tuple[str, ...]  # result keys, the primary metric first (e.g. ("f1", "precision", ...))
-    scorer: str  # key of `xlt.metrics.SCORERS`: how the official evaluator scores this task
+    kind: str  # a registered kind (`xlt.kinds`)
     languages: Mapping[str, tuple[str, ...]]  # benchmark name -> evaluation languages
     load: Loader
     labels: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()  # result keys, primary first; () = the kind's
+    scorer: str = ""  # key of `xlt.metrics.SCORERS`; "" = the kind's
+    submission: str = ""  # XTREME submission format of {task}/test-{lang}.{ext}; "" = the kind's
+    settings: Any = field(default_factory=dict)  # the kind's typed settings (a mapping is validated into them)
     train_languages: tuple[str, ...] = ("en",)
-    train_task: str | None = None  # the task that trains this one ("squad" for "xquad"); see training_task
-    chain: tuple[str, ...] = ()  # the English training chain, e.g. ("siqa", "copa") for XCOPA
-    submission_ext: str = "tsv"  # XTREME submission layout: {task}/test-{lang}.{ext}
+    train_task: str | None = None  # the task that trains this one ("squad" for "xquad"); see training_tasks
+    chain: tuple[str, ...] = ()  # tasks trained one after another before evaluation: ("siqa", "copa") for XCOPA
     hub: str = ""  # Hugging Face dataset id (and config pattern), for `xlt tasks`
-    description: str = ""
+    source: Any = None  # the TaskSource `load` reads (it is `load` itself when that is one): where files are
     splits: tuple[str, ...] = ("train", "dev", "test")
     # a task's average: "languages" = unweighted mean of the per-language scores (XTREME's rule);
     # "examples" = one score over the examples of all languages together (LAReQA's pooled mAP)
     averaging: Literal["languages", "examples"] = "languages"
-    extra: Mapping[str, object] = field(default_factory=dict)
+    higher_is_better: bool = True
+    version: int = 1  # bump when the task's data handling or scoring changes what it reports
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"task {self.name!r}: kind {self.kind!r} is not one of {KINDS}")
+        from xlt.kinds import get_kind
+
+        try:
+            kind = get_kind(self.kind)
+        except XltError as err:
+            raise ValueError(f"task {self.name!r}: {err}") from None
+        defaults = {"metrics": kind.metrics, "scorer": kind.scorer, "submission": kind.submission,
+                    "source": self.load if hasattr(self.load, "locate") else None}
+        for name, default in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, default)
+        if not isinstance(self.settings, BaseModel):
+            try:
+                object.__setattr__(self, "settings", kind.Settings.model_validate(dict(self.settings)))
+            except ValidationError as err:
+                raise ValueError(f"task {self.name!r}: settings of a {self.kind} task: {err}") from None
+
+    @property
+    def training_tasks(self) -> tuple[str, ...]:
+        """What a study trains a target on, in order: its chain, else its own train split, else `train_task`
+        (XQuAD, Tatoeba <- SQuAD)."""
+        if self.chain:
+            return self.chain
+        if "train" in self.splits:
+            return (self.name,)
+        if self.train_task is None:
+            raise XltError(f"{self.name} has no training data and names no train_task to train on")
+        return (self.train_task,)
 
     @property
     def training_task(self) -> str:
-        """What a study trains a target on: its own train split, else `train_task` (XQuAD, Tatoeba <- SQuAD)."""
-        if "train" in self.splits:
-            return self.name
-        if self.train_task is None:
-            raise XltError(f"{self.name} has no training data and names no train_task to train on")
-        return self.train_task
+        """The last task trained before evaluation: the one whose head the evaluation may keep."""
+        return self.training_tasks[-1]
 
     @property
     def primary_metric(self) -> str:
         return self.metrics[0]
 
+    @property
+    def submission_ext(self) -> str:
+        return EXTENSIONS[self.submission]
+
     def eval_languages(self, benchmark: str | None = None) -> tuple[str, ...]:
         if benchmark is None:
             benchmark = next(iter(self.languages))
         return self.languages[benchmark]
+
+    def record(self) -> dict:
+        """What a study directory keeps of the task (tasks.json), so its report never reads the registry."""
+        return {"kind": self.kind, "metrics": list(self.metrics), "primary_metric": self.primary_metric,
+                "averaging": self.averaging, "higher_is_better": self.higher_is_better, "version": self.version}
 
 
 TASKS: Registry[TaskSpec] = Registry("task")

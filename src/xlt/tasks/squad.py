@@ -1,4 +1,7 @@
-"""SQuAD v1.1 (English): the training set of XQuAD and MLQA, and an intermediate task."""
+"""SQuAD v1.1 (English): the training set of XQuAD and MLQA, and an intermediate task.
+
+87,599 English training questions, 10,570 dev.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -14,13 +17,9 @@ register(
     TaskSpec(
         name="squad",
         kind="qa",
-        metrics=("f1", "exact_match"),
-        scorer="squad",
         languages={"english": ("en",)},
         load=SOURCE,
-        submission_ext="json",
         hub="rajpurkar/squad",
-        description="SQuAD v1.1: 87,599 English training questions, 10,570 dev.",
         splits=("train", "dev"),
     )
 )

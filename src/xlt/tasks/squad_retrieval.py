@@ -32,12 +32,10 @@ register(
     TaskSpec(
         name="squad-retrieval",
         kind="ranking",
-        metrics=("map@20",),
-        scorer="lareqa",
         languages={"english": ("en",)},
         load=load,
+        source=SOURCE,
         hub="rajpurkar/squad (as retrieval)",
-        description="SQuAD v1.1 questions -> the sentence holding the answer (with its paragraph), in-batch softmax.",
         splits=("train", "dev"),
     )
 )

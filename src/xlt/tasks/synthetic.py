@@ -3,6 +3,11 @@
 Registered like the real tasks; their loaders read a generated benchmark directory, so `data_dir`
 is required. "base" is the training language; the others are described by
 `xlt.data.synthetic.language_properties()`.
+
+- synth-pos: part-of-speech tagging (the demo reads token accuracy);
+- synth-nli: NLI-like pairs whose label depends on which word an edit changed (hypernym, modifier, negation);
+- synth-qa: extractive QA, a who/what question about one clause of a three-sentence context;
+- synth-retrieval: parallel sentence retrieval, each language against its base-language translations (as Tatoeba).
 """
 
 from __future__ import annotations
@@ -21,49 +26,37 @@ register(
         name="synth-pos",
         kind="tagging",
         metrics=("accuracy", "f1", "precision", "recall", "f1_seqeval_1_2"),  # the demo reads token accuracy
-        scorer="tagging",
         languages={BENCHMARK: task_languages("synth-pos")},
         load=partial(load_examples, "synth-pos"),
         labels=POS_TAGS,
         train_languages=(BASE,),
-        description="part-of-speech tagging in seven generated languages",
     )
 )
 register(
     TaskSpec(
         name="synth-nli",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={BENCHMARK: task_languages("synth-nli")},
         load=partial(load_examples, "synth-nli"),
         labels=NLI_LABELS,
         train_languages=(BASE,),
-        description="NLI-like pairs whose label depends on which word an edit changed (hypernym, modifier, negation)",
     )
 )
 register(
     TaskSpec(
         name="synth-qa",
         kind="qa",
-        metrics=("f1", "exact_match"),
-        scorer="squad",
         languages={BENCHMARK: task_languages("synth-qa")},
         load=partial(load_examples, "synth-qa"),
         train_languages=(BASE,),
-        submission_ext="json",
-        description="extractive QA: a who/what question about one clause of a three-sentence context",
     )
 )
 register(
     TaskSpec(
         name="synth-retrieval",
         kind="retrieval",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={BENCHMARK: task_languages("synth-retrieval")},
         load=partial(load_examples, "synth-retrieval"),
         train_languages=task_languages("synth-retrieval"),
-        description="parallel sentence retrieval, each language against its base-language translations (as Tatoeba)",
     )
 )

@@ -1,4 +1,8 @@
-"""Tatoeba (XTREME, XTREME-R): for each English sentence, find its translation among up to 1,000 candidates."""
+"""Tatoeba (XTREME, XTREME-R): for each English sentence, find its translation among up to 1,000 candidates.
+
+Up to 1,000 sentence pairs per language; XTREME embeds with the untuned encoder, XTREME-R with a
+SQuAD-tuned one.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -32,7 +36,6 @@ SOURCE = TaskSource(
 )
 
 
-
 def load(split: str, lang: str, data_dir) -> list[dict]:
     """XTREME's order: English queries sorted; each id keeps the candidate's release index (its gold)."""
     examples = SOURCE(split, lang, data_dir)
@@ -43,14 +46,11 @@ register(
     TaskSpec(
         name="tatoeba",
         kind="retrieval",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
         load=load,
+        source=SOURCE,
         train_task="squad",
         hub="mteb/tatoeba-bitext-mining ({lang3}-eng)",
-        description="Up to 1,000 sentence pairs per language; no training, XTREME-R embeds with a SQuAD-tuned encoder.",
         splits=("test",),
-        extra={"iso3": ISO3},
     )
 )

@@ -1,4 +1,7 @@
-"""TyDiQA-GoldP (XTREME, XTREME-R): gold-passage QA in 9 languages; English train, GoldP dev as test."""
+"""TyDiQA-GoldP (XTREME, XTREME-R): gold-passage QA in 9 languages; English train, GoldP dev as test.
+
+3,696 English training questions; the GoldP dev set of each language is the test set.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -26,13 +29,9 @@ register(
     TaskSpec(
         name="tydiqa",
         kind="qa",
-        metrics=("f1", "exact_match"),
-        scorer="squad",
         languages={"xtreme": LANGUAGES, "xtreme-r": LANGUAGES},
         load=SOURCE,
-        submission_ext="json",
         hub="google/xtreme (tydiqa, filtered by language)",
-        description="3,696 English training questions; the GoldP dev set of each language is the test set.",
         splits=("train", "test"),
     )
 )

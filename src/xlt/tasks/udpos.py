@@ -1,4 +1,7 @@
-"""UD-POS (XTREME, XTREME-R): universal part-of-speech tagging, UD v2.5 (XTREME) / v2.7 (XTREME-R)."""
+"""UD-POS (XTREME, XTREME-R): universal part-of-speech tagging, UD v2.5 (XTREME) / v2.7 (XTREME-R).
+
+17 UPOS tags on gold words; f1 = seqeval 0.0.12 semantics as XTREME published, plus accuracy.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -30,12 +33,9 @@ register(
     TaskSpec(
         name="udpos",
         kind="tagging",
-        metrics=("f1", "precision", "recall", "f1_seqeval_1_2", "accuracy"),
-        scorer="tagging",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
         load=SOURCE,
         labels=LABELS,
         hub="google/xtreme (udpos.{Language})",
-        description="17 UPOS tags on gold words; f1 = seqeval 0.0.12 semantics as XTREME published, plus accuracy.",
     )
 )

@@ -1,4 +1,7 @@
-"""XCOPA (XTREME-R): causal commonsense reasoning in 11 languages; trained SIQA -> COPA (English)."""
+"""XCOPA (XTREME-R): causal commonsense reasoning in 11 languages; trained SIQA -> COPA (English).
+
+COPA translated into 11 languages: 100 dev and 500 test premises, two alternatives each.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -21,15 +24,12 @@ register(
     TaskSpec(
         name="xcopa",
         kind="multiple_choice",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"xtreme-r": LANGUAGES},
         load=SOURCE,
         train_task="copa",
         chain=("siqa", "copa"),
-        submission_ext="jsonl",  # XTREME-R reads XCOPA labels from JSON lines
+        submission="jsonl",  # XTREME-R reads XCOPA labels from JSON lines
         hub="cambridgeltl/xcopa ({lang})",
-        description="COPA translated into 11 languages: 100 dev and 500 test premises, two alternatives each.",
         splits=("dev", "test"),
     )
 )

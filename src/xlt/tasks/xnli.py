@@ -1,4 +1,7 @@
-"""XNLI (XTREME, XTREME-R): natural language inference in 15 languages, trained on English MNLI."""
+"""XNLI (XTREME, XTREME-R): natural language inference in 15 languages, trained on English MNLI.
+
+5,010 test pairs per language, professionally translated from English.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -24,13 +27,10 @@ register(
     TaskSpec(
         name="xnli",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"xtreme": LANGUAGES, "xtreme-r": LANGUAGES},
         load=SOURCE,
         labels=LABELS,
         train_task="mnli",
         hub="facebook/xnli ({lang})",
-        description="Cross-lingual NLI: 5,010 test pairs per language, professionally translated from English.",
     )
 )

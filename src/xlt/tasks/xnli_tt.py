@@ -1,4 +1,7 @@
-"""XNLI translate-train: MNLI machine-translated into the 15 XNLI languages (XNLI-MT 1.0)."""
+"""XNLI translate-train: MNLI machine-translated into the 15 XNLI languages (XNLI-MT 1.0).
+
+The MNLI train set in 15 languages (English original + 14 MT).
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -18,14 +21,11 @@ register(
     TaskSpec(
         name="xnli-tt",
         kind="pair_classification",
-        metrics=("accuracy",),
-        scorer="accuracy",
         languages={"multilingual": LANGUAGES},
         load=SOURCE,
         labels=LABELS,
         train_languages=LANGUAGES,
         hub="facebook/xnli ({lang}, train)",
-        description="Multilingual intermediate task: the MNLI train set in 15 languages (English original + 14 MT).",
         splits=("train",),
     )
 )

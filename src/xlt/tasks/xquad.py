@@ -1,4 +1,7 @@
-"""XQuAD (XTREME, XTREME-R): SQuAD v1.1 dev paragraphs professionally translated; trained on SQuAD."""
+"""XQuAD (XTREME, XTREME-R): SQuAD v1.1 dev paragraphs professionally translated; trained on SQuAD.
+
+240 paragraphs / 1,190 questions per language, parallel; scored with the SQuAD v1.1 script.
+"""
 
 from xlt.data import formats, hub_rows
 from xlt.data.sources import HubSource, Layout, TaskSource
@@ -17,14 +20,10 @@ register(
     TaskSpec(
         name="xquad",
         kind="qa",
-        metrics=("f1", "exact_match"),
-        scorer="squad",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
         load=SOURCE,
         train_task="squad",
-        submission_ext="json",
         hub="google/xquad (xquad.{lang})",
-        description="240 paragraphs / 1,190 questions per language, parallel; scored with the SQuAD v1.1 script.",
         splits=("test",),
     )
 )
