@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_pipeline import TRAINING, run, tiny_study
 
+from test_pipeline import TRAINING, run, tiny_study
 from xlt.analysis import embed
 from xlt.analysis.measures import MEASURES
 from xlt.analysis.run import analyze
@@ -86,8 +86,8 @@ def test_drift_is_the_difference_against_the_encoder_the_stage_started_from(anal
 
 def test_report_gains_a_representations_section_with_its_figures(analysed):
     markdown = (analysed / "report.md").read_text()
-    assert "## Representations" in markdown and "## Provenance" in markdown
-    section = markdown.split("## Representations")[1]
+    assert 0 < markdown.index("## Representations") < markdown.index("## Provenance")
+    section = markdown.split("## Representations")[1].split("## Provenance")[0]
     assert "finetune + multilingual -> synth-nli" in section
     assert "A diagnostic, not a cause" in section or "No rank correlation" in section
     figures = [line.rsplit("](", 1)[1][:-1] for line in section.splitlines() if line.startswith("![")]
@@ -115,6 +115,36 @@ def test_a_rerun_reads_the_cache_and_writes_the_same_numbers(analysed, monkeypat
         path.unlink()
     analyze(analysed, max_sentences=MAX, progress=False)
     assert (analysed / "analysis" / "similarity.csv").read_bytes() == before
+
+
+def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
+    """Its rows carry the stage hash of the recipe's own checkpoint; the analysis embeds that checkpoint only."""
+    from xlt.analysis.stages import study_encoders
+    from xlt.config import validate_study
+    from xlt.pipeline.plan import build_plan
+    from xlt.pipeline.resources import resolve
+    from xlt.pipeline.stages import MARKER
+
+    provenance = json.loads((study / "provenance.json").read_text())
+    target = provenance["config"]["targets"][0]
+    target["training"] = {**target["training"], "select": {"every": 2, "on": ["dev", "target-dev"]}}
+    copy = tmp_path / "oracle"
+    copy.mkdir()
+    (copy / "provenance.json").write_text(json.dumps(provenance))
+    config = validate_study(provenance["config"], "oracle")
+    resources = resolve(config, progress=False, build=False)
+    plan = build_plan(config, {**resources.identity, "mixed_precision": config.mixed_precision})
+    assert any(ev.recipe.endswith("@target-dev") for ev in plan.evals)
+    for stage_hash in plan.train:  # marked complete: only which encoders are chosen is under test
+        (copy / "stages" / stage_hash).mkdir(parents=True)
+        (copy / "stages" / stage_hash / MARKER).touch()
+    entries = study_encoders(copy).entries
+    targets = [(e.recipe, e.key) for e in entries if e.role == "target"]
+    assert sorted(targets) == sorted((ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}",
+                                      ev.source) for ev in plan.evals
+                                     if ev.source is not None and not ev.recipe.endswith("@target-dev"))
+    assert {e.key for e in entries if e.role == "intermediate"} == {
+        h for h, stage in plan.train.items() if stage.role == "intermediate"}
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str]:

@@ -22,6 +22,6 @@ def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarra
             return {name: stored[name] for name in stored.files}
     arrays = compute()
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types the keywords as allow_pickle
     atomic_write_bytes(path, buffer.getvalue())
     return arrays

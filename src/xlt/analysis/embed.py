@@ -75,6 +75,7 @@ def _embed(encoder, tokenizer, texts: list[str], layers: list[int], pooling: str
         mask = pad([[1] * len(ids[i]) for i in batch], 0)
         with torch.inference_mode():
             states = encode(encoder, input_ids, mask, hidden_states=True).hidden_states
+        assert states is not None  # asked for above
         for row, layer in enumerate(layers):
             hidden = states[layer]
             pooled = masked_mean(hidden, mask) if pooling == "mean" else hidden[:, 0]

@@ -130,10 +130,10 @@ def pair_measures(base: Side, shuffled: Side, other: Side) -> dict[str, np.ndarr
     masks = base.masks.astype(np.float64)
 
     def mean(units: np.ndarray) -> np.ndarray:
-        return masks @ units / masks.sum(axis=1)
+        return np.asarray(masks @ units / masks.sum(axis=1))
 
     def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.sum(a * b, axis=1, dtype=np.float64)
+        return np.asarray(np.sum(a * b, axis=1, dtype=np.float64))
 
     cos, cos_random = cosines(base.unit, other.unit), cosines(shuffled.unit, other.unit)
     centred = cosines(base.centred_unit, other.centred_unit)

@@ -46,7 +46,7 @@ def reading(entries: list[Encoding], draws: dict[str, Draws], layer: int, study_
 
 def _least_moved(task: str, measure: str, targets: list[Encoding], draws: dict[str, Draws], layer: int) -> dict:
     """Recipes ordered by the size of their language-averaged drift (seeds averaged replicate by replicate)."""
-    recipes = []
+    recipes: list[dict] = []
     for recipe, group in _by_recipe(targets).items():
         change = np.mean([draws[e.key][layer, AVERAGE, measure] - draws[PRETRAINED][layer, AVERAGE, measure]
                           for e in group], axis=0)

@@ -29,10 +29,13 @@ def analyze(study_dir: Path | None = None, model: str | None = None, out: Path |
         raise XltError("give a study directory or --model PATH_OR_HUB_ID (one of the two)")
     if pooling not in POOLINGS:
         raise XltError(f"--pooling {pooling}: use one of {', '.join(POOLINGS)}")
-    encoders = study_encoders(study_dir) if study_dir is not None else model_encoders(model)
+    if study_dir is not None:
+        encoders, root = study_encoders(study_dir), Path(study_dir)
+    else:
+        model = str(model)  # given: checked above
+        encoders, root = model_encoders(model), Path(out or Path("runs") / f"analyze-{_slug(model)}")
     source = parallel_source(parallel, encoders.resources.data_dir, max_sentences)
     chosen = parse_layers(layers, encoders.depth)
-    root = Path(study_dir) if study_dir is not None else Path(out or Path("runs") / f"analyze-{_slug(model)}")
 
     draws = {}
     for entry in encoders.entries:
@@ -40,7 +43,7 @@ def analyze(study_dir: Path | None = None, model: str | None = None, out: Path |
             embed = partial(embeddings, entry, encoders, study_dir, source, chosen, pooling, progress)
             draws[entry.key] = cached_draws(cache_key(entry, source, chosen, pooling), source, chosen, embed)
     rows = [row for entry in encoders.entries
-            for row in similarity_rows(entry, draws[entry.key], draws.get(entry.origin))]
+            for row in similarity_rows(entry, draws[entry.key], draws[entry.origin] if entry.origin else None)]
     analysis_dir = root / ANALYSIS
     atomic_write_csv(analysis_dir / "similarity.csv", COLUMNS, rows)
     summary = _summary(encoders, source, chosen, pooling)

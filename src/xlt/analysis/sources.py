@@ -83,7 +83,7 @@ def _synthetic(name: str, argument: str, data_dir: Path | None, n: int) -> Paral
     lexicons = load_lexicons(root)
     realisers = {lang: Realiser(lang, lexicons[lang]) for lang in LANGUAGES}
     sampler = PropositionSampler(random.Random("xlt-analysis"))  # a stream of its own: not the tasks' sentences
-    propositions = []
+    propositions: list[list] = []
     while len(propositions) < n:
         clauses = sampler.sentence()
         words = {word for word, _ in realisers[BASE].sentence(clauses)[:-1]}  # names and numerals: alike everywhere
@@ -129,7 +129,7 @@ def _index_parallel(task: str, field: str):
         keep = sorted(keep)[:n]  # first occurrence of each English sentence (XNLI repeats each premise 3 times)
         texts = {"en": tuple(english[i] for i in keep)}
         for lang in languages:
-            if lang == "en" or not spec.load.locate("test", lang, directory)[1]:
+            if lang == "en" or not spec.source.locate("test", lang, directory)[1]:
                 continue  # a language whose test file is absent from the local layout
             sentences = [example[field] for example in spec.load("test", lang, directory)]
             if len(sentences) != len(english):

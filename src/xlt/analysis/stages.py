@@ -15,6 +15,7 @@ from xlt.results import PROVENANCE
 
 if TYPE_CHECKING:
     from xlt.pipeline.plan import TrainStage
+    from xlt.pipeline.resources import Resources
 
 PRETRAINED = "base"  # key of the study's encoder as it was before any training
 
@@ -31,12 +32,12 @@ class Encoding:
     seed: int | None
     origin: str | None  # key of the untouched encoder the stage started from; None for a base
     cache_identity: dict = field(compare=False)
-    handle: object = field(default=None, compare=False, repr=False)  # the TrainStage, for load_encoder
+    handle: TrainStage | None = field(default=None, compare=False, repr=False)  # the stage, for load_encoder
 
 
 @dataclass(frozen=True)
 class Encoders:
-    resources: object  # xlt.pipeline.resources.Resources
+    resources: Resources
     entries: list[Encoding]
     skipped: list[str]  # stages of the plan with no completed training
     depth: int  # transformer layers; hidden states run from 0 (embeddings) to depth
@@ -58,9 +59,9 @@ def study_encoders(study_dir: Path) -> Encoders:
     entries = {PRETRAINED: _base(resources)}
     skipped = []
     for ev in plan.evals:
-        target = plan.train.get(ev.source)
-        if target is None or ev.checkpoint != CHECKPOINT:
+        if ev.source is None or ev.checkpoint != CHECKPOINT:
             continue  # the majority reference has no encoder; a target-dev oracle is not the recipe's checkpoint
+        target = plan.train[ev.source]
         origin = PRETRAINED
         if getattr(target.method_options, "init", "pretrained") == "random":
             origin = f"random_init.seed{target.seed}"
@@ -138,6 +139,7 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
         model = build_task_model(stage.method, stage.method_options, get_task(stage.task), stage.head_options,
                                  resources, stage.seed)
         if entry.role != "base":  # a random-init base is the stage's model before its training
+            assert study_dir is not None  # a trained stage lives in its study
             load_trainable(model, Path(study_dir) / "stages" / stage.hash / CHECKPOINT, prefix="encoder.")
         encoder = model.encoder
     return encoder.eval(), load_tokenizer(resources)

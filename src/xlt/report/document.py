@@ -16,7 +16,6 @@ from xlt.report.tables import (
     language_header,
     language_table,
     provenance_tables,
-    published_table,
     score_table,
 )
 

@@ -107,7 +107,7 @@ def _cell(values: Values, key: tuple[int, str, str], signed: bool = False, inter
 
 
 def _last_layer_table(table: dict[Key, Values], labels: dict[Key, str], last: int) -> Table:
-    columns = {"cos (random pairs)": ("cos", "cos_random"), "cos - random": "cos_gap",
+    columns: dict[str, str | tuple[str, str]] = {"cos (random pairs)": ("cos", "cos_random"), "cos - random": "cos_gap",
                "centred cos (random)": ("cos_centred", "cos_centred_random"), "centred cos - random": "cos_centred_gap",
                "CKA (shuffled)": ("cka", "cka_shuffled"), "CKA - shuffled": "cka_gap",
                "P@1 centred b->l": "p1_centred_base2lang", "P@1 centred l->b": "p1_centred_lang2base",
