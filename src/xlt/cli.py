@@ -140,6 +140,25 @@ def report(
 
 
 @app.command()
+def analyze(
+    study_dir: Optional[Path] = typer.Argument(None, help="A study directory written by `xlt run` / `xlt demo`."),
+    model: Optional[str] = typer.Option(None, "--model", help="Analyse a bare encoder (directory or Hub id)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="With --model: where analysis/ and the report go."),
+    parallel: Optional[str] = typer.Option(
+        None, "--parallel", help="synthetic[:DIR], tatoeba:DIR, xnli[:DIR], xquad[:DIR] or pairs:BASE.txt,OTHER.txt"
+    ),
+    layers: str = typer.Option("all", "--layers", help="'all' or hidden-state indices: 0 (embeddings),...,last"),
+    pooling: str = typer.Option("mean", "--pooling", help="mean (over tokens) or cls (the <s> state)."),
+    max_sentences: int = typer.Option(1000, "--max", help="Parallel sentences per language (the first N)."),
+) -> None:
+    """Representation analysis: cross-lingual similarity per layer for the base encoder and every trained stage."""
+    from xlt.analysis.run import analyze as run_analysis
+
+    directory = run_analysis(study_dir, model, out, parallel, layers, pooling, max_sentences)
+    console.print(f"analysis in {directory}")
+
+
+@app.command()
 def score(
     predictions: Path = typer.Option(..., "--predictions", help="Folder of {task}/test-{lang}.{tsv,json,jsonl}."),
     labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),

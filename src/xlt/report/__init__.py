@@ -14,7 +14,8 @@ from xlt.io import atomic_write_bytes, atomic_write_csv
 from xlt.report.comparisons import ContrastTable, Draws, comparisons, contrast_table, csv_rows
 from xlt.report.document import report_blocks
 from xlt.report.exports import WIDE, latex_tables, wide_rows
-from xlt.report.render import Figure, to_html, to_markdown
+from xlt.report.render import Block, Figure, to_html, to_markdown
+from xlt.report.representations import representation_blocks
 from xlt.report.stats import UnitsStore, summarise
 from xlt.report.study import Section, build_sections, metric_means, read_rows, read_side_files, read_tasks
 from xlt.report.tables import published_table
@@ -23,7 +24,7 @@ CONTRASTS = "contrasts.csv"
 CONTRAST_COLUMNS = ("a", "b", "task", "train_languages", "language", "group", "difference", "low", "high",
                     "p_value", "p_adjusted", "seeds", "examples")
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "write_document"]
 
 
 def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -> dict[str, Path]:
@@ -43,21 +44,29 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     contrasts = {section.slug: _contrast_tables(section, units, config, provenance) for section in sections}
     published = published_table(config["published"], metric_means(rows)) if config.get("published") else None
     summaries = [summarise(section, units) for section in sections]
-    blocks = report_blocks(title, summaries, contrasts, side, published)
+    blocks = report_blocks(title, summaries, contrasts, side, published, representation_blocks(study_dir))
     atomic_write_csv(study_dir / CONTRASTS, CONTRAST_COLUMNS,
                      [row for tables in contrasts.values() for table in tables for row in csv_rows(table)])
-    # The figures first, so that report.md never links a PNG that is not there yet.
-    outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
-    if latex:
-        outputs |= {name: (name, text) for name, text in latex_tables(summaries, contrasts).items()}
+    written = {"contrasts": study_dir / CONTRASTS}
     if csv_wide:
         atomic_write_csv(study_dir / WIDE, *wide_rows(summaries))
+        written["wide"] = study_dir / WIDE
+    tables = latex_tables(summaries, contrasts) if latex else {}
+    return written | write_document(study_dir, title, blocks, tables)
+
+
+def write_document(study_dir: Path, title: str, blocks: list[Block], files: dict[str, bytes] | None = None
+                   ) -> dict[str, Path]:
+    """Write `blocks` as report.md and report.html, their figures and any other `files` (name -> bytes), into
+    `study_dir`."""
+    # The figures first, so that report.md never links a PNG that is not there yet.
+    outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
+    outputs |= {name: (name, data) for name, data in (files or {}).items()}
     outputs["markdown"] = ("report.md", to_markdown(blocks).encode("utf-8"))
     outputs["html"] = ("report.html", to_html(blocks, title).encode("utf-8"))
     for filename, data in outputs.values():
         atomic_write_bytes(study_dir / filename, data)
-    written = {"contrasts": study_dir / CONTRASTS} | ({"wide": study_dir / WIDE} if csv_wide else {})
-    return written | {key: study_dir / filename for key, (filename, _) in outputs.items()}
+    return {key: study_dir / filename for key, (filename, _) in outputs.items()}
 
 
 def _contrast_tables(section: Section, units: UnitsStore, config: dict, provenance: dict | None) -> list[ContrastTable]:

@@ -1,6 +1,6 @@
 """The report's content, in order: the answer (one sentence per contrast), then per section its scores, language
-table, heat maps, training curves, contrast tables and transfer against distance, the published numbers beside this
-run's, and provenance."""
+table, heat maps, training curves, contrast tables and transfer against distance, the representation analysis (if
+any), the published numbers beside this run's, and provenance."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from xlt.report.tables import (
 
 
 def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, list[ContrastTable]], side: SideFiles,
-                  published: Table | None) -> list[Block]:
+                  published: Table | None, representations: list[Block]) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     blocks: list[Block] = [
         Heading(title, 1),
@@ -39,6 +39,7 @@ def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, lis
         blocks += [Heading("Summary"), *(Paragraph(text) for text in answers)]
     for summary in summaries:
         blocks += section_blocks(summary, contrasts[summary.section.slug], side)
+    blocks += representations  # `xlt analyze`'s section, when the study has been analysed
     if published is not None:
         blocks += [Heading("Published numbers and this run"), published]
     if side.provenance is not None:
