@@ -119,6 +119,7 @@ def build_plan(study: Study, identity: dict) -> Plan:
                     for stage in _target_stages(target, spec, method, seed, parent, identity, eval_languages):
                         train.setdefault(stage.hash, stage)
                         parent = stage
+                    assert parent is not None  # a target has at least one stage
                     for criterion in _criteria(target.training):
                         evals.append(EvalStage(
                             oracle_label(label) if criterion == "target-dev" else label, condition, target.task,

@@ -64,12 +64,14 @@ def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> 
     model = study.model
     if model.pretrain is not None:
         return _pretrained_here(model.pretrain, data_dir, progress, build)
-    local = Path(model.name_or_path).expanduser()
+    name = model.name_or_path
+    assert name is not None  # the config asks for name_or_path when nothing is pretrained
+    local = Path(name).expanduser()
     if local.is_dir():
         return str(local.resolve()), {"path": str(local.resolve())}
     if build:  # a dry run names the Hub model and leaves its availability to the plan's list of needs
-        ensure_hub_reachable(f"model {model.name_or_path!r}")
-    return model.name_or_path, {"hub": model.name_or_path, "revision": model.revision}
+        ensure_hub_reachable(f"model {name!r}")
+    return name, {"hub": name, "revision": model.revision}
 
 
 def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:

@@ -42,14 +42,18 @@ def load_point(directory: Path, model: TaskModel) -> dict | None:
     try:
         state = torch.load(path, weights_only=True)  # tensors and plain data only: no code is unpickled
     except Exception as err:  # noqa: BLE001 (a truncated or foreign file fails in many ways inside torch)
-        return _restart(path, f"cannot be read ({type(err).__name__})")
+        _restart(path, f"cannot be read ({type(err).__name__})")
+        return None
     if not isinstance(state, dict) or "tensors_sha256" not in state:
-        return _restart(path, "is not a resume state of this xlt version")
+        _restart(path, "is not a resume state of this xlt version")
+        return None
     tensors = directory / state["tensors"] / WEIGHTS
     if not tensors.is_file() or file_digest(tensors) != state["tensors_sha256"]:
-        return _restart(path, f"does not match its tensors {tensors.relative_to(directory)}")
+        _restart(path, f"does not match its tensors {tensors.relative_to(directory)}")
+        return None
     if state["step"] != len(state["losses"]):
-        return _restart(path, f"is inconsistent (step {state['step']}, {len(state['losses'])} losses)")
+        _restart(path, f"is inconsistent (step {state['step']}, {len(state['losses'])} losses)")
+        return None
     load_trainable(model, tensors.parent)
     return state
 

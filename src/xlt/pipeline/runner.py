@@ -116,7 +116,7 @@ def _train_job(stage: TrainStage, ctx: Context) -> Job:
 def _eval_job(ev: EvalStage, plan: Plan, ctx: Context) -> Job:
     return Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
                f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
-               partial(evaluate_stage, ev, plan.train.get(ev.source), ctx))
+               partial(evaluate_stage, ev, plan.train.get(ev.source) if ev.source else None, ctx))
 
 
 def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:

@@ -74,7 +74,8 @@ def submission_groups(statuses: list[StageStatus], retry_failed: bool) -> tuple[
     for status in statuses:
         if not (status.state == "to run" or (status.state == "failed" and retry_failed)):
             continue
-        stage, upstream = status.stage, by_hash.get(status.stage.upstream)
+        stage = status.stage
+        upstream = by_hash.get(stage.upstream) if stage.upstream else None
         if upstream is None or upstream.state == "done":
             after = None
         elif upstream.state in WAITING or stage.upstream in chosen:
@@ -103,8 +104,8 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
     if dry_run:
         print_status(manifest.study_dir, plan, records, console)
         for group in groups:
-            after = f", after stage {group.after}" if group.after else ""
-            console.print(f"would submit {_describe(group)}{after}", highlight=False, markup=False)
+            waits = f", after stage {group.after}" if group.after else ""
+            console.print(f"would submit {_describe(group)}{waits}", highlight=False, markup=False)
         return records
     if all(s.state == "done" for s in statuses):
         elapsed = print_status(manifest.study_dir, plan, records, console)[1]
@@ -187,14 +188,13 @@ def slurm_minutes(text: str) -> int:
     match = TIME.match(text.strip())
     if match is None:
         raise XltError(f"--time {text!r}: not a Slurm time (minutes, HH:MM:SS or D-HH:MM:SS)")
-    days, first, second, third = (int(g) if g is not None else None for g in match.groups())
-    if days is not None:  # D-HH[:MM[:SS]]
-        hours, mins, secs = first, second or 0, third or 0
-    elif third is not None:  # HH:MM:SS
-        hours, mins, secs = first, second, third
+    days, first, second, third = match.groups()
+    count = [int(g or 0) for g in (first, second, third)]
+    if days is not None or third is not None:  # D-HH[:MM[:SS]] or HH:MM:SS
+        hours, mins, secs = count
     else:  # MM[:SS]
-        hours, mins, secs = 0, first, second or 0
-    total = ((days or 0) * 24 + hours) * 60 + mins + (secs + 59) // 60
+        hours, mins, secs = 0, count[0], count[1]
+    total = (int(days or 0) * 24 + hours) * 60 + mins + (secs + 59) // 60
     if total < 1:
         raise XltError(f"--time {text!r}: a job needs at least one minute")
     return total

@@ -30,7 +30,7 @@ def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
     statuses: dict[str, StageStatus] = {}
     for stage in planned_stages(plan):
         status = _status(study_dir, stage, records.get(stage.hash), live)
-        upstream = statuses.get(stage.upstream)
+        upstream = statuses.get(stage.upstream) if stage.upstream else None
         if status.state in ("queued", "failed") and upstream is not None and upstream.state == "failed":
             # its afterok can no longer hold: Slurm cancels it (--kill-on-invalid-dep) or has forgotten it, or
             # only the files are there to read and they still say queued
