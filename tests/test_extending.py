@@ -91,7 +91,8 @@ def toy_examples(split: str, lang: str, data_dir) -> list[dict]:
 def toys():
     register_kind(ToyKind())
     register_method(BitFit)
-    register_task(TaskSpec(name="toy-task", kind="toy_labels", languages={"toy": ("en", "de")}, labels=("other", "animal"),
+    register_task(TaskSpec(name="toy-task", kind="toy_labels", languages={"toy": ("en", "de")},
+                           labels=("other", "animal"),
                            load=toy_examples))
     try:
         yield

@@ -86,8 +86,9 @@ def test_features_survive_the_arrow_feature_cache(kind_name, tiny_tokenizer):
     reloaded = Dataset.from_list(features).to_list()  # what xlt.data.features caches and reads back
     batch, again = kind.collate(features), kind.collate(reloaded)
     assert batch.keys() == again.keys() and all(torch.equal(batch[k], again[k]) for k in batch)
-    width = {"tagging": batch["input_ids"].shape[1:] + (2,), "qa": batch["input_ids"].shape[1:] + (2,),
-             "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2), "retrieval": (2, 2)}.get(kind_name, (2,))  # one feature's output
+    widths = {"tagging": batch["input_ids"].shape[1:] + (2,), "qa": batch["input_ids"].shape[1:] + (2,),
+              "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2), "retrieval": (2, 2)}
+    width = widths.get(kind_name, (2,))  # one feature's output
     torch.manual_seed(0)
     outputs = [torch.randn(width) for _ in features]
     assert kind.decode(outputs, reloaded, examples, spec) == kind.decode(outputs, features, examples, spec)

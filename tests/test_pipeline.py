@@ -83,7 +83,8 @@ def test_units_reproduce_primary_scores(study_run):
 
     for row in read_rows(study_run.out_dir):
         if row["primary"] == "1":
-            units = np.load(study_run.out_dir / "units" / row["stage_hash"] / f"{row['split']}-{row['eval_language']}.npz")
+            units_dir = study_run.out_dir / "units" / row["stage_hash"]
+            units = np.load(units_dir / f"{row['split']}-{row['eval_language']}.npz")
             assert 100 * units["num"].sum() / units["den"].sum() == pytest.approx(float(row["value"]), abs=1e-9)
 
 

@@ -264,7 +264,8 @@ def test_json_keeps_the_task_scores_and_adds_the_summary(classification_only):
 
 def test_mock_summary_matches_the_golden_averages(xtreme_scores):
     summary = xtreme_scores.summary
-    qa = {task: (golden["exact_match"] + golden["f1"]) / 2 for task, golden in GOLDEN.items() if "exact_match" in golden}
+    qa = {task: (golden["exact_match"] + golden["f1"]) / 2
+          for task, golden in GOLDEN.items() if "exact_match" in golden}
     expected = {task: golden[get_task(task).primary_metric] for task, golden in GOLDEN.items()} | qa
     assert summary["tasks"] == pytest.approx(expected, abs=1e-9)
     assert summary["tasks"]["xquad"] == pytest.approx((77.27272727272727 + 79.9586776859504) / 2, abs=1e-9)

@@ -394,7 +394,8 @@ def _check_selection(where: str, training: Training, trainers: list, evaluated) 
         return
     for trainer in trainers:
         if "dev" not in trainer.splits:
-            raise XltError(f"{where}: {trainer.name} has no dev split to select on (splits: {', '.join(trainer.splits)})")
+            splits = ", ".join(trainer.splits)
+            raise XltError(f"{where}: {trainer.name} has no dev split to select on (splits: {splits})")
     if "target-dev" in training.select.on:
         if trainers[-1].name != evaluated.name:
             raise XltError(f"{where}.on: 'target-dev' scores the training model on {evaluated.name}'s dev sets, but "

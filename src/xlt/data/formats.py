@@ -117,7 +117,8 @@ def headed_pairs(text_a: str, text_b: str, label: str, language: str | None = No
             if not line.strip():
                 continue
             if len(fields) < needed:
-                raise XltError(f"{path} line {number} has {len(fields)} fields, fewer than the {needed} its header needs")
+                raise XltError(f"{path} line {number} has {len(fields)} fields, "
+                               f"fewer than the {needed} its header needs")
             if language and fields[column[language]] != lang:
                 continue
             row_id = f"{split}-{lang}-{len(examples)}"

@@ -65,4 +65,6 @@ def probe_hub(where: str, advice: str) -> None:
     try:
         socket.create_connection((url.hostname, port), timeout=PROBE_TIMEOUT_S).close()
     except OSError as error:
-        raise XltError(f"cannot load {where}: the Hugging Face Hub ({ENDPOINT}) is unreachable ({error}); {advice}") from None
+        raise XltError(
+            f"cannot load {where}: the Hugging Face Hub ({ENDPOINT}) is unreachable ({error}); {advice}"
+        ) from None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence, Union
 
 from xlt.errors import XltError
 
-TextFiles = Union[Sequence[Union[str, Path]], Mapping[str, Union[str, Path]]]
+TextFiles = Sequence[str | Path] | Mapping[str, str | Path]
 _LANGUAGE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _ADVICE = "pass UTF-8 text files, one sentence a line"
 
