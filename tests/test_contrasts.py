@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
-from simulated_units import exact_rate, gaussian_variances, one_level_bootstrap, simulate
 
+from simulated_units import exact_rate, gaussian_variances, one_level_bootstrap, simulate
 from xlt.errors import XltError
 from xlt.report.contrasts import (
     ALPHA,

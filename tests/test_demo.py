@@ -7,6 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the demo (quick and dry run) end to end
+
 
 def test_quick_demo_runs_the_grid_to_a_report(tmp_path):
     out = tmp_path / "demo"

@@ -9,17 +9,23 @@ import csv
 import json
 import zlib
 
+import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from xlt.config import validate_study
-from xlt.kinds import KINDS, Kind, register as register_kind
+from xlt.kinds import KINDS, Kind
+from xlt.kinds import register as register_kind
 from xlt.kinds.common import collate, encode, masked_mean
-from xlt.methods import METHODS, Method, MethodOptions, register as register_method
+from xlt.methods import METHODS, Method, MethodOptions
+from xlt.methods import register as register_method
 from xlt.methods.common import BackboneEncoder
 from xlt.pipeline.runner import run_study
-from xlt.tasks import TASKS, TaskSpec, register as register_task
+from xlt.tasks import TASKS, TaskSpec
+from xlt.tasks import register as register_task
+
+pytestmark = pytest.mark.slow  # a whole study with a toy kind, method and task
 
 WORDS = "the quick brown fox jumps over the lazy dog".split()
 

@@ -10,6 +10,8 @@ from xlt.kinds import get_kind
 from xlt.methods import get_method
 from xlt.tasks.spec import TaskSpec
 
+pytestmark = pytest.mark.slow  # each kind trained until it learns
+
 torch.set_num_threads(2)
 
 WORDS = "dog door fox on mat near lazy the".split()  # few subwords each under the fixture tokenizer

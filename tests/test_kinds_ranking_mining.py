@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from test_kinds_retrieval import SENTENCES as RETRIEVAL_SENTENCES
 from xlt.errors import XltError
 from xlt.kinds import get_kind
 from xlt.kinds.dual_encoder import SCALE
@@ -13,7 +14,6 @@ from xlt.methods import get_method
 from xlt.metrics import SCORERS
 from xlt.pipeline.evaluate import run_model
 from xlt.tasks.spec import TaskSpec
-from test_kinds_retrieval import SENTENCES as RETRIEVAL_SENTENCES
 
 torch.set_num_threads(2)
 
@@ -147,6 +147,7 @@ def test_a_repeated_candidate_is_not_its_own_negative(model, tiny_tokenizer):
     assert not torch.allclose(F.cross_entropy(logits, torch.arange(3)), expected, atol=1e-5)
 
 
+@pytest.mark.slow  # trains a dual encoder
 def test_ranking_training_lifts_the_gold_candidate(model, tiny_tokenizer):
     pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[5 - i], "candidate_id": f"c{i}"}
              for i in range(3)]  # unrelated sentences: the pairing has to be learned
@@ -205,8 +206,8 @@ def test_mining_takes_its_threshold_from_calibration_examples(embedder, tiny_tok
     dev = bitext(True, sources=[0, 1, 2, 3], targets=[0, 1, 2, 5], gold=[0, 1, 2])
     features = MINING.featurize(test + dev, tiny_tokenizer, spec("mining"), max_length=64)
     outputs = run_model(embedder, MINING, features, batch_size=8)
-    from xlt.kinds.mining import _candidates
     from xlt.kinds.margin import bucc_extract, bucc_threshold
+    from xlt.kinds.mining import _candidates
 
     embeddings = {}
     for feature, row in zip(features, outputs):
@@ -224,8 +225,8 @@ def test_mining_takes_its_threshold_from_calibration_examples(embedder, tiny_tok
 def test_torch_knn_finds_the_neighbours_of_the_exhaustive_numpy_search():
     import numpy as np
 
-    from xlt.kinds.mining import torch_knn
     from xlt.kinds.margin import exhaustive_knn
+    from xlt.kinds.mining import torch_knn
 
     rng = np.random.default_rng(0)
     queries, database = (rng.standard_normal((n, 16)).astype(np.float32) for n in (5000, 300))

@@ -78,6 +78,7 @@ def test_missing_layer_no_loss_and_bad_ids_are_errors(encoder, tiny_tokenizer):
         RETRIEVAL.gold({"id": "tatoeba-7b", "query": "a", "candidate": "b"}, SPEC)
 
 
+@pytest.mark.slow  # trains a dual encoder
 def test_in_batch_training_learns_an_arbitrary_pairing(tiny_tokenizer, encoder):
     """Parallel pairs train the tower (XTREME-R's dual-encoder objective): unrelated sentences get paired."""
     candidates = [SENTENCES[4], SENTENCES[3], "completely different words here ."]

@@ -8,8 +8,8 @@ import datasets
 import pytest
 
 from xlt.data import hub
-from xlt.data.sources import HubSource
 from xlt.data.hub_rows import pair_rows
+from xlt.data.sources import HubSource
 from xlt.errors import XltError
 from xlt.tasks import get_task
 

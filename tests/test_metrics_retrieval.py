@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from xlt.errors import XltError
-from xlt.metrics import SCORERS
 from xlt.kinds.margin import BitextSide, bucc_candidates, bucc_extract, bucc_threshold
+from xlt.metrics import SCORERS
 from xlt.metrics.retrieval import average_precision_at_k, sorted_english_order
 
 

@@ -19,6 +19,8 @@ from xlt.config import validate_study
 from xlt.pipeline.runner import run_study
 from xlt.results import COLUMNS
 
+pytestmark = pytest.mark.slow  # whole studies, killed and resumed
+
 TRAINING = {"steps": 6, "batch_size": 8, "max_length": 48, "checkpoint_every": 2, "eval_batch_size": 32}
 
 

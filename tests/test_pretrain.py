@@ -52,6 +52,7 @@ def test_output_loads_with_auto_classes_and_loss_falls(pretrained):
     assert (pretrained / "loss.csv").read_text().startswith("step,loss\n")
 
 
+@pytest.mark.slow  # pretrains twice
 def test_pretraining_is_deterministic(pretrained, text_files, tmp_path):
     again = pretrain(text_files, tmp_path / "again", TINY, progress=False)
     first, second = load_file(pretrained / "model.safetensors"), load_file(again / "model.safetensors")

@@ -53,6 +53,7 @@ def test_the_display_shows_the_line_xlt_status_prints(half_done, monkeypatch):
                         overall.description)
 
 
+@pytest.mark.slow  # runs a study half way
 def test_xlt_status_prints_it_offline(half_done):
     study_dir, _ = half_done
     result = subprocess.run([sys.executable, "-m", "xlt", "status", str(study_dir)], capture_output=True, text=True,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from xlt.config import validate_study
 from xlt.pipeline.runner import run_study
+
+pytestmark = pytest.mark.slow  # a whole study on the release files
 
 LANGUAGES = ["en", "mr", "te", "tl", "yo", "af", "hu", "el", "he", "ur", "ta"]  # en + the 10 smallest test sets
 

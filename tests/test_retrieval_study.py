@@ -18,6 +18,8 @@ from xlt.scoring import score_folders
 from xlt.submission import write_predictions
 from xlt.tasks import get_task
 
+pytestmark = pytest.mark.slow  # a whole study of the four retrieval targets
+
 WORDS = "the cat dog sat ran on a mat red blue big small house tree car".split()
 
 

@@ -14,8 +14,8 @@ from xlt.cli import DEMO_CONFIG, QUICK
 from xlt.config import load_study
 from xlt.errors import XltError
 from xlt.pipeline.plan import build_plan
-from xlt.pipeline.slurm import sbatch_error, slurm_minutes, submission_groups
 from xlt.pipeline.progress import StageStatus, planned_stages
+from xlt.pipeline.slurm import sbatch_error, slurm_minutes, submission_groups
 
 IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}, "mixed_precision": "no"}
 
