@@ -14,13 +14,14 @@ import time
 import numpy as np
 import torch
 
-from xlt.kinds.mining import torch_knn
 from xlt.kinds.margin import BitextSide, bucc_candidates, exhaustive_knn
+from xlt.kinds.mining import torch_knn
 
 
 def side(prefix: str, vectors: np.ndarray) -> BitextSide:
-    return BitextSide([f"{prefix}-{i}" for i in range(len(vectors))], [f"{prefix}{i}" for i in range(len(vectors))],
-                      vectors)
+    return BitextSide(
+        [f"{prefix}-{i}" for i in range(len(vectors))], [f"{prefix}{i}" for i in range(len(vectors))], vectors
+    )
 
 
 def main() -> None:
@@ -39,8 +40,10 @@ def main() -> None:
     baseline, torch_result = results.values()
     same = set(baseline) == set(torch_result)
     gap = max(abs(baseline[pair] - torch_result[pair]) for pair in baseline) if same else float("nan")
-    print(f"{args.size} x {args.size} sentences, hidden {args.hidden}, {device}; same pairs: {same}, "
-          f"largest score difference {gap:.1e}")
+    print(
+        f"{args.size} x {args.size} sentences, hidden {args.hidden}, {device}; same pairs: {same}, "
+        f"largest score difference {gap:.1e}"
+    )
 
 
 if __name__ == "__main__":

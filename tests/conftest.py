@@ -90,7 +90,8 @@ def quick_demo(tmp_path_factory) -> Path:
     import sys
 
     cwd = tmp_path_factory.mktemp("demo-cwd")
-    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick"], cwd=cwd, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "demo", "--quick"], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return cwd / "runs" / "demo-quick"

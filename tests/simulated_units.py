@@ -19,15 +19,29 @@ from xlt.report.contrasts import ALPHA, SEED_BOUND
 from xlt.report.stats import UnitArrays, replicate_ratios
 
 
-def simulate(rng: np.random.Generator, *, examples: int, seeds_a: list[str], seeds_b: list[str], seed_sd: float,
-             example_sd: float, delta: float = 0.0, languages: int = 1, seed_corr: float = 0.5,
-             kind: str = "tokens", within_sd: float = 1.0) -> list[dict[tuple[str, str], UnitArrays]]:
+def simulate(
+    rng: np.random.Generator,
+    *,
+    examples: int,
+    seeds_a: list[str],
+    seeds_b: list[str],
+    seed_sd: float,
+    example_sd: float,
+    delta: float = 0.0,
+    languages: int = 1,
+    seed_corr: float = 0.5,
+    kind: str = "tokens",
+    within_sd: float = 1.0,
+) -> list[dict[tuple[str, str], UnitArrays]]:
     """Per language, {(recipe, seed): (num, den)}; `delta` is added to recipe a's effects (logit scale for
     tokens, num scale for gaussian)."""
     seeds = list(dict.fromkeys(seeds_a + seeds_b))
     shared = rng.standard_normal(len(seeds))  # the part of a seed's effect that is the same for a and b
-    global_effect = {(r, s): np.sqrt(seed_corr) * shared[j] + np.sqrt(1 - seed_corr) * rng.standard_normal()
-                     for r in "ab" for j, s in enumerate(seeds)}
+    global_effect = {
+        (r, s): np.sqrt(seed_corr) * shared[j] + np.sqrt(1 - seed_corr) * rng.standard_normal()
+        for r in "ab"
+        for j, s in enumerate(seeds)
+    }
     studies = []
     for _ in range(languages):
         difficulty = rng.standard_normal(examples)
@@ -49,8 +63,9 @@ def simulate(rng: np.random.Generator, *, examples: int, seeds_a: list[str], see
     return studies
 
 
-def gaussian_variances(*, examples: int, seeds: int, seed_sd: float, example_sd: float, within_sd: float = 1.0,
-                       seed_corr: float = 0.5) -> tuple[float, float]:
+def gaussian_variances(
+    *, examples: int, seeds: int, seed_sd: float, example_sd: float, within_sd: float = 1.0, seed_corr: float = 0.5
+) -> tuple[float, float]:
     """Of one language's paired gaussian study, the true variances (x100 squared) of the difference's two parts:
     the part that averages over seeds (the seeds' effects and the per-run noise, a and b each) and the
     test-set part the seeds share (the recipes' own example effects)."""
@@ -58,8 +73,9 @@ def gaussian_variances(*, examples: int, seeds: int, seed_sd: float, example_sd:
     return 1e4 * seed_part, 1e4 * 2 * example_sd**2 / examples
 
 
-def exact_rate(seeds: int, seed_part: float, shared: float, delta: float = 0.0,
-               bound: float | None = SEED_BOUND) -> float:
+def exact_rate(
+    seeds: int, seed_part: float, shared: float, delta: float = 0.0, bound: float | None = SEED_BOUND
+) -> float:
     """xlt.report.contrasts' rejection rate when D ~ N(delta, seed_part + shared), the seed term is seed_part
     times chi2(seeds - 1) / (seeds - 1) and the shared term is known: an integral over the chi2 quantiles, D's
     normal tails in closed form. `bound` None: Satterthwaite's df from the seed term itself."""
@@ -75,8 +91,9 @@ def exact_rate(seeds: int, seed_part: float, shared: float, delta: float = 0.0,
     return float(np.mean(stats.norm.sf((critical - delta) / sd) + stats.norm.cdf((-critical - delta) / sd)))
 
 
-def one_level_bootstrap(pairs: list[tuple[UnitArrays, UnitArrays]], rng: np.random.Generator,
-                        replicates: int) -> np.ndarray:
+def one_level_bootstrap(
+    pairs: list[tuple[UnitArrays, UnitArrays]], rng: np.random.Generator, replicates: int
+) -> np.ndarray:
     """The report's intervals before `xlt.report.contrasts` (the baseline it is tested against): replicates of
     the mean over seeds of a - b (x100), seeds fixed and test examples resampled, paired."""
     draws = replicate_ratios([units for pair in pairs for units in pair], rng, replicates)

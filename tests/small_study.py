@@ -28,8 +28,20 @@ def tiny_benchmark() -> dict:
 
 def tiny_encoder() -> dict:
     """An encoder pretrained on the spot in seconds (cached for the session under XLT_CACHE)."""
-    return {"pretrain": {"options": {"max_steps": 12, "hidden_size": 32, "layers": 2, "heads": 2, "ffn": 64,
-                                     "batch_size": 16, "warmup_steps": 2, "vocab_size": 400}}}
+    return {
+        "pretrain": {
+            "options": {
+                "max_steps": 12,
+                "hidden_size": 32,
+                "layers": 2,
+                "heads": 2,
+                "ffn": 64,
+                "batch_size": 16,
+                "warmup_steps": 2,
+                "vocab_size": 400,
+            }
+        }
+    }
 
 
 def small_study(out_dir: Path, **changes) -> dict:
@@ -40,8 +52,16 @@ def small_study(out_dir: Path, **changes) -> dict:
         "model": tiny_encoder(),
         "methods": [{"name": "finetune", "options": {"lr": 1e-3}}],
         "intermediate": [{"name": "multilingual", "task": "synth-pos", "languages": "all", "training": TRAINING}],
-        "targets": [{"task": "synth-nli", "train_languages": ["base"], "eval_languages": ["base", "cyrl", "vsom"],
-                     "intermediate": ["none", "multilingual"], "training": TRAINING, "head": {"pooling": "pair"}}],
+        "targets": [
+            {
+                "task": "synth-nli",
+                "train_languages": ["base"],
+                "eval_languages": ["base", "cyrl", "vsom"],
+                "intermediate": ["none", "multilingual"],
+                "training": TRAINING,
+                "head": {"pooling": "pair"},
+            }
+        ],
         "references": ["majority"],
         "seeds": [0],
         "output_dir": str(out_dir),
@@ -57,8 +77,13 @@ def write_config(path: Path, raw: dict) -> Path:
 
 def xlt_process(*args: str, env: dict | None = None) -> subprocess.Popen:
     """`python -m xlt ARGS` as a user runs it (stderr captured as text)."""
-    return subprocess.Popen([sys.executable, "-m", "xlt", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    return subprocess.Popen(
+        [sys.executable, "-m", "xlt", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
 
 
 def xlt_in_process(argv: list[str], capfd) -> tuple[int, str]:
@@ -109,5 +134,7 @@ def results(out_dir: Path) -> str:
 
 def checkpoints(out_dir: Path) -> dict[str, str]:
     """stage hash -> sha256 of its final trainable tensors."""
-    return {path.parent.parent.name: hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out_dir.glob("stages/*/checkpoint/trainable.safetensors"))}
+    return {
+        path.parent.parent.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out_dir.glob("stages/*/checkpoint/trainable.safetensors"))
+    }

@@ -27,10 +27,10 @@ OPTIONS = PretrainOptions(layers=2, batch_size=32, lr=3e-3, warmup_steps=100, ma
 @pytest.fixture(scope="module")
 def encoders(tmp_path_factory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("aligned")
-    bench = generate_benchmark(root / "bench", seed=0,
-                               sizes=BenchmarkSizes(train=10, dev=10, test=10, pretrain=10000))
-    pretrained = pretrain([bench / "text" / "base.txt", bench / "text" / "swap.txt"], root / "pretrained", OPTIONS,
-                          progress=False)
+    bench = generate_benchmark(root / "bench", seed=0, sizes=BenchmarkSizes(train=10, dev=10, test=10, pretrain=10000))
+    pretrained = pretrain(
+        [bench / "text" / "base.txt", bench / "text" / "swap.txt"], root / "pretrained", OPTIONS, progress=False
+    )
     import torch
     from transformers import AutoModel, AutoTokenizer, XLMRobertaModel
 
@@ -42,8 +42,9 @@ def encoders(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 
 def centred_gap(model: Path, bench: Path, out: Path) -> tuple[float, float, float]:
-    directory = analyze(model=str(model), out=out, parallel=f"synthetic:{bench}", layers="2", max_sentences=300,
-                        progress=False)
+    directory = analyze(
+        model=str(model), out=out, parallel=f"synthetic:{bench}", layers="2", max_sentences=300, progress=False
+    )
     with open(directory / "similarity.csv", newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["language"] == "swap" and r["measure"] == "cos_centred_gap")
     return float(row["value"]), float(row["low"]), float(row["high"])

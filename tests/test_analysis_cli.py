@@ -26,16 +26,28 @@ MAX = 40  # parallel sentences per language: enough for every measure, cheap to 
 def study(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("analyse") / "study"
     raw = tiny_study(out, references=["majority", "random_init"])
-    raw["targets"] = [{"task": "synth-nli", "train_languages": ["base"], "intermediate": ["none", "multilingual"],
-                       "training": TRAINING, "head": {"pooling": "pair"}}]
+    raw["targets"] = [
+        {
+            "task": "synth-nli",
+            "train_languages": ["base"],
+            "intermediate": ["none", "multilingual"],
+            "training": TRAINING,
+            "head": {"pooling": "pair"},
+        }
+    ]
     run(raw)
     return out
 
 
 @pytest.fixture(scope="module")
 def analysed(study) -> Path:
-    result = subprocess.run([sys.executable, "-m", "xlt", "analyze", str(study), "--max", str(MAX)],
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "analyze", str(study), "--max", str(MAX)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return study
 
@@ -47,13 +59,26 @@ def read_csv(path: Path) -> list[dict]:
 
 def test_rows_cover_the_base_and_every_trained_stage_at_every_layer_language_and_measure(analysed):
     rows = read_csv(analysed / "analysis" / "similarity.csv")
-    assert list(rows[0]) == ["stage", "role", "recipe", "task", "seed", "layer", "language", "measure", "value",
-                             "low", "high"]
+    assert list(rows[0]) == [
+        "stage",
+        "role",
+        "recipe",
+        "task",
+        "seed",
+        "layer",
+        "language",
+        "measure",
+        "value",
+        "low",
+        "high",
+    ]
     trained = set(json.loads((analysed / "provenance.json").read_text())["stages"])
     assert {r["stage"] for r in rows} == trained | {"base", "random_init.seed0"}
     recipes = {(r["role"], r["recipe"]) for r in rows}
-    assert {("target", m) for m in ("finetune", "finetune + multilingual", "deep_prompt",
-                                    "deep_prompt + multilingual", "random_init")} <= recipes
+    assert {
+        ("target", m)
+        for m in ("finetune", "finetune + multilingual", "deep_prompt", "deep_prompt + multilingual", "random_init")
+    } <= recipes
     assert {("intermediate", "finetune + multilingual"), ("base", "pretrained")} <= recipes
     layers = {r["layer"] for r in rows}
     assert layers == {"0", "1", "2"}  # the tiny encoder: embeddings and two layers
@@ -63,8 +88,11 @@ def test_rows_cover_the_base_and_every_trained_stage_at_every_layer_language_and
     for r in rows:
         by_stage.setdefault(r["stage"], set()).add(r["measure"])
     assert by_stage["base"] == set(MEASURES)
-    assert all(measures == set(MEASURES) | {m + "_drift" for m in MEASURES}
-               for stage, measures in by_stage.items() if stage in trained)
+    assert all(
+        measures == set(MEASURES) | {m + "_drift" for m in MEASURES}
+        for stage, measures in by_stage.items()
+        if stage in trained
+    )
     for r in rows:
         if r["low"]:
             assert float(r["low"]) <= float(r["value"]) + 1e-9 and float(r["value"]) <= float(r["high"]) + 1e-9
@@ -140,11 +168,14 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
         (copy / "stages" / stage_hash / MARKER).touch()
     entries = study_encoders(copy).entries
     targets = [(e.recipe, e.key) for e in entries if e.role == "target"]
-    assert sorted(targets) == sorted((ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}",
-                                      ev.source) for ev in plan.evals
-                                     if ev.source is not None and not ev.recipe.endswith("@target-dev"))
+    assert sorted(targets) == sorted(
+        (ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}", ev.source)
+        for ev in plan.evals
+        if ev.source is not None and not ev.recipe.endswith("@target-dev")
+    )
     assert {e.key for e in entries if e.role == "intermediate"} == {
-        h for h, stage in plan.train.items() if stage.role == "intermediate"}
+        h for h, stage in plan.train.items() if stage.role == "intermediate"
+    }
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str]:
@@ -174,14 +205,17 @@ def listing(directory: Path) -> dict[str, float]:
     return {str(p.relative_to(directory)): p.stat().st_mtime_ns for p in directory.rglob("*")}
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--parallel", "wikipedia"], "unknown parallel source"),
-    (["--layers", "0,9"], "layers 0 (embeddings) to 2"),
-    (["--layers", "last"], "give 'all' or layer numbers"),
-    (["--pooling", "max"], "use one of mean, cls"),
-    (["--max", "3"], "at least 8 sentences"),
-    (["--parallel", "tatoeba:/no/such/dir"], "is not a directory"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--parallel", "wikipedia"], "unknown parallel source"),
+        (["--layers", "0,9"], "layers 0 (embeddings) to 2"),
+        (["--layers", "last"], "give 'all' or layer numbers"),
+        (["--pooling", "max"], "use one of mean, cls"),
+        (["--max", "3"], "at least 8 sentences"),
+        (["--parallel", "tatoeba:/no/such/dir"], "is not a directory"),
+    ],
+)
 def test_bad_input_gets_one_line_exit_2_and_writes_nothing(fresh_copy, capsys, extra, message):
     before = listing(fresh_copy)
     code, err = run_cli(["analyze", str(fresh_copy), *extra], capsys)
@@ -193,8 +227,9 @@ def test_misaligned_pair_files_are_refused(fresh_copy, tmp_path, capsys):
     (tmp_path / "en.txt").write_text("".join(f"sentence {i}\n" for i in range(10)))
     (tmp_path / "de.txt").write_text("".join(f"Satz {i}\n" for i in range(9)))
     before = listing(fresh_copy)
-    code, err = run_cli(["analyze", str(fresh_copy), "--parallel",
-                         f"pairs:{tmp_path / 'en.txt'},{tmp_path / 'de.txt'}"], capsys)
+    code, err = run_cli(
+        ["analyze", str(fresh_copy), "--parallel", f"pairs:{tmp_path / 'en.txt'},{tmp_path / 'de.txt'}"], capsys
+    )
     assert code == 2 and "has 10 lines but" in err and len(err.strip().splitlines()) == 1
     assert listing(fresh_copy) == before
 
@@ -219,8 +254,14 @@ def test_a_bare_encoder_on_aligned_files(tiny_model_dir, tmp_path):
     (tmp_path / "en.txt").write_text("\n".join(lines) + "\n")
     (tmp_path / "xx.txt").write_text("\n".join(line.upper() for line in lines) + "\n")
     out = tmp_path / "out"
-    directory = analyze(model=str(tiny_model_dir), out=out, parallel=f"pairs:{tmp_path / 'en.txt'},"
-                        f"{tmp_path / 'xx.txt'}", layers="2", pooling="cls", progress=False)
+    directory = analyze(
+        model=str(tiny_model_dir),
+        out=out,
+        parallel=f"pairs:{tmp_path / 'en.txt'},{tmp_path / 'xx.txt'}",
+        layers="2",
+        pooling="cls",
+        progress=False,
+    )
     rows = read_csv(directory / "similarity.csv")
     assert {(r["stage"], r["layer"], r["language"]) for r in rows} == {("base", "2", "xx"), ("base", "2", "mean")}
     assert "## Representations" in (out / "report.md").read_text()
@@ -230,9 +271,14 @@ def test_a_bare_encoder_on_aligned_files(tiny_model_dir, tmp_path):
 
 
 def test_a_bare_encoder_on_the_tatoeba_files(tiny_model_dir, shared_dir, tmp_path):
-    directory = analyze(model=str(tiny_model_dir), out=tmp_path / "tatoeba",
-                        parallel=f"tatoeba:{shared_dir / 'data' / 'tatoeba'}", layers="0,2", max_sentences=16,
-                        progress=False)
+    directory = analyze(
+        model=str(tiny_model_dir),
+        out=tmp_path / "tatoeba",
+        parallel=f"tatoeba:{shared_dir / 'data' / 'tatoeba'}",
+        layers="0,2",
+        max_sentences=16,
+        progress=False,
+    )
     rows = read_csv(directory / "similarity.csv")
     languages = {r["language"] for r in rows}
     assert {"de", "fr", "zh", "mean"} <= languages and len(languages) > 100
@@ -241,8 +287,14 @@ def test_a_bare_encoder_on_the_tatoeba_files(tiny_model_dir, shared_dir, tmp_pat
 
 
 def test_xquad_questions_are_parallel_by_index(tiny_model_dir, shared_dir, tmp_path):
-    directory = analyze(model=str(tiny_model_dir), out=tmp_path / "xquad", parallel=f"xquad:{shared_dir / 'data'}",
-                        layers="2", max_sentences=24, progress=False)
+    directory = analyze(
+        model=str(tiny_model_dir),
+        out=tmp_path / "xquad",
+        parallel=f"xquad:{shared_dir / 'data'}",
+        layers="2",
+        max_sentences=24,
+        progress=False,
+    )
     summary = json.loads((directory / "summary.json").read_text())
     assert summary["source"]["base"] == "en"
     assert set(summary["source"]["languages"]) == {"ar", "de", "el", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}

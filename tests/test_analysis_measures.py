@@ -103,8 +103,15 @@ def test_identical_languages_have_cosines_retrieval_and_cka_of_one():
     shuffled = base.permuted(matched_derangement(np.zeros(50), 0))
     values = pair_measures(base, shuffled, Side(x.copy(), masks))
     assert set(values) == set(MEASURES)
-    for name in ("cos", "cos_centred", "cka", "p1_raw_base2lang", "p1_raw_lang2base", "p1_centred_base2lang",
-                 "p1_centred_lang2base"):
+    for name in (
+        "cos",
+        "cos_centred",
+        "cka",
+        "p1_raw_base2lang",
+        "p1_raw_lang2base",
+        "p1_centred_base2lang",
+        "p1_centred_lang2base",
+    ):
         np.testing.assert_allclose(values[name], 1.0, atol=1e-6, err_msg=name)
     assert values["cos_random"][0] > 0.9  # anisotropy: unrelated sentences look alike before centring
     assert abs(values["cos_centred_random"][0]) < 0.1
@@ -162,8 +169,9 @@ def test_half_sample_intervals_cover_the_true_mean_cosine_at_the_nominal_rate():
         x = rng.normal(size=(n, d))
         y = x + 1.5 * rng.normal(size=(n, d)) + direction
         masks = half_samples(n, 200, seed=int(rng.integers(1 << 30)))
-        draws = pair_measures(Side(x, masks), Side(x, masks).permuted(matched_derangement(np.zeros(n), 0)),
-                              Side(y, masks))["cos"]
+        draws = pair_measures(
+            Side(x, masks), Side(x, masks).permuted(matched_derangement(np.zeros(n), 0)), Side(y, masks)
+        )["cos"]
         if truth is None:  # the population mean cosine, from one very large sample
             big = rng.normal(size=(200_000, d))
             other = big + 1.5 * rng.normal(size=big.shape) + direction

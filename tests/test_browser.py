@@ -37,8 +37,12 @@ def test_the_quick_demo_report_renders_offline_in_chromium(browser, quick_demo, 
     markdown = (quick_demo / "report.md").read_text()
     assert len(images) == markdown.count("![") >= 8  # heat maps, curves and distance figures
     assert all(complete and width > 0 for _, complete, width in images), [i for i in images if not i[2]]
-    assert {alt.split(",")[0] for alt, _, _ in images} >= {"scores", "contrasts", "training curves",
-                                                           "transfer vs distance"}
+    assert {alt.split(",")[0] for alt, _, _ in images} >= {
+        "scores",
+        "contrasts",
+        "training curves",
+        "transfer vs distance",
+    }
     assert page.locator("table").count() == markdown.count("\n|---") >= 10
     assert page.locator("h2").first.inner_text() == "Summary"
     assert requests == [report.as_uri()], requests  # everything is embedded: no other request

@@ -46,10 +46,14 @@ def test_demo_config_is_valid():
         (lambda r: r.update(references=["oracle"]), "references.0: found 'oracle'"),
         (lambda r: r["intermediate"][0].update(name="none"), "'none' is reserved"),
         (lambda r: r["model"].update(name_or_path="xlm-roberta-large"), "exactly one of model.name_or_path"),
-        (lambda r: r["targets"][0].update(task="tatoeba", train_languages=["de"]),  # trains on English SQuAD
-         "targets.0.train_languages: found 'de'; squad has languages en"),
-        (lambda r: r["targets"][0].update(task="tatoeba", train_languages=["en"], eval_languages=["xx"]),
-         "targets.0.eval_languages: found 'xx'"),
+        (
+            lambda r: r["targets"][0].update(task="tatoeba", train_languages=["de"]),  # trains on English SQuAD
+            "targets.0.train_languages: found 'de'; squad has languages en",
+        ),
+        (
+            lambda r: r["targets"][0].update(task="tatoeba", train_languages=["en"], eval_languages=["xx"]),
+            "targets.0.eval_languages: found 'xx'",
+        ),
     ],
 )
 def test_bad_field_gives_one_line_naming_file_and_field(tmp_path, mutate, expected):

@@ -42,9 +42,18 @@ def rates(name: str, studies: int = STUDIES, **regime) -> tuple[np.ndarray, list
     for batch in range(studies // BATCH):
         simulated = [simulate(rng, **regime) for _ in range(BATCH)]
         languages = len(simulated[0])
-        draws = [resample({(f"{r}{j}", seed): units for j, study in enumerate(simulated)
-                           for (r, seed), units in study[lang].items()}, (name, str(batch), str(lang)), REPLICATES)
-                 for lang in range(languages)]
+        draws = [
+            resample(
+                {
+                    (f"{r}{j}", seed): units
+                    for j, study in enumerate(simulated)
+                    for (r, seed), units in study[lang].items()
+                },
+                (name, str(batch), str(lang)),
+                REPLICATES,
+            )
+            for lang in range(languages)
+        ]
         for j in range(BATCH):
             a, b = f"a{j}", f"b{j}"
             contrasts.append(contrast_cell(draws[0], a, b) if languages == 1 else contrast_average(draws, a, b))
@@ -63,9 +72,14 @@ def accuracy_units(right: list[int], n: int = 100) -> tuple[np.ndarray, np.ndarr
 
 # Hand-checkable numbers and the API's contract.
 
+
 def test_difference_is_the_mean_of_per_seed_differences_and_one_seed_covers_test_examples_only():
-    units = {("a", "0"): accuracy_units(70), ("b", "0"): accuracy_units(60),
-             ("a", "1"): accuracy_units(80), ("b", "1"): accuracy_units(66)}
+    units = {
+        ("a", "0"): accuracy_units(70),
+        ("b", "0"): accuracy_units(60),
+        ("a", "1"): accuracy_units(80),
+        ("b", "1"): accuracy_units(66),
+    }
     two = contrast_cell(resample(units, ("toy", "en")), "a", "b")
     assert two.difference == pytest.approx(12.0) and two.seeds == (2, 2) and two.paired
     assert two.examples == 100 and two.covers == SEEDS_AND_TEST_EXAMPLES and two.low < 12 < two.high
@@ -123,8 +137,12 @@ def test_average_weights_languages_and_sums_their_examples():
 
 
 def test_average_matches_seeds_by_name_whatever_order_each_language_lists_them():
-    runs = {("a", "0"): accuracy_units(80), ("b", "0"): accuracy_units(70),
-            ("a", "1"): accuracy_units(60), ("b", "1"): accuracy_units(64)}
+    runs = {
+        ("a", "0"): accuracy_units(80),
+        ("b", "0"): accuracy_units(70),
+        ("a", "1"): accuracy_units(60),
+        ("b", "1"): accuracy_units(64),
+    }
     en = resample(runs, ("t", "en"))
     sw = resample(dict(reversed(runs.items())), ("t", "sw"))
     same_order = resample(runs, ("t", "sw"))
@@ -148,8 +166,9 @@ def test_numbers_are_reproducible_and_do_not_depend_on_other_runs_of_the_test_se
 
 
 def test_p_value_is_below_alpha_exactly_when_the_interval_excludes_zero():
-    _, contrasts = rates("consistency", studies=200, seeds_a=THREE, seeds_b=THREE, seed_sd=0.1, example_sd=1.0,
-                         delta=0.15)
+    _, contrasts = rates(
+        "consistency", studies=200, seeds_a=THREE, seeds_b=THREE, seed_sd=0.1, example_sd=1.0, delta=0.15
+    )
     excluded = [c.low > 0 or c.high < 0 for c in contrasts]
     assert 20 < sum(excluded) < 180  # both outcomes occur
     assert excluded == [c.p_value < ALPHA for c in contrasts]
@@ -181,6 +200,7 @@ def test_notes_say_what_the_interval_covers_and_name_the_adjustment():
 
 
 # Error rates on simulated studies.
+
 
 def test_null_false_positive_rate_is_nominal_with_one_seed():
     rejected, _ = rates("one seed", seeds_a=ONE, seeds_b=ONE, seed_sd=0.0, example_sd=1.0)
@@ -247,11 +267,15 @@ def test_unpaired_seeds_keep_the_false_positive_rate_at_most_nominal():
     assert not contrasts[0].paired and 0.025 <= rejected.mean() <= high  # conservative, as the docstring says
 
 
-@pytest.mark.parametrize("seeds, regime", [
-    (ONE, {"seed_sd": 0.0, "example_sd": 0.3, "within_sd": 0.3}),  # normal reference
-    (THREE, {"seed_sd": 0.02, "example_sd": 0.01, "within_sd": 0.01}),  # noncentral t, 2 df
-    (FIVE, {"seed_sd": 0.01, "example_sd": 0.15, "within_sd": 0.1}),  # both noises
-], ids=["1 seed", "3 seeds, seed noise", "5 seeds, both"])
+@pytest.mark.parametrize(
+    "seeds, regime",
+    [
+        (ONE, {"seed_sd": 0.0, "example_sd": 0.3, "within_sd": 0.3}),  # normal reference
+        (THREE, {"seed_sd": 0.02, "example_sd": 0.01, "within_sd": 0.01}),  # noncentral t, 2 df
+        (FIVE, {"seed_sd": 0.01, "example_sd": 0.15, "within_sd": 0.1}),  # both noises
+    ],
+    ids=["1 seed", "3 seeds, seed noise", "5 seeds, both"],
+)
 def test_known_difference_is_detected_at_expected_power(seeds, regime):
     seed_part, shared = gaussian_variances(examples=EXAMPLES, seeds=len(seeds), **regime)
     delta = 2.5 * np.sqrt(seed_part + shared)  # points
@@ -259,14 +283,16 @@ def test_known_difference_is_detected_at_expected_power(seeds, regime):
     if len(seeds) == 3:  # seeds dominate: the statistic is noncentral t with 2 df
         t = stats.t.ppf(1 - ALPHA / 2, 2)
         assert expected == pytest.approx(stats.nct.sf(t, 2, 2.5) + stats.nct.cdf(-t, 2, 2.5), abs=0.01)
-    rejected, contrasts = rates(f"power {len(seeds)}", seeds_a=seeds, seeds_b=seeds, kind="gaussian",
-                                delta=delta / 100, **regime)
+    rejected, contrasts = rates(
+        f"power {len(seeds)}", seeds_a=seeds, seeds_b=seeds, kind="gaussian", delta=delta / 100, **regime
+    )
     low, high = band(expected)
     assert 0.2 < expected < 0.9 and low <= rejected.mean() <= high
     assert all(c.difference > 0 for c, r in zip(contrasts, rejected) if r)  # detected in the right direction
 
 
 # Multiplicity.
+
 
 def test_holm_and_bh_match_hand_computed_adjustments():
     p = [0.01, 0.04, 0.03, 0.005]

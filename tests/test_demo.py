@@ -14,15 +14,19 @@ pytestmark = pytest.mark.slow  # runs the demo (quick and dry run) end to end
 
 def test_quick_demo_runs_the_grid_to_a_report(tmp_path):
     out = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "demo", "--quick", "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out / "results.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     trained = {r["method"] for r in rows} - {"majority", "random_init"}
     assert trained == {"finetune", "deep_prompt"}
-    assert {r["intermediate"] for r in rows if r["target_task"] == "synth-nli"} == {"none", "monolingual",
-                                                                                  "multilingual"}
+    assert {r["intermediate"] for r in rows if r["target_task"] == "synth-nli"} == {
+        "none",
+        "monolingual",
+        "multilingual",
+    }
     assert len({r["eval_language"] for r in rows}) >= 6
     assert {"majority", "random_init"} <= {r["method"] for r in rows}
     for name in ("report.md", "report.html", "provenance.json", "languages.json"):
@@ -34,8 +38,13 @@ def test_quick_demo_runs_the_grid_to_a_report(tmp_path):
 def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path):
     out = tmp_path / "plan-only"
     env = {**os.environ, "XLT_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--dry-run", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "demo", "--quick", "--dry-run", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "14 training runs" in result.stderr
     assert "[base]" in result.stderr  # stage languages shown (not eaten as rich markup)

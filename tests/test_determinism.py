@@ -15,8 +15,12 @@ pytestmark = pytest.mark.slow
 
 def test_the_quick_demo_twice_in_fresh_directories_gives_identical_results(tmp_path):
     for name in ("first", "second"):
-        result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--out", str(tmp_path / name)],
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [sys.executable, "-m", "xlt", "demo", "--quick", "--out", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
     first, second = tmp_path / "first", tmp_path / "second"
     assert (first / "results.csv").read_text() == (second / "results.csv").read_text()

@@ -47,8 +47,15 @@ class ToyKind(Kind):
 
     def featurize(self, examples, tokenizer, spec, max_length):
         encoded = tokenizer([e["text"] for e in examples], truncation=True, max_length=max_length)["input_ids"]
-        return [{"example_index": i, "input_ids": ids, "attention_mask": [1] * len(ids),
-                 "labels": spec.labels.index(e["label"])} for i, (e, ids) in enumerate(zip(examples, encoded))]
+        return [
+            {
+                "example_index": i,
+                "input_ids": ids,
+                "attention_mask": [1] * len(ids),
+                "labels": spec.labels.index(e["label"]),
+            }
+            for i, (e, ids) in enumerate(zip(examples, encoded))
+        ]
 
     def collate(self, features):
         return collate(features, {"input_ids": 0, "attention_mask": 0, "labels": -100})
@@ -88,8 +95,13 @@ def toy_examples(split: str, lang: str, data_dir) -> list[dict]:
     for index in range(60):
         word = WORDS[int(torch.randint(len(WORDS), (1,), generator=generator))]
         times = int(torch.randint(1, 4, (1,), generator=generator))
-        examples.append({"id": f"{split}-{lang}-{index}", "text": " ".join([word] * times),
-                         "label": "animal" if word in ("fox", "dog") else "other"})
+        examples.append(
+            {
+                "id": f"{split}-{lang}-{index}",
+                "text": " ".join([word] * times),
+                "label": "animal" if word in ("fox", "dog") else "other",
+            }
+        )
     return examples
 
 
@@ -97,9 +109,15 @@ def toy_examples(split: str, lang: str, data_dir) -> list[dict]:
 def toys():
     register_kind(ToyKind())
     register_method(BitFit)
-    register_task(TaskSpec(name="toy-task", kind="toy_labels", languages={"toy": ("en", "de")},
-                           labels=("other", "animal"),
-                           load=toy_examples))
+    register_task(
+        TaskSpec(
+            name="toy-task",
+            kind="toy_labels",
+            languages={"toy": ("en", "de")},
+            labels=("other", "animal"),
+            load=toy_examples,
+        )
+    )
     try:
         yield
     finally:
@@ -110,13 +128,18 @@ def toys():
 
 def test_a_kind_method_and_task_registered_from_one_file_run_a_whole_study(tiny_model_dir, tmp_path):
     with toys():
-        study = validate_study({
-            "name": "toys", "benchmark": "toy", "model": {"name_or_path": str(tiny_model_dir)},
-            "data": {"dir": str(tmp_path)},
-            "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
-            "targets": [{"task": "toy-task", "training": {"steps": 60, "batch_size": 16, "max_length": 16}}],
-            "output_dir": str(tmp_path / "study"),
-        }, "toys")
+        study = validate_study(
+            {
+                "name": "toys",
+                "benchmark": "toy",
+                "model": {"name_or_path": str(tiny_model_dir)},
+                "data": {"dir": str(tmp_path)},
+                "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
+                "targets": [{"task": "toy-task", "training": {"steps": 60, "batch_size": 16, "max_length": 16}}],
+                "output_dir": str(tmp_path / "study"),
+            },
+            "toys",
+        )
         outcome = run_study(study, progress=False)
     with open(outcome.out_dir / "results.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["primary"] == "1"]

@@ -79,6 +79,7 @@ def test_results_are_written_once_after_every_stage_is_complete(reference):
     written = [i for i, label in enumerate(labels) if label == f"write {ref_dir}/results.csv"]
     assert len(sealed) == 6 and len(written) == 1 and written[0] > max(sealed)
 
+
 def test_sigkill_at_24_random_moments_then_resume_gives_the_uninterrupted_results(reference, tmp_path):
     ref_dir, ref_labels = reference
     out = tmp_path / "killed"
@@ -121,8 +122,11 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     stderr = ended(process, 128 + signum, timeout=300)
     last = stderr.strip().splitlines()[-1]
     name = signal.Signals(signum).name
-    match = re.fullmatch(rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
-                         rf" seed 0 \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume", last)
+    match = re.fullmatch(
+        rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
+        rf" seed 0 \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume",
+        last,
+    )
     assert match, last
     assert "Traceback" not in stderr
     import torch
@@ -163,8 +167,12 @@ def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):
     finally:
         lock.release()
     stderr = ended(process)
-    assert re.search(rf"^waiting: training target synth-nli \[base\] .*\({first}\) is being run by process"
-                     rf" {os.getpid()} on ", stderr, re.MULTILINE), stderr[-2000:]
+    assert re.search(
+        rf"^waiting: training target synth-nli \[base\] .*\({first}\) is being run by process"
+        rf" {os.getpid()} on ",
+        stderr,
+        re.MULTILINE,
+    ), stderr[-2000:]
     trained = re.findall(r"^training .* \((\w{16})\)$", stderr, re.MULTILINE)
     assert trained[-1] == first and sorted(trained) == sorted(checkpoints(ref_dir))
     assert results(out) == results(ref_dir)
@@ -193,12 +201,21 @@ def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, t
     (out / "stages" / after / "COMPLETED").unlink()
     (out / "stages" / after / "resume" / "state.pt").write_bytes(b"\x80not a state")
     stderr = ended(xlt_process("run", str(config)))
-    for stage, problem in ((intermediate, "checkpoint/trainable.safetensors has"), (target, "stage.json is missing"),
-                           (evaluation, "units/test-cyrl.npz has 20 bytes")):
-        assert re.search(rf"^(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
-                         stderr, re.MULTILINE), (stage, stderr[-3000:])
-    assert re.search(rf"^warning: the resume checkpoint .*{after}/resume/state.pt cannot be read .*from step 0$",
-                     stderr, re.MULTILINE), stderr[-3000:]
+    for stage, problem in (
+        (intermediate, "checkpoint/trainable.safetensors has"),
+        (target, "stage.json is missing"),
+        (evaluation, "units/test-cyrl.npz has 20 bytes"),
+    ):
+        assert re.search(
+            rf"^(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
+            stderr,
+            re.MULTILINE,
+        ), (stage, stderr[-3000:])
+    assert re.search(
+        rf"^warning: the resume checkpoint .*{after}/resume/state.pt cannot be read .*from step 0$",
+        stderr,
+        re.MULTILINE,
+    ), stderr[-3000:]
     assert "Traceback" not in stderr
     assert_same_study(out, ref_dir)
 
@@ -210,13 +227,15 @@ def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_con
     full = {"XLT_FAULT_AT": "2", "XLT_FAULT_MATCH": r"/stages/\w+/units/", "XLT_FAULT_ERRNO": "ENOSPC"}
     stderr = ended(xlt_process("run", str(config), env=full), 2)  # the disk fills in the second evaluation write
     last = stderr.strip().splitlines()[-1]
-    assert re.fullmatch(rf"error: cannot write {re.escape(str(out))}/stages/\w+/units/test-cyrl\.npz: no space left"
-                        r" on the device \(\d+ MiB free\); everything complete is kept: free some space and run the"
-                        r" same command again to continue", last), last
+    assert re.fullmatch(
+        rf"error: cannot write {re.escape(str(out))}/stages/\w+/units/test-cyrl\.npz: no space left"
+        r" on the device \(\d+ MiB free\); everything complete is kept: free some space and run the"
+        r" same command again to continue",
+        last,
+    ), last
     assert "Traceback" not in stderr and not (out / "results.csv").exists()
     complete = [d.name for d in (out / "stages").iterdir() if integrity.is_complete(d)]
     assert sorted(complete) == sorted(checkpoints(ref_dir)), "the trained stages were not kept"
     stderr = ended(xlt_process("run", str(config)))
     assert not re.search(r"^training ", stderr, re.MULTILINE), "a complete stage was trained again"
     assert_same_study(out, ref_dir)
-

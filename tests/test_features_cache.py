@@ -11,8 +11,14 @@ from xlt.tokenizer import train_tokenizer
 
 CONTEXT = "anna lives in bonn . " * 30
 EXAMPLES = [{"id": "q1", "question": "where ?", "context": CONTEXT, "answers": [{"text": "bonn", "answer_start": 14}]}]
-SPEC = TaskSpec(name="toy_qa", kind="qa", metrics=("f1",), scorer="squad", languages={"toy": ("en",)},
-                load=lambda split, lang, data_dir: EXAMPLES)
+SPEC = TaskSpec(
+    name="toy_qa",
+    kind="qa",
+    metrics=("f1",),
+    scorer="squad",
+    languages={"toy": ("en",)},
+    load=lambda split, lang, data_dir: EXAMPLES,
+)
 
 
 class CountingKind:

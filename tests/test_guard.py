@@ -37,8 +37,11 @@ def test_an_unexpected_exception_is_one_line_with_the_saved_traceback(capfd, mon
     code, stderr = ended(fail(RuntimeError("shape mismatch\nin layer 3")), capfd)
     assert code == 1
     (line,) = stderr.strip().splitlines()
-    match = re.fullmatch(r"error: unexpected RuntimeError: shape mismatch in layer 3 \(full traceback in (\S+);"
-                         r" set XLT_DEBUG=1 to show it\)", line)
+    match = re.fullmatch(
+        r"error: unexpected RuntimeError: shape mismatch in layer 3 \(full traceback in (\S+);"
+        r" set XLT_DEBUG=1 to show it\)",
+        line,
+    )
     assert match, line
     saved = open(match.group(1)).read()
     assert "Traceback (most recent call last)" in saved and "RuntimeError: shape mismatch" in saved
@@ -46,8 +49,9 @@ def test_an_unexpected_exception_is_one_line_with_the_saved_traceback(capfd, mon
 
 def test_xlt_debug_shows_the_traceback():
     code = "from xlt import guard\ndef boom():\n    raise LookupError('deep inside')\nguard.run(boom)\n"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "XLT_DEBUG": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "XLT_DEBUG": "1"}
+    )
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr and "LookupError: deep inside" in result.stderr
 

@@ -35,14 +35,21 @@ def test_a_sealed_directory_is_complete_until_a_file_is_damaged(sealed):
     assert integrity.is_complete(sealed)
 
 
-@pytest.mark.parametrize("damage, reason", [
-    (lambda d: (d / "checkpoint" / "trainable.safetensors").write_bytes(b"x" * 600),
-     "checkpoint/trainable.safetensors has 600 bytes where 1000 were written"),
-    (lambda d: (d / "checkpoint" / "trainable.safetensors").write_bytes(b"y" * 1000),
-     "checkpoint/trainable.safetensors does not match the content written"),
-    (lambda d: (d / "stage.json").unlink(), "stage.json is missing"),  # a marker without its record
-    (lambda d: (d / "COMPLETED").write_text(""), "marker is unreadable"),  # an older xlt's empty marker
-])
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (
+            lambda d: (d / "checkpoint" / "trainable.safetensors").write_bytes(b"x" * 600),
+            "checkpoint/trainable.safetensors has 600 bytes where 1000 were written",
+        ),
+        (
+            lambda d: (d / "checkpoint" / "trainable.safetensors").write_bytes(b"y" * 1000),
+            "checkpoint/trainable.safetensors does not match the content written",
+        ),
+        (lambda d: (d / "stage.json").unlink(), "stage.json is missing"),  # a marker without its record
+        (lambda d: (d / "COMPLETED").write_text(""), "marker is unreadable"),  # an older xlt's empty marker
+    ],
+)
 def test_each_kind_of_damage_is_named(sealed, damage, reason):
     damage(sealed)
     assert not integrity.is_complete(sealed)
@@ -99,13 +106,17 @@ def test_a_kill_between_the_tensors_and_the_state_resumes_from_the_previous_poin
     assert all(torch.equal(before[k], v) for k, v in restored_into.trainable_state().items())
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "step-00000003" / WEIGHTS).write_bytes(b"\0" * 64), "does not match its tensors"),
-    (lambda d: (d / STATE).write_bytes((d / STATE).read_bytes()[:100]), "cannot be read"),
-    (lambda d: torch.save({"step": 3, "losses": []}, d / STATE), "is not a resume state of this xlt version"),
-])
-def test_a_damaged_resume_point_starts_the_stage_again_with_one_warning(tiny_backbone, tmp_path, capfd, damage,
-                                                                        message):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: (d / "step-00000003" / WEIGHTS).write_bytes(b"\0" * 64), "does not match its tensors"),
+        (lambda d: (d / STATE).write_bytes((d / STATE).read_bytes()[:100]), "cannot be read"),
+        (lambda d: torch.save({"step": 3, "losses": []}, d / STATE), "is not a resume state of this xlt version"),
+    ],
+)
+def test_a_damaged_resume_point_starts_the_stage_again_with_one_warning(
+    tiny_backbone, tmp_path, capfd, damage, message
+):
     model = tiny_model(tiny_backbone)
     save_point(tmp_path, model, state(3))
     damage(tmp_path)

@@ -81,8 +81,15 @@ def predict(kind, spec, model_parts, examples, tokenizer):
 @pytest.mark.parametrize("name", list(TASKS))
 def test_kind_learns_a_tiny_task_beyond_majority(name, tiny_tokenizer, tiny_backbone):
     make, labels, head_options = TASKS[name]
-    spec = TaskSpec(name=f"tiny_{name}", kind=name, metrics=("accuracy",), scorer="accuracy",
-                    languages={"toy": ("en",)}, load=lambda split, lang, data_dir: [], labels=labels)
+    spec = TaskSpec(
+        name=f"tiny_{name}",
+        kind=name,
+        metrics=("accuracy",),
+        scorer="accuracy",
+        languages={"toy": ("en",)},
+        load=lambda split, lang, data_dir: [],
+        labels=labels,
+    )
     rng = random.Random(0)
     train, test = [make(rng) for _ in range(256)], [make(rng) for _ in range(64)]
     kind = get_kind(name)

@@ -51,8 +51,15 @@ def test_every_kind_has_matrix_examples():
 @pytest.mark.parametrize("kind_name, head_options", HEADS, ids=[f"{k}-{o.get('pooling', 'default')}" for k, o in HEADS])
 def test_head_runs_under_method_at_max_length(kind_name, head_options, method_name, tiny_tokenizer, tiny_backbone):
     kind, method, examples = get_kind(kind_name), METHODS.get(method_name), EXAMPLES[kind_name]
-    spec = TaskSpec(name=f"matrix_{kind_name}", kind=kind_name, metrics=("m",), scorer="m",
-                    languages={"toy": ("en",)}, load=lambda split, lang, data_dir: [], labels=("a", "b"))
+    spec = TaskSpec(
+        name=f"matrix_{kind_name}",
+        kind=kind_name,
+        metrics=("m",),
+        scorer="m",
+        languages={"toy": ("en",)},
+        load=lambda split, lang, data_dir: [],
+        labels=("a", "b"),
+    )
     torch.manual_seed(0)
     encoder = method().adapt(copy.deepcopy(tiny_backbone), method.Options())
     head = kind.build_head(encoder, spec, kind.HeadOptions(**head_options))
@@ -80,14 +87,26 @@ def test_features_survive_the_arrow_feature_cache(kind_name, tiny_tokenizer):
     from datasets import Dataset
 
     kind, examples = get_kind(kind_name), EXAMPLES[kind_name]
-    spec = TaskSpec(name=f"matrix_{kind_name}", kind=kind_name, metrics=("m",), scorer="m",
-                    languages={"toy": ("en",)}, load=lambda split, lang, data_dir: [], labels=("a", "b"))
+    spec = TaskSpec(
+        name=f"matrix_{kind_name}",
+        kind=kind_name,
+        metrics=("m",),
+        scorer="m",
+        languages={"toy": ("en",)},
+        load=lambda split, lang, data_dir: [],
+        labels=("a", "b"),
+    )
     features = kind.featurize(examples, tiny_tokenizer, spec, max_length=64)
     reloaded = Dataset.from_list(features).to_list()  # what xlt.data.features caches and reads back
     batch, again = kind.collate(features), kind.collate(reloaded)
     assert batch.keys() == again.keys() and all(torch.equal(batch[k], again[k]) for k in batch)
-    widths = {"tagging": batch["input_ids"].shape[1:] + (2,), "qa": batch["input_ids"].shape[1:] + (2,),
-              "multiple_choice": batch["input_ids"].shape[1:2], "ranking": (2, 2), "retrieval": (2, 2)}
+    widths = {
+        "tagging": batch["input_ids"].shape[1:] + (2,),
+        "qa": batch["input_ids"].shape[1:] + (2,),
+        "multiple_choice": batch["input_ids"].shape[1:2],
+        "ranking": (2, 2),
+        "retrieval": (2, 2),
+    }
     width = widths.get(kind_name, (2,))  # one feature's output
     torch.manual_seed(0)
     outputs = [torch.randn(width) for _ in features]

@@ -28,8 +28,12 @@ def spec(**extra) -> TaskSpec:
 
 
 def example(context: str, answer: str, question: str = "where is it ?") -> dict:
-    return {"id": "q", "question": question, "context": context,
-            "answers": [{"text": answer, "answer_start": context.index(answer)}]}
+    return {
+        "id": "q",
+        "question": question,
+        "context": context,
+        "answers": [{"text": answer, "answer_start": context.index(answer)}],
+    }
 
 
 def logits_pointing_at(features: list[dict]) -> list[torch.Tensor]:
@@ -127,8 +131,11 @@ def test_gold_windows_of_real_xquad_decode_to_spans_holding_the_answer(lang, sha
 
     data = json.loads((shared_dir / "data" / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
     paragraphs = [p for article in data[:3] for p in article["paragraphs"]]
-    examples = [{"id": q["id"], "question": q["question"], "context": p["context"], "answers": q["answers"]}
-                for p in paragraphs for q in p["qas"]]
+    examples = [
+        {"id": q["id"], "question": q["question"], "context": p["context"], "answers": q["answers"]}
+        for p in paragraphs
+        for q in p["qas"]
+    ]
     tokenizer = train_tokenizer([p["context"] for p in paragraphs] + [e["question"] for e in examples], 1000)
     features = QA.featurize(examples, tokenizer, spec(), max_length=128)
     assert len(features) > len(examples)  # contexts span several windows

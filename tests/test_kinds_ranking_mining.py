@@ -22,8 +22,14 @@ SENTENCES = [*RETRIEVAL_SENTENCES, "she sells sea shells by the sea shore ."]
 
 
 def spec(kind: str) -> TaskSpec:
-    return TaskSpec(name=f"toy_{kind}", kind=kind, metrics=("m",), scorer="m", languages={"toy": ("en",)},
-                    load=lambda split, lang, data_dir: [])
+    return TaskSpec(
+        name=f"toy_{kind}",
+        kind=kind,
+        metrics=("m",),
+        scorer="m",
+        languages={"toy": ("en",)},
+        load=lambda split, lang, data_dir: [],
+    )
 
 
 class Model(torch.nn.Module):
@@ -71,9 +77,11 @@ def test_each_query_ranks_its_identical_candidate_first_and_scores_one(model, ti
 
 def test_a_candidate_with_context_is_encoded_as_a_sentence_pair(tiny_tokenizer):
     """LAReQA's candidates: the answer sentence, then its paragraph as a second segment (XTREME-R)."""
-    examples = [{"id": "q", "query": SENTENCES[0], "relevant": ["c0"]},
-                {"id": "c0", "candidate": SENTENCES[1], "candidate_id": "c0", "candidate_context": SENTENCES[2]},
-                {"id": "c1", "candidate": SENTENCES[1], "candidate_id": "c1"}]
+    examples = [
+        {"id": "q", "query": SENTENCES[0], "relevant": ["c0"]},
+        {"id": "c0", "candidate": SENTENCES[1], "candidate_id": "c0", "candidate_context": SENTENCES[2]},
+        {"id": "c1", "candidate": SENTENCES[1], "candidate_id": "c1"},
+    ]
     features = {f["example_index"]: f for f in RANKING.featurize(examples, tiny_tokenizer, spec("ranking"), 128)}
     paired = tiny_tokenizer(SENTENCES[1], SENTENCES[2])["input_ids"]
     assert features[1]["input_ids"] == paired and features[2]["input_ids"] == tiny_tokenizer(SENTENCES[1])["input_ids"]
@@ -95,11 +103,16 @@ def test_a_task_may_rank_by_raw_inner_products():
     """LAReQA's official ranking uses dot products: a long candidate vector wins there, not under cosine."""
     import dataclasses
 
-    examples = [{"id": "q", "query": "q", "relevant": ["near"]},
-                {"id": "near", "candidate": "n", "candidate_id": "near"},
-                {"id": "long", "candidate": "l", "candidate_id": "long"}]
-    features = [{"example_index": 0, "role": "query"}, {"example_index": 1, "role": "candidate"},
-                {"example_index": 2, "role": "candidate"}]
+    examples = [
+        {"id": "q", "query": "q", "relevant": ["near"]},
+        {"id": "near", "candidate": "n", "candidate_id": "near"},
+        {"id": "long", "candidate": "l", "candidate_id": "long"},
+    ]
+    features = [
+        {"example_index": 0, "role": "query"},
+        {"example_index": 1, "role": "candidate"},
+        {"example_index": 2, "role": "candidate"},
+    ]
     outputs = [torch.tensor([1.0, 0.0]), torch.tensor([1.0, 0.1]), torch.tensor([5.0, 5.0])]
     assert RANKING.decode(outputs, features, examples, spec("ranking")) == [["near", "long"]]
     dot = dataclasses.replace(spec("ranking"), settings={"similarity": "dot"})
@@ -118,23 +131,27 @@ def test_a_pool_shared_by_languages_is_embedded_once(model, tiny_tokenizer):
 
 
 def test_in_batch_softmax_loss_on_training_pairs(model, tiny_tokenizer):
-    pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[i + 3], "candidate_id": f"c{i}"}
-             for i in range(3)]
+    pairs = [
+        {"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[i + 3], "candidate_id": f"c{i}"} for i in range(3)
+    ]
     features = RANKING.featurize(pairs, tiny_tokenizer, spec("ranking"), max_length=64)
     batch = RANKING.collate(features)
     outputs = model(batch)
     assert outputs.shape == (3, 2, model.encoder.hidden_size)
     queries = F.normalize(model.head.embed(model.encoder, batch["input_ids"], batch["attention_mask"]), dim=-1)
     candidates = F.normalize(
-        model.head.embed(model.encoder, batch["candidate_input_ids"], batch["candidate_attention_mask"]), dim=-1)
+        model.head.embed(model.encoder, batch["candidate_input_ids"], batch["candidate_attention_mask"]), dim=-1
+    )
     expected = -torch.log_softmax(SCALE * queries @ candidates.T, dim=-1).diagonal().mean()
     assert torch.allclose(RANKING.loss(outputs, batch), expected, atol=1e-5)
 
 
 def test_a_repeated_candidate_is_not_its_own_negative(model, tiny_tokenizer):
     """Two mentions of one entity in a batch: each query's loss leaves out the other copy."""
-    pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[3 + i % 2], "candidate_id": f"c{i % 2}"}
-             for i in range(3)]  # p0 and p2 both link to c0
+    pairs = [
+        {"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[3 + i % 2], "candidate_id": f"c{i % 2}"}
+        for i in range(3)
+    ]  # p0 and p2 both link to c0
     features = RANKING.featurize(pairs, tiny_tokenizer, spec("ranking"), max_length=64)
     batch = RANKING.collate(features)
     outputs = model(batch)
@@ -149,8 +166,9 @@ def test_a_repeated_candidate_is_not_its_own_negative(model, tiny_tokenizer):
 
 @pytest.mark.slow  # trains a dual encoder
 def test_ranking_training_lifts_the_gold_candidate(model, tiny_tokenizer):
-    pairs = [{"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[5 - i], "candidate_id": f"c{i}"}
-             for i in range(3)]  # unrelated sentences: the pairing has to be learned
+    pairs = [
+        {"id": f"p{i}", "query": SENTENCES[i], "candidate": SENTENCES[5 - i], "candidate_id": f"c{i}"} for i in range(3)
+    ]  # unrelated sentences: the pairing has to be learned
     features = RANKING.featurize(pairs, tiny_tokenizer, spec("ranking"), max_length=64)
     batch = RANKING.collate(features)
     model.train()
@@ -178,11 +196,22 @@ def bitext(calibration: bool, sources: list[int], targets: list[int], gold: list
     """Source sentences s{i} and target sentences t{i} carrying SENTENCES[i]; pairs for `gold`."""
     tag = {"calibration": True} if calibration else {}
     prefix = "dev" if calibration else "test"
-    examples = [{"id": f"{prefix}-s{i}", "query": SENTENCES[i], "candidate": SENTENCES[i],
-                 "candidate_id": f"{prefix}-t{i}", **tag} for i in gold]
+    examples = [
+        {
+            "id": f"{prefix}-s{i}",
+            "query": SENTENCES[i],
+            "candidate": SENTENCES[i],
+            "candidate_id": f"{prefix}-t{i}",
+            **tag,
+        }
+        for i in gold
+    ]
     examples += [{"id": f"{prefix}-s{i}", "query": SENTENCES[i], **tag} for i in sources if i not in gold]
-    examples += [{"id": f"{prefix}-t{i}", "candidate": SENTENCES[i], "candidate_id": f"{prefix}-t{i}", **tag}
-                 for i in targets if i not in gold]
+    examples += [
+        {"id": f"{prefix}-t{i}", "candidate": SENTENCES[i], "candidate_id": f"{prefix}-t{i}", **tag}
+        for i in targets
+        if i not in gold
+    ]
     return examples
 
 

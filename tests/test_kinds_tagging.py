@@ -115,9 +115,15 @@ def test_real_udpos_sentences_get_every_tag_back_through_windows(lang, shared_di
     text = (shared_dir / "data" / "udpos" / f"test-{lang}.tsv").read_text(encoding="utf-8")
     sentences = [[line.split("\t") for line in block.splitlines()] for block in text.split("\n\n")[:300] if block]
     examples = [{"tokens": [w for w, _ in s], "tags": [t for _, t in s]} for s in sentences]
-    spec = TaskSpec(name="udpos_sample", kind="tagging", metrics=("f1",), scorer="tagging",
-                    languages={"toy": (lang,)}, load=lambda split, language, data_dir: [],
-                    labels=tuple(sorted({t for e in examples for t in e["tags"]})))
+    spec = TaskSpec(
+        name="udpos_sample",
+        kind="tagging",
+        metrics=("f1",),
+        scorer="tagging",
+        languages={"toy": (lang,)},
+        load=lambda split, language, data_dir: [],
+        labels=tuple(sorted({t for e in examples for t in e["tags"]})),
+    )
     tokenizer = train_tokenizer([" ".join(e["tokens"]) for e in examples], vocab_size=1000)
     features = TAGGING.featurize(examples, tokenizer, spec, max_length=32)
     assert len(features) > len(examples) and all(len(f["input_ids"]) <= 32 for f in features)

@@ -29,13 +29,27 @@ def described(tmp_path_factory):
 def test_every_xtreme_language_is_in_uriel_under_its_mapped_code():
     import lang2vec.lang2vec as l2v
 
-    codes = {lang for _, spec in TASKS.items() for name, langs in spec.languages.items() if name != "synthetic"
-             for lang in langs}
+    codes = {
+        lang
+        for _, spec in TASKS.items()
+        for name, langs in spec.languages.items()
+        if name != "synthetic"
+        for lang in langs
+    }
     assert len(codes) >= 50
     missing = sorted(lang for lang in codes if uriel_code(lang) not in l2v.URIEL_LANGUAGES)
     assert not missing, missing
     assert [uriel_code(c) for c in ("sw", "ar", "fa", "qu", "zh", "tl", "ms", "az", "en")] == [
-        "swh", "arb", "pes", "quz", "cmn", "tgl", "zsm", "azj", "eng"]
+        "swh",
+        "arb",
+        "pes",
+        "quz",
+        "cmn",
+        "tgl",
+        "zsm",
+        "azj",
+        "eng",
+    ]
 
 
 def test_a_code_that_names_no_language_has_no_uriel_code():
@@ -46,10 +60,20 @@ def test_a_code_that_names_no_language_has_no_uriel_code():
 def test_names_families_and_scripts(described):
     (properties, _), *_ = described
     assert {lang: properties[lang]["name"] for lang in ("de", "ja", "sw", "zh")} == {
-        "de": "German", "ja": "Japanese", "sw": "Swahili", "zh": "Chinese"}
+        "de": "German",
+        "ja": "Japanese",
+        "sw": "Swahili",
+        "zh": "Chinese",
+    }
     assert {lang: properties[lang]["family"] for lang in LANGUAGES} == {
-        "en": "Indo-European", "de": "Indo-European", "ja": "Japonic", "tr": "Turkic", "eu": "isolate",
-        "sw": "Atlantic-Congo", "zh": "Sino-Tibetan"}
+        "en": "Indo-European",
+        "de": "Indo-European",
+        "ja": "Japonic",
+        "tr": "Turkic",
+        "eu": "isolate",
+        "sw": "Atlantic-Congo",
+        "zh": "Sino-Tibetan",
+    }
     assert properties["en"]["script"] == "Latin" and properties["zh"]["script"] == "Simplified"
 
 
@@ -58,8 +82,7 @@ def test_distances_from_the_training_language(described):
     (_, distances), *_ = described
     from_en = distances["from"]["en"]
     # cosine distances of syntax_knn, as measured in ../shared/docs/languages.md
-    assert [from_en[lang]["syntactic"] for lang in ("de", "ja", "tr")] == pytest.approx([0.097, 0.500, 0.493],
-                                                                                       abs=1e-3)
+    assert [from_en[lang]["syntactic"] for lang in ("de", "ja", "tr")] == pytest.approx([0.097, 0.500, 0.493], abs=1e-3)
     assert from_en["en"] == {"syntactic": 0.0, "genetic": 0.0, "geographic": 0.0}
     assert from_en["de"]["genetic"] < 0.5 < from_en["ja"]["genetic"] == 1.0  # no shared family: 1
     assert from_en["eu"]["genetic"] == 1.0  # an isolate shares no family
@@ -75,8 +98,15 @@ def test_a_language_set_is_computed_once(described):
 
 def test_synthetic_languages_keep_their_own_properties_and_syntactic_distance(tmp_path):
     properties, distances = describe(["base", "swap", "cyrl", "sov", "vsom"], ["base"], True, tmp_path)
-    assert properties["cyrl"] == {"name": "cyrl", "family": "synthetic", "script": "Cyrillic", "order": "SVO",
-                                  "adjective": "before noun", "adposition": "preposition", "morphology": "none"}
+    assert properties["cyrl"] == {
+        "name": "cyrl",
+        "family": "synthetic",
+        "script": "Cyrillic",
+        "order": "SVO",
+        "adjective": "before noun",
+        "adposition": "preposition",
+        "morphology": "none",
+    }
     from_base = {lang: d["syntactic"] for lang, d in distances["from"]["base"].items()}
     # sov: order and adposition differ; vsom: order, adjective and morphology
     assert from_base == {"base": 0.0, "swap": 0.0, "cyrl": 0.0, "sov": 0.5, "vsom": 0.75}

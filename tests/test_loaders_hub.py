@@ -80,23 +80,36 @@ def fake_hub(monkeypatch):
 
 def test_xnli_hub_labels_become_release_strings(fake_hub):
     rows, requests = fake_hub
-    features = datasets.Features({"premise": datasets.Value("string"), "hypothesis": datasets.Value("string"),
-                                  "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"])})
+    features = datasets.Features(
+        {
+            "premise": datasets.Value("string"),
+            "hypothesis": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"]),
+        }
+    )
     rows[("facebook/xnli", "de", "validation")] = datasets.Dataset.from_dict(
-        {"premise": ["P", "Q"], "hypothesis": ["H", "I"], "label": [2, 0]}, features=features)
+        {"premise": ["P", "Q"], "hypothesis": ["H", "I"], "label": [2, 0]}, features=features
+    )
     examples = get_task("xnli").load("dev", "de", None)
     assert requests == [("facebook/xnli", "de", "validation")]
-    assert examples == [{"id": "dev-de-0", "text_a": "P", "text_b": "H", "label": "contradiction"},
-                        {"id": "dev-de-1", "text_a": "Q", "text_b": "I", "label": "entailment"}]
+    assert examples == [
+        {"id": "dev-de-0", "text_a": "P", "text_b": "H", "label": "contradiction"},
+        {"id": "dev-de-1", "text_a": "Q", "text_b": "I", "label": "entailment"},
+    ]
 
 
 def test_udpos_hub_config_uses_the_language_name(fake_hub):
     rows, requests = fake_hub
     names = list(get_task("udpos").labels)
-    features = datasets.Features({"tokens": datasets.Sequence(datasets.Value("string")),
-                                  "pos_tags": datasets.Sequence(datasets.ClassLabel(names=names))})
+    features = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "pos_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
+    )
     rows[("google/xtreme", "udpos.German", "test")] = datasets.Dataset.from_dict(
-        {"tokens": [["Sie", "läuft"]], "pos_tags": [[names.index("PRON"), names.index("VERB")]]}, features=features)
+        {"tokens": [["Sie", "läuft"]], "pos_tags": [[names.index("PRON"), names.index("VERB")]]}, features=features
+    )
     expected = [{"id": "test-de-0", "tokens": ["Sie", "läuft"], "tags": ["PRON", "VERB"]}]
     assert get_task("udpos").load("test", "de", None) == expected
 
@@ -105,8 +118,13 @@ def test_tydiqa_hub_rows_are_filtered_by_language(fake_hub):
     rows, _ = fake_hub
     answers = {"text": ["a"], "answer_start": [0]}
     rows[("google/xtreme", "tydiqa", "validation")] = datasets.Dataset.from_dict(
-        {"id": ["swahili-1", "english-2", "swahili-3"], "context": ["a"] * 3, "question": ["q"] * 3,
-         "answers": [answers] * 3})
+        {
+            "id": ["swahili-1", "english-2", "swahili-3"],
+            "context": ["a"] * 3,
+            "question": ["q"] * 3,
+            "answers": [answers] * 3,
+        }
+    )
     examples = get_task("tydiqa").load("test", "sw", None)
     assert [e["id"] for e in examples] == ["swahili-1", "swahili-3"]
     assert examples[0]["answers"] == [{"text": "a", "answer_start": 0}]
@@ -115,14 +133,18 @@ def test_tydiqa_hub_rows_are_filtered_by_language(fake_hub):
 def test_multiple_choice_and_bitext_hub_rows(fake_hub):
     rows, requests = fake_hub
     rows[("allenai/social_i_qa", None, "train")] = datasets.Dataset.from_dict(
-        {"context": ["C"], "question": ["Q"], "answerA": ["a"], "answerB": ["b"], "answerC": ["c"], "label": ["2"]})
+        {"context": ["C"], "question": ["Q"], "answerA": ["a"], "answerB": ["b"], "answerC": ["c"], "label": ["2"]}
+    )
     rows[("cambridgeltl/xcopa", "qu", "test")] = datasets.Dataset.from_dict(
-        {"premise": ["P"], "choice1": ["A"], "choice2": ["B"], "question": ["effect"], "label": [1], "idx": [4]})
+        {"premise": ["P"], "choice1": ["A"], "choice2": ["B"], "question": ["effect"], "label": [1], "idx": [4]}
+    )
     rows[("mteb/tatoeba-bitext-mining", "pes-eng", "test")] = datasets.Dataset.from_dict(
-        {"sentence1": [" سلام "], "sentence2": ["Hello"]})
+        {"sentence1": [" سلام "], "sentence2": ["Hello"]}
+    )
     assert get_task("siqa").load("train", "en", None)[0]["label"] == 1
     assert get_task("xcopa").load("test", "qu", None) == [
-        {"id": "test-qu-4", "premise": "P", "question": "effect", "choices": ["A", "B"], "label": 1}]
+        {"id": "test-qu-4", "premise": "P", "question": "effect", "choices": ["A", "B"], "label": 1}
+    ]
     expected = [{"id": "test-fa-0", "query": "Hello", "candidate": "سلام"}]
     assert get_task("tatoeba").load("test", "fa", None) == expected
 

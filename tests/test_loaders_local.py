@@ -39,9 +39,9 @@ def test_xnli_reads_xtreme_layout_with_csv_quoting(tmp_path):
 
 def test_xnli_reads_the_release_file_filtered_by_language(tmp_path):
     header = "language\tgold_label\tsentence1_binary_parse\tsentence1\tsentence2\n"
-    rows = ("de\tneutral\t-\tEin Satz.\tNoch einer.\n"
-            "fr\tentailment\t-\tUne phrase.\tEncore.\n"
-            "de\tcontradiction\t-\tX\tY\n")
+    rows = (
+        "de\tneutral\t-\tEin Satz.\tNoch einer.\nfr\tentailment\t-\tUne phrase.\tEncore.\nde\tcontradiction\t-\tX\tY\n"
+    )
     write(tmp_path, "XNLI-1.0/xnli.test.tsv", header + rows)
     examples = get_task("xnli").load("test", "de", tmp_path)
     assert [(e["id"], e["text_a"], e["label"]) for e in examples] == [
@@ -117,8 +117,12 @@ def test_xquad_keeps_release_ids_and_answers(tmp_path):
     squad_file(tmp_path, "xquad/xquad.de.json", [("q1", "Wer?", "Anna", 0), ("q2", "Wo?", "Bonn", 9)], "Anna lebt Bonn")
     examples = get_task("xquad").load("test", "de", tmp_path)
     assert [e["id"] for e in examples] == ["q1", "q2"]
-    assert examples[1] == {"id": "q2", "context": "Anna lebt Bonn", "question": "Wo?",
-                           "answers": [{"text": "Bonn", "answer_start": 9}]}
+    assert examples[1] == {
+        "id": "q2",
+        "context": "Anna lebt Bonn",
+        "question": "Wo?",
+        "answers": [{"text": "Bonn", "answer_start": 9}],
+    }
 
 
 def test_qa_placeholders_of_the_xtreme_download_raise(tmp_path):
@@ -222,9 +226,11 @@ def test_bucc_puts_gold_pairs_first_then_unpaired_sentences_and_test_carries_dev
 def xquad_r_file(tmp_path, lang: str, sentences: list[str], qas: list[tuple[str, str, int]]):
     context = " ".join(sentences)
     starts = [context.index(s) for s in sentences]
-    paragraph = {"context": context, "sentence_breaks": [[a, a + len(s)] for a, s in zip(starts, sentences)],
-                 "qas": [{"id": id_, "question": q, "answers": [{"text": "x", "answer_start": at}]}
-                         for id_, q, at in qas]}
+    paragraph = {
+        "context": context,
+        "sentence_breaks": [[a, a + len(s)] for a, s in zip(starts, sentences)],
+        "qas": [{"id": id_, "question": q, "answers": [{"text": "x", "answer_start": at}]} for id_, q, at in qas],
+    }
     write(tmp_path, f"lareqa/xquad-r/{lang}.json", json.dumps({"data": [{"title": "t", "paragraphs": [paragraph]}]}))
 
 
@@ -256,14 +262,23 @@ def test_lareqa_reads_each_language_file_once_for_all_evaluated_languages(tmp_pa
 
 def test_squad_retrieval_pairs_questions_with_their_answer_sentence_and_paragraph(tmp_path):
     context = 'Anna lives in Bonn. "She likes tea!" The river is 12 km long. it has a bridge.'
-    qas = [("q1", "Where?", "Bonn", context.index("Bonn")), ("q2", "What?", "tea", context.index("tea")),
-           ("q3", "Long?", "12 km", context.index("12 km")), ("q4", "Who?", "Anna", 0),
-           ("q5", "Crosses?", "Bonn. \"She", context.index("Bonn"))]
+    qas = [
+        ("q1", "Where?", "Bonn", context.index("Bonn")),
+        ("q2", "What?", "tea", context.index("tea")),
+        ("q3", "Long?", "12 km", context.index("12 km")),
+        ("q4", "Who?", "Anna", 0),
+        ("q5", "Crosses?", 'Bonn. "She', context.index("Bonn")),
+    ]
     squad_file(tmp_path, "squad/train-v1.1.json", qas, context)
     pairs = get_task("squad-retrieval").load("train", "en", tmp_path)
     by_id = {pair["id"]: pair for pair in pairs}
-    assert by_id["q1"] == {"id": "q1", "query": "Where?", "candidate": "Anna lives in Bonn.",
-                           "candidate_id": "train_0_0", "candidate_context": context}
+    assert by_id["q1"] == {
+        "id": "q1",
+        "query": "Where?",
+        "candidate": "Anna lives in Bonn.",
+        "candidate_id": "train_0_0",
+        "candidate_context": context,
+    }
     assert by_id["q2"]["candidate"] == '"She likes tea!"'
     # no break before a lowercase word: the last sentence runs to the end
     assert by_id["q3"]["candidate"] == "The river is 12 km long. it has a bridge."
@@ -272,8 +287,14 @@ def test_squad_retrieval_pairs_questions_with_their_answer_sentence_and_paragrap
 
 
 def mewslix_entity(entity_id: str, description: str) -> dict:
-    return {"entity_id": entity_id, "title": entity_id, "description": description, "description_language": "en",
-            "description_url": "u", "sentence_spans": [{"start": 0, "end": len(description)}]}
+    return {
+        "entity_id": entity_id,
+        "title": entity_id,
+        "description": description,
+        "description_language": "en",
+        "description_url": "u",
+        "sentence_spans": [{"start": 0, "end": len(description)}],
+    }
 
 
 def test_mewslix_builds_marked_queries_against_the_entity_pool(tmp_path):
@@ -281,18 +302,29 @@ def test_mewslix_builds_marked_queries_against_the_entity_pool(tmp_path):
     start = text.index("Bonn")
     span = {"start": start, "end": start + 4, "text": "Bonn"}
     mention = {"example_id": "m1", "entity_id": "Q1", "mention_span": span}
-    context = {"document_title": "d", "document_url": "u", "document_id": "d", "language": "de", "text": text,
-               "sentence_spans": [{"start": 0, "end": 6}, {"start": 7, "end": len(text)}]}
+    context = {
+        "document_title": "d",
+        "document_url": "u",
+        "document_id": "d",
+        "language": "de",
+        "text": text,
+        "sentence_spans": [{"start": 0, "end": 6}, {"start": 7, "end": len(text)}],
+    }
     other = dict(context, language="ja")
     lines = [json.dumps({"context": context, "mention": mention}), json.dumps({"context": other, "mention": mention})]
     write(tmp_path, "mewslix/wikinews_mentions-test.jsonl", "\n".join(lines) + "\n")
     entities = [mewslix_entity("Q1", "Bonn is a city."), mewslix_entity("Q2", "Tea is a drink.")]
     write(tmp_path, "mewslix/candidate_set_entities.jsonl", "".join(json.dumps(e) + "\n" for e in entities))
     mention_example, *pool = get_task("mewslix").load("test", "de", tmp_path)
-    assert mention_example == {"id": "m1", "query": "Bonn: Die (alte) Stadt { Bonn } liegt am Rhein.",
-                               "relevant": ["Q1"]}
-    assert pool == [{"id": "Q1", "candidate": "Bonn is a city.", "candidate_id": "Q1"},
-                    {"id": "Q2", "candidate": "Tea is a drink.", "candidate_id": "Q2"}]
+    assert mention_example == {
+        "id": "m1",
+        "query": "Bonn: Die (alte) Stadt { Bonn } liegt am Rhein.",
+        "relevant": ["Q1"],
+    }
+    assert pool == [
+        {"id": "Q1", "candidate": "Bonn is a city.", "candidate_id": "Q1"},
+        {"id": "Q2", "candidate": "Tea is a drink.", "candidate_id": "Q2"},
+    ]
 
 
 # ---- finding files -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_xquad_every_language_has_the_parallel_1190_questions(xquad):
         for example in examples:
             answer = example["answers"][0]
             start = answer["answer_start"]
-            assert example["context"][start:start + len(answer["text"])] == answer["text"]
+            assert example["context"][start : start + len(answer["text"])] == answer["text"]
 
 
 def test_udpos_sentence_counts_and_tags(udpos):

@@ -22,8 +22,7 @@ time.sleep(float(sys.argv[2]))
 
 
 def holder(path, seconds: float) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "held"
     return process
 

@@ -62,7 +62,7 @@ def test_units_reproduce_every_mock_language_exactly(shared_dir, task):
     spec = get_task(task)
     fmt, mock = spec.submission, shared_dir / "data/xtreme-mock"
     for path in sorted((mock / "labels" / task).iterdir()):
-        lang = path.stem[len("test-"):]
+        lang = path.stem[len("test-") :]
         golds, predictions = read_labels(path, fmt), read_predictions(mock / "predictions" / task / path.name, fmt)
         if fmt == "json":
             predictions, golds = [predictions.get(i) for i in golds], list(golds.values())

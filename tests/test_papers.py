@@ -23,8 +23,9 @@ MULTILINGUAL = next(path for path in PAPERS if path.name == "multilingual-interm
 def test_the_three_paper_recipes_are_shipped():
     names = {path.name for path in PAPERS}
     assert {"phang2020.yaml", "multilingual-intermediate.yaml"} <= names
-    assert {"xnli", "pawsx", "udpos", "xquad", "tydiqa"} == {n[len("tu2022-"):-len(".yaml")] for n in names
-                                                               if n.startswith("tu2022-")}
+    assert {"xnli", "pawsx", "udpos", "xquad", "tydiqa"} == {
+        n[len("tu2022-") : -len(".yaml")] for n in names if n.startswith("tu2022-")
+    }
 
 
 @pytest.mark.parametrize("path", PAPERS, ids=lambda path: path.stem)
@@ -71,19 +72,36 @@ def scaled_down(out: Path) -> dict:
     raw = tiny_study(out)
     select = {"every": 3, "on": "dev"}
     stage = {**TRAINING, "select": select}
-    raw["methods"] = [{"name": m["name"], "options": {"prompt_length": 4} if m["name"] == "deep_prompt" else
-                       {"lr": 1e-3}} for m in paper["methods"]]
+    raw["methods"] = [
+        {"name": m["name"], "options": {"prompt_length": 4} if m["name"] == "deep_prompt" else {"lr": 1e-3}}
+        for m in paper["methods"]
+    ]
     english, multilingual = (c["name"] for c in paper["intermediate"])
     raw["intermediate"] = [
         {"name": english, "task": "synth-pos", "languages": ["base"], "training": stage},
-        {"name": multilingual, "task": "synth-pos", "languages": ["base", "cyrl", "sov", "vsom"],
-         "temperature": 2.0, "training": TRAINING},  # as the paper's translate-train stage: no dev to select on
+        {
+            "name": multilingual,
+            "task": "synth-pos",
+            "languages": ["base", "cyrl", "sov", "vsom"],
+            "temperature": 2.0,
+            "training": TRAINING,
+        },  # as the paper's translate-train stage: no dev to select on
     ]
     conditions = paper["targets"][0]["intermediate"]
-    raw["targets"] = [{"task": "synth-nli", "train_languages": ["base"], "intermediate": conditions,
-                       "training": stage, "head": {"pooling": "pair"}}]
-    raw.update(seeds=[0, 1], multiplicity=paper["multiplicity"],
-               published=[{"task": "synth-nli", "metric": "accuracy", "value": 50.0, "source": "a made-up number"}])
+    raw["targets"] = [
+        {
+            "task": "synth-nli",
+            "train_languages": ["base"],
+            "intermediate": conditions,
+            "training": stage,
+            "head": {"pooling": "pair"},
+        }
+    ]
+    raw.update(
+        seeds=[0, 1],
+        multiplicity=paper["multiplicity"],
+        published=[{"task": "synth-nli", "metric": "accuracy", "value": 50.0, "source": "a made-up number"}],
+    )
     return raw
 
 
@@ -95,12 +113,22 @@ def test_scaled_down_multilingual_intermediate_study_answers_its_question(tmp_pa
     for method in ("finetune", "deep_prompt"):
         mine = [r for r in rows if (r["a"], r["b"]) == (f"{method} + multilingual", f"{method} + english")]
         languages = {r["language"]: r["group"] for r in mine if r["language"] not in ("average", "seen - unseen")}
-        assert languages == {"base": "seen", "cyrl": "seen", "sov": "seen", "vsom": "seen", "swap": "unseen",
-                             "adjn": "unseen", "sovm": "unseen"}
+        assert languages == {
+            "base": "seen",
+            "cyrl": "seen",
+            "sov": "seen",
+            "vsom": "seen",
+            "swap": "unseen",
+            "adjn": "unseen",
+            "sovm": "unseen",
+        }
         averages = {r["group"] for r in mine if r["language"] == "average"}
         assert averages == {"all", "seen", "unseen"}
-        assert all(r["seeds"] == "2" and float(r["low"]) <= float(r["difference"]) <= float(r["high"]) for r in mine
-                   if r["language"] == "average")
+        assert all(
+            r["seeds"] == "2" and float(r["low"]) <= float(r["difference"]) <= float(r["high"])
+            for r in mine
+            if r["language"] == "average"
+        )
     report = (out / "report.md").read_text()
     first = report.split("## ", 2)[1]  # the first section is the answer
     assert first.startswith("Summary") and "finetune + multilingual vs finetune + english" in first

@@ -30,14 +30,25 @@ def tiny_study(out_dir: Path, **changes) -> dict:
         "benchmark": "synthetic",
         "data": tiny_benchmark(),
         "model": tiny_encoder(),
-        "methods": [{"name": "finetune", "options": {"lr": 1e-3}},
-                    {"name": "deep_prompt", "options": {"prompt_length": 4}}],
+        "methods": [
+            {"name": "finetune", "options": {"lr": 1e-3}},
+            {"name": "deep_prompt", "options": {"prompt_length": 4}},
+        ],
         "intermediate": [{"name": "multilingual", "task": "synth-pos", "languages": "all", "training": TRAINING}],
         "targets": [
-            {"task": "synth-nli", "train_languages": ["base"], "intermediate": ["none", "multilingual"],
-             "training": TRAINING, "head": {"pooling": "pair"}},
-            {"task": "synth-pos", "train_languages": ["base"], "intermediate": ["none", "multilingual"],
-             "training": TRAINING},
+            {
+                "task": "synth-nli",
+                "train_languages": ["base"],
+                "intermediate": ["none", "multilingual"],
+                "training": TRAINING,
+                "head": {"pooling": "pair"},
+            },
+            {
+                "task": "synth-pos",
+                "train_languages": ["base"],
+                "intermediate": ["none", "multilingual"],
+                "training": TRAINING,
+            },
         ],
         "references": ["majority"],
         "seeds": [0],
@@ -136,8 +147,13 @@ def test_report_is_written(study_run):
 
 
 def _xlt_run(config: Path, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "xlt", "run", str(config)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "xlt", "run", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        **kwargs,
+    )
 
 
 def _kill_when(process: subprocess.Popen, ready, timeout: float = 240) -> bool:

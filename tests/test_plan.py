@@ -26,8 +26,10 @@ def grid(n_targets: int, conditions: list[str]):
     raw["methods"] = raw["methods"][:1]
     raw["references"] = []
     target = raw["targets"][0]
-    raw["targets"] = [dict(target, train_languages=[lang], intermediate=conditions) for lang in
-                      ["base", "swap", "cyrl", "adjn", "sov"][:n_targets]]
+    raw["targets"] = [
+        dict(target, train_languages=[lang], intermediate=conditions)
+        for lang in ["base", "swap", "cyrl", "adjn", "sov"][:n_targets]
+    ]
     return validate_study(raw, "grid")
 
 
@@ -93,11 +95,14 @@ def retrieval_study(*targets: dict):
 
 def test_a_target_without_training_data_trains_on_its_train_task():
     training = {"steps": 10}
-    plan = build_plan(retrieval_study(
-        {"task": "xquad", "training": training, "head": {"dropout": 0.2}},
-        {"task": "tatoeba", "training": training, "head": {"layer": 3}},
-        {"task": "lareqa", "training": training},
-    ), IDENTITY)
+    plan = build_plan(
+        retrieval_study(
+            {"task": "xquad", "training": training, "head": {"dropout": 0.2}},
+            {"task": "tatoeba", "training": training, "head": {"layer": 3}},
+            {"task": "lareqa", "training": training},
+        ),
+        IDENTITY,
+    )
     stages = {(s.task, s.head_options.dropout) for s in plan.train.values()}
     # XQuAD's SQuAD stage keeps its QA head options; Tatoeba's SQuAD stage (another kind) the QA defaults;
     # LAReQA trains its own ranking kind on SQuAD retrieval, with the target's head options
@@ -110,8 +115,10 @@ def test_a_target_without_training_data_trains_on_its_train_task():
 
 def test_the_evaluated_head_moves_only_its_evaluation_stage():
     def plan(layer):
-        return build_plan(retrieval_study({"task": "tatoeba", "training": {"steps": 0}, "head": {"layer": layer}}),
-                          IDENTITY)
+        return build_plan(
+            retrieval_study({"task": "tatoeba", "training": {"steps": 0}, "head": {"layer": layer}}), IDENTITY
+        )
+
     first, second = plan(1), plan(2)
     assert set(first.train) == set(second.train)  # the untrained SQuAD stage is the same
     assert {e.hash for e in first.evals if e.source} != {e.hash for e in second.evals if e.source}

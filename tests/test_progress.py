@@ -29,8 +29,13 @@ from xlt.pipeline.status import print_status
 def half_done(tmp_path):
     """The quick demo's plan with its first three training stages done (10 s, 20 s, 30 s)."""
     study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={tmp_path}"])
-    resources = Resources("/elsewhere/encoder", None, False, Path("/elsewhere/data"),
-                          {"model": {"pretrained": "k"}, "data": {"synthetic": {}}})
+    resources = Resources(
+        "/elsewhere/encoder",
+        None,
+        False,
+        Path("/elsewhere/data"),
+        {"model": {"pretrained": "k"}, "data": {"synthetic": {}}},
+    )
     save_manifest(tmp_path, study, resources, tmp_path / "cache")
     plan = load_manifest(tmp_path).plan()
     for seconds, stage in zip((10, 20, 30), planned_stages(plan)):
@@ -49,15 +54,21 @@ def test_the_display_shows_the_line_xlt_status_prints(half_done, monkeypatch):
     console = Console(record=True, width=300)
     print_status(study_dir, plan, {}, console)
     assert console.export_text().strip().splitlines()[-1] == overall.description
-    assert re.fullmatch(r"3/26 stages done, 23 to run, elapsed \S+, about \S+ left at the pace so far",
-                        overall.description)
+    assert re.fullmatch(
+        r"3/26 stages done, 23 to run, elapsed \S+, about \S+ left at the pace so far", overall.description
+    )
 
 
 @pytest.mark.slow  # runs a study half way
 def test_xlt_status_prints_it_offline(half_done):
     study_dir, _ = half_done
-    result = subprocess.run([sys.executable, "-m", "xlt", "status", str(study_dir)], capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "COLUMNS": "300"})
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "status", str(study_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert result.returncode == 0, result.stderr
     assert re.search(r"^3/26 stages done, 23 to run, elapsed \S+, about \S+ left", result.stdout, re.M), result.stdout
 

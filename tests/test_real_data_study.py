@@ -31,17 +31,26 @@ def udpos_model_dir(shared_dir, path):
 
 
 def test_udpos_study_on_release_files(shared_dir, tmp_path):
-    study = validate_study({
-        "name": "udpos-tiny",
-        "benchmark": "xtreme",
-        "model": {"name_or_path": str(udpos_model_dir(shared_dir, tmp_path / "model"))},
-        "data": {"dir": str(shared_dir / "data")},
-        "methods": [{"name": "finetune", "options": {"lr": 1e-3}}],
-        "targets": [{"task": "udpos", "train_languages": ["en"], "eval_languages": LANGUAGES,
-                     "training": {"steps": 60, "batch_size": 16, "max_length": 64, "eval_batch_size": 128}}],
-        "references": ["majority"],
-        "output_dir": str(tmp_path / "study"),
-    }, "udpos-tiny")
+    study = validate_study(
+        {
+            "name": "udpos-tiny",
+            "benchmark": "xtreme",
+            "model": {"name_or_path": str(udpos_model_dir(shared_dir, tmp_path / "model"))},
+            "data": {"dir": str(shared_dir / "data")},
+            "methods": [{"name": "finetune", "options": {"lr": 1e-3}}],
+            "targets": [
+                {
+                    "task": "udpos",
+                    "train_languages": ["en"],
+                    "eval_languages": LANGUAGES,
+                    "training": {"steps": 60, "batch_size": 16, "max_length": 64, "eval_batch_size": 128},
+                }
+            ],
+            "references": ["majority"],
+            "output_dir": str(tmp_path / "study"),
+        },
+        "udpos-tiny",
+    )
     outcome = run_study(study, progress=False)
     with open(outcome.out_dir / "results.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

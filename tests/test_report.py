@@ -36,9 +36,19 @@ def write_study(study, runs=RUNS):
         (study / "units" / stage).mkdir(parents=True)
         for lang, k in right.items():
             np.savez(study / "units" / stage / f"test-{lang}.npz", num=(np.arange(N) < k) * 1.0, den=np.ones(N))
-            row = dict(method=method, intermediate=intermediate, target_task="toy", train_languages="en",
-                       eval_language=lang, split="test", metric="accuracy", value=100 * k / N, seed=seed,
-                       stage_hash=stage, primary=1)
+            row = dict(
+                method=method,
+                intermediate=intermediate,
+                target_task="toy",
+                train_languages="en",
+                eval_language=lang,
+                split="test",
+                metric="accuracy",
+                value=100 * k / N,
+                seed=seed,
+                stage_hash=stage,
+                primary=1,
+            )
             rows += [row, dict(row, metric="loss", value=0.5, primary=0)]
     with (study / "results.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
@@ -142,11 +152,25 @@ def test_two_builds_are_identical(study):
 
 def test_languages_and_provenance_are_shown(study):
     (study / "languages.json").write_text(json.dumps({"de": {"word_order": "SOV"}, "en": {"word_order": "SVO"}}))
-    stage = {"stage": "target toy ft", "hash": "ab12", "seed": 0, "steps": 300, "wall_seconds": 1.5,
-             "parameters": {"trainable": 1000, "total": 4000}, "method_options": {"lr": 0.001}}
-    (study / "provenance.json").write_text(json.dumps({
-        "git_commit": "abc123", "versions": {"torch": "2.13"}, "config": {"seeds": [0, 1]}, "stages": {"ab12": stage},
-    }))
+    stage = {
+        "stage": "target toy ft",
+        "hash": "ab12",
+        "seed": 0,
+        "steps": 300,
+        "wall_seconds": 1.5,
+        "parameters": {"trainable": 1000, "total": 4000},
+        "method_options": {"lr": 0.001},
+    }
+    (study / "provenance.json").write_text(
+        json.dumps(
+            {
+                "git_commit": "abc123",
+                "versions": {"torch": "2.13"},
+                "config": {"seeds": [0, 1]},
+                "stages": {"ab12": stage},
+            }
+        )
+    )
     markdown = build_report(study)["markdown"].read_text()
     assert "| word_order | SVO | SOV |  |" in markdown
     assert "| git_commit | abc123 |" in markdown and "| seeds (config) | 0, 1 |" in markdown

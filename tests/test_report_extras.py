@@ -21,10 +21,13 @@ from xlt.report.render import Table
 LANGS = ["en", "de", "nl", "ru", "ja", "sw"]
 DISTANCE = {"en": 0.0, "de": 0.1, "nl": 0.12, "ru": 0.3, "ja": 0.5, "sw": 0.45}
 # ft falls with distance; ft + multi gains most far away; seeds 0 and 1 differ by a few examples
-RUNS = {(method, intermediate, seed): {lang: round(80 - 60 * DISTANCE[lang] + bonus * DISTANCE[lang] + shift)
-                                       for lang in LANGS}
-        for method, intermediate, bonus in (("ft", "none", 0), ("ft", "multi", 30))
-        for seed, shift in (("0", 0), ("1", 3))}
+RUNS = {
+    (method, intermediate, seed): {
+        lang: round(80 - 60 * DISTANCE[lang] + bonus * DISTANCE[lang] + shift) for lang in LANGS
+    }
+    for method, intermediate, bonus in (("ft", "none", 0), ("ft", "multi", 30))
+    for seed, shift in (("0", 0), ("1", 3))
+}
 RUNS[("majority", "none", "0")] = dict.fromkeys(LANGS, 33)
 STAGES = {"ft-none-0": None, "ft-multi-0": "inter-0", "ft-none-1": None, "ft-multi-1": "inter-1"}
 
@@ -32,21 +35,40 @@ STAGES = {"ft-none-0": None, "ft-multi-0": "inter-0", "ft-none-1": None, "ft-mul
 @pytest.fixture
 def study(tmp_path):
     write_study(tmp_path, RUNS)
-    stages = {stage: {"role": "target", "task": "toy", "parent": parent, "stage": stage,
-                      "selection": {"dev": {"step": 30}} if stage == "ft-multi-0" else None}
-              for stage, parent in STAGES.items()}
-    stages |= {f"inter-{seed}": {"role": "intermediate", "task": "aux", "parent": None, "stage": "inter"}
-               for seed in "01"}
+    stages = {
+        stage: {
+            "role": "target",
+            "task": "toy",
+            "parent": parent,
+            "stage": stage,
+            "selection": {"dev": {"step": 30}} if stage == "ft-multi-0" else None,
+        }
+        for stage, parent in STAGES.items()
+    }
+    stages |= {
+        f"inter-{seed}": {"role": "intermediate", "task": "aux", "parent": None, "stage": "inter"} for seed in "01"
+    }
     (tmp_path / "provenance.json").write_text(json.dumps({"stages": stages}))
     for stage in stages:
         (tmp_path / "stages" / stage).mkdir(parents=True)
         (tmp_path / "stages" / stage / "loss.json").write_text(json.dumps(list(np.linspace(2, 0.5, 60))))
-    (tmp_path / "languages.json").write_text(json.dumps(
-        {lang: {"script": "Latin", "iso639-3": lang * 2, "name": lang.upper(), "family": "F"} for lang in LANGS}))
-    (tmp_path / "distances.json").write_text(json.dumps(
-        {"measures": {"syntactic": "toy syntax", "genetic": "toy genealogy"},
-         "from": {"en": {lang: {"syntactic": d, "genetic": None if lang == "sw" else 1.0}
-                         for lang, d in DISTANCE.items()}}}))
+    (tmp_path / "languages.json").write_text(
+        json.dumps(
+            {lang: {"script": "Latin", "iso639-3": lang * 2, "name": lang.upper(), "family": "F"} for lang in LANGS}
+        )
+    )
+    (tmp_path / "distances.json").write_text(
+        json.dumps(
+            {
+                "measures": {"syntactic": "toy syntax", "genetic": "toy genealogy"},
+                "from": {
+                    "en": {
+                        lang: {"syntactic": d, "genetic": None if lang == "sw" else 1.0} for lang, d in DISTANCE.items()
+                    }
+                },
+            }
+        )
+    )
     return tmp_path
 
 
@@ -71,15 +93,22 @@ def test_no_loss_files_no_curves(study):
 
 def test_the_language_table_leads_with_name_family_and_script(study):
     markdown = build_report(study)["markdown"].read_text()
-    rows = [line.split(" | ")[0].lstrip("| ") for line in markdown.splitlines()
-            if line.startswith(("| name", "| family", "| script", "| iso639-3"))]
+    rows = [
+        line.split(" | ")[0].lstrip("| ")
+        for line in markdown.splitlines()
+        if line.startswith(("| name", "| family", "| script", "| iso639-3"))
+    ]
     assert rows == ["name", "family", "script", "iso639-3"]
 
 
 def _distance_rows(markdown):
-    return {(cells[0], cells[1], cells[2]): cells[3:] for line in markdown.splitlines()
-            if (cells := [c.strip() for c in line.strip("|").split("|")]) and len(cells) == 6
-            and cells[2] in ("syntactic", "genetic")}
+    return {
+        (cells[0], cells[1], cells[2]): cells[3:]
+        for line in markdown.splitlines()
+        if (cells := [c.strip() for c in line.strip("|").split("|")])
+        and len(cells) == 6
+        and cells[2] in ("syntactic", "genetic")
+    }
 
 
 def test_transfer_vs_distance_correlates_scores_and_gains_with_distance(study):
@@ -149,6 +178,6 @@ def test_wide_csv_has_a_row_per_recipe_and_a_column_per_language(study):
     markdown = paths["markdown"].read_text()
     assert list(rows) == ["ft", "ft + multi", "majority"]
     for label, row in rows.items():
-        printed = _cells(markdown, label)[2:2 + len(LANGS) + 1]  # after recipe and seeds: languages, avg
+        printed = _cells(markdown, label)[2 : 2 + len(LANGS) + 1]  # after recipe and seeds: languages, avg
         assert [f"{float(row[lang]):.2f}" for lang in LANGS] + [f"{float(row['avg']):.2f}"] == printed
     assert rows["ft"]["seeds"] == "2" and float(rows["majority"]["de"]) == 100 * 33 / N

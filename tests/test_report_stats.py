@@ -19,17 +19,31 @@ from xlt.report.study import Recipe, build_sections
 
 
 def _row(method, intermediate, lang, value, seed="0", train="en", primary="1", split="test"):
-    return dict(method=method, intermediate=intermediate, target_task="toy", train_languages=train,
-                eval_language=lang, split=split, metric="accuracy", value=str(value), seed=seed,
-                stage_hash=f"{method}-{intermediate}-{seed}", primary=primary)
+    return dict(
+        method=method,
+        intermediate=intermediate,
+        target_task="toy",
+        train_languages=train,
+        eval_language=lang,
+        split=split,
+        metric="accuracy",
+        value=str(value),
+        seed=seed,
+        stage_hash=f"{method}-{intermediate}-{seed}",
+        primary=primary,
+    )
 
 
 def test_sections_average_seeds_order_recipes_and_ignore_secondary_metrics(tmp_path):
     rows = [
-        _row("majority", "none", "de", 50), _row("majority", "none", "en", 50),
-        _row("ft", "multi", "de", 70), _row("ft", "multi", "en", 82),
-        _row("ft", "none", "de", 60), _row("ft", "none", "en", 80),
-        _row("ft", "none", "de", 70, seed="1"), _row("ft", "none", "en", 90, seed="1"),
+        _row("majority", "none", "de", 50),
+        _row("majority", "none", "en", 50),
+        _row("ft", "multi", "de", 70),
+        _row("ft", "multi", "en", 82),
+        _row("ft", "none", "de", 60),
+        _row("ft", "none", "en", 80),
+        _row("ft", "none", "de", 70, seed="1"),
+        _row("ft", "none", "en", 90, seed="1"),
         _row("ft", "none", "en", 1.0, primary="0"),
         _row("ft", "none", "en", 10.0, split="dev"),
     ]
@@ -65,8 +79,10 @@ def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts
     rows = []
     counts = {"en": 3, "de": 1}
     for method, intermediate, en, de in (("ft", "none", 80, 60), ("ft", "multi", 90, 100)):
-        rows += [dict(_row(method, intermediate, lang, value), target_task="lareqa", metric="map@20")
-                 for lang, value in (("en", en), ("de", de))]
+        rows += [
+            dict(_row(method, intermediate, lang, value), target_task="lareqa", metric="map@20")
+            for lang, value in (("en", en), ("de", de))
+        ]
         folder = tmp_path / "units" / f"{method}-{intermediate}-0"
         folder.mkdir(parents=True, exist_ok=True)
         for lang, value in (("en", en), ("de", de)):  # units that give each row's value

@@ -39,13 +39,16 @@ def test_study_with_missing_data_dir_fails_before_writing(tmp_path):
     from xlt.config import validate_study
     from xlt.pipeline.resources import resolve
 
-    study = validate_study({
-        "model": {"name_or_path": str(tmp_path)},
-        "data": {"dir": str(tmp_path / "nowhere")},
-        "methods": [{"name": "finetune"}],
-        "targets": [{"task": "xnli", "training": {"steps": 1}}],
-        "output_dir": str(tmp_path / "out"),
-    }, "study.yaml")
+    study = validate_study(
+        {
+            "model": {"name_or_path": str(tmp_path)},
+            "data": {"dir": str(tmp_path / "nowhere")},
+            "methods": [{"name": "finetune"}],
+            "targets": [{"task": "xnli", "training": {"steps": 1}}],
+            "output_dir": str(tmp_path / "out"),
+        },
+        "study.yaml",
+    )
     with pytest.raises(XltError, match="no such directory"):
         resolve(study)
     assert not (tmp_path / "out").exists()

@@ -19,8 +19,11 @@ GOLDEN = {
     "xnli": {"accuracy": 30.666666666666668},
     "panx": {"f1": 57.50793650793652, "precision": 54.729166666666664, "recall": 62.750000000000014},
     "udpos": {
-        "f1": 70.21746048354693, "precision": 71.02232625883823, "recall": 69.54982073976082,
-        "f1_seqeval_1_2": 70.39805810699043, "precision_seqeval_1_2": 71.21832908642001,
+        "f1": 70.21746048354693,
+        "precision": 71.02232625883823,
+        "recall": 69.54982073976082,
+        "f1_seqeval_1_2": 70.39805810699043,
+        "precision_seqeval_1_2": 71.21832908642001,
         "recall_seqeval_1_2": 69.71397801088123,
     },
     "bucc2018": {"f1": 55.0, "precision": 55.0, "recall": 55.0},
@@ -205,8 +208,16 @@ def test_other_task_scores_are_the_primary_metric():
 
 # One score per XTREME-R task (every metric of a task holds it, so a QA task's score is that value too).
 XTREME_R_SCORES = {
-    "xnli": 80.0, "xcopa": 60.0, "udpos": 70.0, "panx": 50.0, "xquad": 70.0, "mlqa": 60.0,
-    "tydiqa": 50.0, "tatoeba": 90.0, "mewslix": 40.0, "lareqa": 30.0,
+    "xnli": 80.0,
+    "xcopa": 60.0,
+    "udpos": 70.0,
+    "panx": 50.0,
+    "xquad": 70.0,
+    "mlqa": 60.0,
+    "tydiqa": 50.0,
+    "tatoeba": 90.0,
+    "mewslix": 40.0,
+    "lareqa": 30.0,
 }
 
 
@@ -217,7 +228,11 @@ def _averages(scores):
 def test_xtreme_r_groups_follow_the_official_table():
     summary = summarize(_averages(XTREME_R_SCORES), "xtreme-r")
     assert summary["groups"] == {
-        "classification": 70.0, "tagging": 60.0, "qa": 60.0, "retrieval": 65.0, "multi_choice": 60.0,
+        "classification": 70.0,
+        "tagging": 60.0,
+        "qa": 60.0,
+        "retrieval": 65.0,
+        "multi_choice": 60.0,
     }
     assert summary["all_task"] == pytest.approx(60.0)  # all 10 tasks, LAReQA included
 
@@ -264,8 +279,9 @@ def test_json_keeps_the_task_scores_and_adds_the_summary(classification_only):
 
 def test_mock_summary_matches_the_golden_averages(xtreme_scores):
     summary = xtreme_scores.summary
-    qa = {task: (golden["exact_match"] + golden["f1"]) / 2
-          for task, golden in GOLDEN.items() if "exact_match" in golden}
+    qa = {
+        task: (golden["exact_match"] + golden["f1"]) / 2 for task, golden in GOLDEN.items() if "exact_match" in golden
+    }
     expected = {task: golden[get_task(task).primary_metric] for task, golden in GOLDEN.items()} | qa
     assert summary["tasks"] == pytest.approx(expected, abs=1e-9)
     assert summary["tasks"]["xquad"] == pytest.approx((77.27272727272727 + 79.9586776859504) / 2, abs=1e-9)

@@ -16,8 +16,14 @@ SELECT = {"every": 2, "on": ["dev", "target-dev"]}
 
 def selecting_study(out):
     raw = tiny_study(out, intermediate=[], methods=[{"name": "finetune", "options": {"lr": 1e-3}}])
-    raw["targets"] = [{"task": "synth-nli", "train_languages": ["base"], "head": {"pooling": "pair"},
-                       "training": {**TRAINING, "steps": 8, "select": SELECT}}]
+    raw["targets"] = [
+        {
+            "task": "synth-nli",
+            "train_languages": ["base"],
+            "head": {"pooling": "pair"},
+            "training": {**TRAINING, "steps": 8, "select": SELECT},
+        }
+    ]
     return raw
 
 

@@ -32,8 +32,10 @@ WAIT = 1500  # seconds: generous for a loaded 2-core machine
 def cluster(tmp_path_factory):
     missing = [tool for tool in ("slurmctld", "slurmd", "sbatch", "munged") if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"no Slurm here: {', '.join(missing)} not on PATH"
-                    " (apt-get install slurmctld slurmd slurm-client munge; .ci/run does)")
+        pytest.skip(
+            f"no Slurm here: {', '.join(missing)} not on PATH"
+            " (apt-get install slurmctld slurmd slurm-client munge; .ci/run does)"
+        )
     directory = tmp_path_factory.mktemp("slurm")
     started = subprocess.run([str(CLUSTER), "start", str(directory)], capture_output=True, text=True, timeout=180)
     if started.returncode != 0:
@@ -46,8 +48,13 @@ def cluster(tmp_path_factory):
 
 
 def xlt(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "xlt", *args], capture_output=True, text=True, timeout=WAIT,
-                            env={**env, "COLUMNS": "250"})
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env={**env, "COLUMNS": "250"},
+    )
     assert not check or result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -92,16 +99,30 @@ def story(cluster, tmp_path_factory) -> Story:
     root = tmp_path_factory.mktemp("studies")
     local, study = root / "local", root / "slurm"
     xlt(cluster, "demo", "--quick", "--out", str(local), *CHECKPOINTS)  # also pretrains the shared encoder
-    slurm = ["demo", "--quick", "--backend", "slurm", "--partition", "debug", "--time", "20", "--out", str(study),
-             *CHECKPOINTS]
+    slurm = [
+        "demo",
+        "--quick",
+        "--backend",
+        "slurm",
+        "--partition",
+        "debug",
+        "--time",
+        "20",
+        "--out",
+        str(study),
+        *CHECKPOINTS,
+    ]
     started = time.monotonic()
     submitted = xlt(cluster, *slurm)
     submit_seconds = time.monotonic() - started
     assert "submitted job" in submitted.stderr
 
     plan = load_manifest(study).plan()
-    victim = next(s for s in plan.train.values() if s.role == "target" and s.method == "finetune" and s.parent
-                  and len(plan.train[s.parent].languages) > 1)  # after the multilingual intermediate stage
+    victim = next(
+        s
+        for s in plan.train.values()
+        if s.role == "target" and s.method == "finetune" and s.parent and len(plan.train[s.parent].languages) > 1
+    )  # after the multilingual intermediate stage
     evaluation = next(ev.hash for ev in plan.evals if ev.source == victim.hash)
     stage = study / "stages" / victim.hash
     wait_until(lambda: (stage / "resume" / "state.pt").is_file(), "the first checkpoint of the victim")
@@ -120,10 +141,22 @@ def story(cluster, tmp_path_factory) -> Story:
     wait_until(lambda: queue_empty(cluster), "the resubmitted jobs to end")
     final_status = xlt(cluster, "status", str(study)).stdout
     last_run = xlt(cluster, *slurm)
-    return Story(local, study, victim.hash, evaluation, submit_seconds, status_after_kill, collected_after_kill,
-                 records_after_kill,
-                 no_retry, records_after_no_retry, records_after_retry, final_status, last_run,
-                 json.loads((study / "slurm" / "jobs.json").read_text()))
+    return Story(
+        local,
+        study,
+        victim.hash,
+        evaluation,
+        submit_seconds,
+        status_after_kill,
+        collected_after_kill,
+        records_after_kill,
+        no_retry,
+        records_after_no_retry,
+        records_after_retry,
+        final_status,
+        last_run,
+        json.loads((study / "slurm" / "jobs.json").read_text()),
+    )
 
 
 def row(status: str, stage_hash: str) -> str:
@@ -147,8 +180,10 @@ def test_no_job_started_before_the_job_it_waits_for_ended(story):
     for stage in planned_stages(load_manifest(story.study).plan()):
         if stage.upstream is None:
             continue
-        run, upstream_run = read_run(story.study, records[stage.hash].job_id), read_run(
-            story.study, records[stage.upstream].job_id)
+        run, upstream_run = (
+            read_run(story.study, records[stage.hash].job_id),
+            read_run(story.study, records[stage.upstream].job_id),
+        )
         assert run["started"] >= upstream_run["ended"], (stage.label, stage.upstream)
         checked += 1
     assert checked == 14  # 4 targets after their intermediate stage, 10 evaluations after their training
@@ -177,8 +212,18 @@ def test_nothing_complete_is_ever_resubmitted(story):
 
 
 def test_an_unknown_partition_is_sbatchs_error_in_one_line(cluster, tmp_path):
-    result = xlt(cluster, "demo", "--quick", "--backend", "slurm", "--partition", "nope", "--out",
-                 str(tmp_path / "s"), check=False)
+    result = xlt(
+        cluster,
+        "demo",
+        "--quick",
+        "--backend",
+        "slurm",
+        "--partition",
+        "nope",
+        "--out",
+        str(tmp_path / "s"),
+        check=False,
+    )
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0
     assert "invalid partition specified: nope" in result.stderr and not (tmp_path / "s").exists()
 

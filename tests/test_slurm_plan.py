@@ -93,8 +93,10 @@ def test_a_new_stage_after_a_failed_unretried_one_is_held_back(stages):
     assert not downstream & set(flatten(groups))
 
 
-@pytest.mark.parametrize("text, minutes", [("30", 30), ("1:30", 2), ("2:00:00", 120), ("1-0", 1440),
-                                           ("1-2:30", 1590), ("0-0:0:1", 1), ("4:00:00", 240)])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [("30", 30), ("1:30", 2), ("2:00:00", 120), ("1-0", 1440), ("1-2:30", 1590), ("0-0:0:1", 1), ("4:00:00", 240)],
+)
 def test_slurm_time_formats_in_minutes_rounded_up(text, minutes):
     assert slurm_minutes(text) == minutes
 
@@ -106,10 +108,13 @@ def test_bad_time_limits_are_one_clear_error(text):
 
 
 def test_sbatch_errors_become_one_line():
-    stderr = ("sbatch: error: invalid partition specified: nope\n"
-              "sbatch: error: Batch job submission failed: Invalid partition name specified\n")
-    assert sbatch_error(stderr) == ("invalid partition specified: nope; "
-                                    "Batch job submission failed: Invalid partition name specified")
+    stderr = (
+        "sbatch: error: invalid partition specified: nope\n"
+        "sbatch: error: Batch job submission failed: Invalid partition name specified\n"
+    )
+    assert sbatch_error(stderr) == (
+        "invalid partition specified: nope; Batch job submission failed: Invalid partition name specified"
+    )
 
 
 def xlt(*args, path: str | None = None):
@@ -118,8 +123,9 @@ def xlt(*args, path: str | None = None):
 
 
 def test_without_sbatch_the_slurm_backend_says_so_in_one_line(tmp_path):
-    result = xlt("demo", "--quick", "--backend", "slurm", "--out", str(tmp_path / "s"),
-                 path=str(Path(sys.executable).parent))  # a PATH holding python and no Slurm
+    result = xlt(
+        "demo", "--quick", "--backend", "slurm", "--out", str(tmp_path / "s"), path=str(Path(sys.executable).parent)
+    )  # a PATH holding python and no Slurm
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "sbatch is not on PATH" in result.stderr
     assert not (tmp_path / "s").exists()
@@ -134,9 +140,13 @@ def test_slurm_options_need_the_slurm_backend(tmp_path):
 def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path):
     out, cache = tmp_path / "s", tmp_path / "cache"
     env = {**os.environ, "XLT_CACHE": str(cache), "PATH": str(Path(sys.executable).parent)}  # no Slurm either
-    result = subprocess.run([sys.executable, "-m", "xlt", "demo", "--quick", "--backend", "slurm", "--dry-run",
-                             "--out", str(out)], capture_output=True, text=True, timeout=300, env={**env,
-                                                                                                   "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "demo", "--quick", "--backend", "slurm", "--dry-run", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "COLUMNS": "200"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     would = [line for line in result.stderr.splitlines() if line.startswith("would submit")]
     assert len(would) == 15 and would[0] == "would submit an array of 12 stages"

@@ -24,8 +24,13 @@ from xlt.pipeline.status import print_status, stage_statuses
 @pytest.fixture()
 def study_dir(tmp_path):
     study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={tmp_path}"])
-    resources = Resources("/elsewhere/encoder", None, False, Path("/elsewhere/data"),
-                          {"model": {"pretrained": "k"}, "data": {"synthetic": {}}})
+    resources = Resources(
+        "/elsewhere/encoder",
+        None,
+        False,
+        Path("/elsewhere/data"),
+        {"model": {"pretrained": "k"}, "data": {"synthetic": {}}},
+    )
     save_manifest(tmp_path, study, resources, tmp_path / "cache")
     return tmp_path
 
@@ -46,12 +51,25 @@ def scenario(study_dir: Path):
     stderr = JobPaths(logs_folder(study_dir), job_id="6", task_id=0).stderr
     stderr.parent.mkdir(parents=True, exist_ok=True)
     stderr.write_text("submitit INFO - Starting\nsrun: error: vm: task 0: Killed\n")
-    write_run(study_dir, "5_1", {"stage": raising.hash, "started": 1000.0, "ended": 1001.0,
-                                 "error": "XltError: data.dir /x: no such directory"})
+    write_run(
+        study_dir,
+        "5_1",
+        {
+            "stage": raising.hash,
+            "started": 1000.0,
+            "ended": 1001.0,
+            "error": "XltError: data.dir /x: no such directory",
+        },
+    )
     write_run(study_dir, "5_2", {"stage": running.hash, "started": 1002.0})
-    live = {"5_0": Live("COMPLETED", "None"), "6": Live("FAILED", "NonZeroExitCode"),
-            "7": Live("CANCELLED", "DependencyNeverSatisfied"), "5_1": Live("FAILED", "NonZeroExitCode"),
-            "5_2": Live("RUNNING", "None"), "5_3": Live("PENDING", "Priority")}
+    live = {
+        "5_0": Live("COMPLETED", "None"),
+        "6": Live("FAILED", "NonZeroExitCode"),
+        "7": Live("CANCELLED", "DependencyNeverSatisfied"),
+        "5_1": Live("FAILED", "NonZeroExitCode"),
+        "5_2": Live("RUNNING", "None"),
+        "5_3": Live("PENDING", "Priority"),
+    }
     names = dict(inter=inter, killed=killed, cancelled=cancelled, raising=raising, running=running, queued=queued)
     return plan, names, live
 
@@ -106,21 +124,28 @@ def planned(kind: str, i: int) -> Planned:
 
 
 def test_time_left_is_elapsed_times_work_left_over_work_done():
-    done = [StageStatus(planned("train", 0), "done", wall_seconds=10.0),
-            StageStatus(planned("train", 1), "done", wall_seconds=20.0),
-            StageStatus(planned("eval", 0), "done", wall_seconds=2.0)]
-    left = [StageStatus(planned("train", 2), "running"), StageStatus(planned("train", 3), "to run"),
-            StageStatus(planned("eval", 1), "queued")]
+    done = [
+        StageStatus(planned("train", 0), "done", wall_seconds=10.0),
+        StageStatus(planned("train", 1), "done", wall_seconds=20.0),
+        StageStatus(planned("eval", 0), "done", wall_seconds=2.0),
+    ]
+    left = [
+        StageStatus(planned("train", 2), "running"),
+        StageStatus(planned("train", 3), "to run"),
+        StageStatus(planned("eval", 1), "queued"),
+    ]
     # work done 32 stage-seconds; left: two training stages at their mean 15 and one evaluation at 2 = 32
     assert time_left(done + left, elapsed=100.0) == pytest.approx(100.0)
-    assert overall_line(done + left, 100.0) == ("3/6 stages done, 1 running, 1 queued, 1 to run, elapsed 1m40s,"
-                                                " about 1m40s left at the pace so far")
+    assert overall_line(done + left, 100.0) == (
+        "3/6 stages done, 1 running, 1 queued, 1 to run, elapsed 1m40s, about 1m40s left at the pace so far"
+    )
     only_evals_done = [done[2], *left]  # no training stage finished: the evaluations' mean stands in
     assert time_left(only_evals_done, elapsed=10.0) == pytest.approx(10.0 * 6 / 2)
     assert time_left(left, elapsed=10.0) is None and overall_line(done, 3723.0) == "3/3 stages done, elapsed 1h02m"
 
 
 def test_status_of_a_directory_that_is_no_study_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "xlt", "status", str(tmp_path)], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "status", str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no study.json" in result.stderr

@@ -10,9 +10,18 @@ from xlt.tasks.table import task_rows
 
 # (XTREME, XTREME-R) language counts, reference.md "Language lists"; None: not in that benchmark
 COUNTS = {
-    "pawsx": (7, None), "xnli": (15, 15), "panx": (40, 48), "udpos": (33, 38), "bucc2018": (4, None),
-    "tatoeba": (36, 41), "xquad": (11, 12), "mlqa": (7, 7), "tydiqa": (9, 9), "xcopa": (None, 11),
-    "mewslix": (None, 11), "lareqa": (None, 11),
+    "pawsx": (7, None),
+    "xnli": (15, 15),
+    "panx": (40, 48),
+    "udpos": (33, 38),
+    "bucc2018": (4, None),
+    "tatoeba": (36, 41),
+    "xquad": (11, 12),
+    "mlqa": (7, 7),
+    "tydiqa": (9, 9),
+    "xcopa": (None, 11),
+    "mewslix": (None, 11),
+    "lareqa": (None, 11),
 }
 SCORER_METRICS = {
     "accuracy": ("accuracy",),
@@ -24,9 +33,18 @@ SCORER_METRICS = {
     "lareqa": ("map@20",),
 }
 KINDS = {
-    "xnli": "pair_classification", "pawsx": "pair_classification", "xcopa": "multiple_choice",
-    "udpos": "tagging", "panx": "tagging", "xquad": "qa", "mlqa": "qa", "tydiqa": "qa",
-    "tatoeba": "retrieval", "bucc2018": "mining", "lareqa": "ranking", "mewslix": "ranking",
+    "xnli": "pair_classification",
+    "pawsx": "pair_classification",
+    "xcopa": "multiple_choice",
+    "udpos": "tagging",
+    "panx": "tagging",
+    "xquad": "qa",
+    "mlqa": "qa",
+    "tydiqa": "qa",
+    "tatoeba": "retrieval",
+    "bucc2018": "mining",
+    "lareqa": "ranking",
+    "mewslix": "ranking",
 }
 INTERMEDIATE = ("mnli", "squad", "squad-retrieval", "siqa", "copa", "paws", "xnli-tt", "pawsx-tt", "tydiqa-ml")
 
@@ -45,8 +63,12 @@ def test_target_languages_kind_and_metrics(name):
 
 
 def test_xtreme_r_extends_xtreme_where_both_list_a_task():
-    added = {"udpos": {"lt", "pl", "uk", "wo", "ro"}, "panx": {"qu", "pl", "uk", "az", "lt", "pa", "gu", "ro"},
-             "tatoeba": {"az", "lt", "pl", "uk", "ro"}, "xquad": {"ro"}}
+    added = {
+        "udpos": {"lt", "pl", "uk", "wo", "ro"},
+        "panx": {"qu", "pl", "uk", "az", "lt", "pa", "gu", "ro"},
+        "tatoeba": {"az", "lt", "pl", "uk", "ro"},
+        "xquad": {"ro"},
+    }
     for name, extra in added.items():
         spec = get_task(name)
         assert set(spec.languages["xtreme-r"]) - set(spec.languages["xtreme"]) == extra

@@ -11,17 +11,37 @@ from small_study import xlt_in_process
 from xlt.data.text_files import language_files
 from xlt.errors import XltError
 
-TINY = ["--max-steps", "2", "--vocab-size", "200", "--hidden-size", "16", "--layers", "1", "--set", "heads=2",
-        "--set", "ffn=32", "--set", "batch_size=4", "--set", "warmup_steps=1"]
+TINY = [
+    "--max-steps",
+    "2",
+    "--vocab-size",
+    "200",
+    "--hidden-size",
+    "16",
+    "--layers",
+    "1",
+    "--set",
+    "heads=2",
+    "--set",
+    "ffn=32",
+    "--set",
+    "batch_size=4",
+    "--set",
+    "warmup_steps=1",
+]
 
 
 def test_names_come_from_stems_suffixes_or_are_given(tmp_path):
-    assert language_files([tmp_path / "de.txt", tmp_path / "fr.txt"]) == {"de": tmp_path / "de.txt",
-                                                                          "fr": tmp_path / "fr.txt"}
+    assert language_files([tmp_path / "de.txt", tmp_path / "fr.txt"]) == {
+        "de": tmp_path / "de.txt",
+        "fr": tmp_path / "fr.txt",
+    }
     pair = [tmp_path / "tatoeba.deu-eng.deu", tmp_path / "tatoeba.deu-eng.eng"]
     assert language_files(pair) == {"deu": pair[0], "eng": pair[1]}
-    assert language_files([f"sw={tmp_path / 'a.txt'}", tmp_path / "de.txt"]) == {"sw": tmp_path / "a.txt",
-                                                                                 "de": tmp_path / "de.txt"}
+    assert language_files([f"sw={tmp_path / 'a.txt'}", tmp_path / "de.txt"]) == {
+        "sw": tmp_path / "a.txt",
+        "de": tmp_path / "de.txt",
+    }
     (tmp_path / "x=y.txt").write_text("a file whose name holds '='\n")
     assert language_files([str(tmp_path / "x=y.txt")]) == {"x=y": tmp_path / "x=y.txt"}
 
@@ -48,7 +68,9 @@ def test_xlt_pretrain_records_which_file_gave_which_language(tmp_path, capfd):
     words = ["anna", "omar", "bonn", "cat", "dog", "sees", "runs", "the", "a", "."]
     for name in ("one.txt", "two.txt"):
         (tmp_path / name).write_text("".join(" ".join(rng.choices(words, k=6)) + "\n" for _ in range(200)))
-    code, stderr = xlt_in_process(["pretrain", f"sw={tmp_path / 'one.txt'}", f"yo={tmp_path / 'two.txt'}", "--out",
-                                   str(tmp_path / "enc"), *TINY], capfd)
+    code, stderr = xlt_in_process(
+        ["pretrain", f"sw={tmp_path / 'one.txt'}", f"yo={tmp_path / 'two.txt'}", "--out", str(tmp_path / "enc"), *TINY],
+        capfd,
+    )
     assert code == 0, stderr
     assert _pretrained_languages(tmp_path / "enc") == {"sw": str(tmp_path / "one.txt"), "yo": str(tmp_path / "two.txt")}

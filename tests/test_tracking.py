@@ -23,8 +23,15 @@ IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}
 
 def tracked_study(out, **changes):
     raw = tiny_study(out, methods=[{"name": "finetune", "options": {"lr": 1e-3}}], **changes)
-    raw["targets"] = [{"task": "synth-nli", "train_languages": ["base"], "intermediate": ["none", "multilingual"],
-                       "head": {"pooling": "pair"}, "training": {**TRAINING, "select": {"every": 3}}}]
+    raw["targets"] = [
+        {
+            "task": "synth-nli",
+            "train_languages": ["base"],
+            "intermediate": ["none", "multilingual"],
+            "head": {"pooling": "pair"},
+            "training": {**TRAINING, "select": {"every": 3}},
+        }
+    ]
     return raw
 
 
@@ -38,8 +45,9 @@ def tracked(tmp_path_factory):
 def _events(tracked, name):
     accumulator = EventAccumulator(str(tracked / "tracking" / "my-project" / name))
     accumulator.Reload()
-    return {tag: [(event.step, event.value) for event in accumulator.Scalars(tag)]
-            for tag in accumulator.Tags()["scalars"]}
+    return {
+        tag: [(event.step, event.value) for event in accumulator.Scalars(tag)] for tag in accumulator.Tags()["scalars"]
+    }
 
 
 def _stages(tracked):
@@ -62,8 +70,10 @@ def test_each_training_stage_logs_loss_lr_throughput_and_dev_scores(tracked):
 
 def test_the_intermediate_stage_is_its_own_run_with_its_hash_as_metadata(tracked):
     [inter] = [s for s in _stages(tracked).values() if s["role"] == "intermediate"]
-    folder = tracked / "tracking" / "my-project" / "finetune.multilingual.seed0.intermediate-synth-pos-" \
+    folder = (
+        tracked / "tracking" / "my-project" / "finetune.multilingual.seed0.intermediate-synth-pos-"
         f"{'+'.join(inter['languages'])}"
+    )
     assert len(_events(tracked, folder.name)["train/loss"]) == inter["steps"]
     [hparams] = folder.glob("*/hparams.yml")
     metadata = yaml.safe_load(hparams.read_text())
@@ -73,8 +83,11 @@ def test_the_intermediate_stage_is_its_own_run_with_its_hash_as_metadata(tracked
 
 def test_evaluation_logs_every_language_score(tracked):
     with open(tracked / "results.csv", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["method"] == "finetune" and r["intermediate"] == "none"
-                and r["primary"] == "1"]
+        rows = [
+            r
+            for r in csv.DictReader(handle)
+            if r["method"] == "finetune" and r["intermediate"] == "none" and r["primary"] == "1"
+        ]
     events = _events(tracked, "finetune.none.seed0.evaluation-synth-nli-base")
     assert len(rows) == 7
     for row in rows:

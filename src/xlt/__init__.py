@@ -10,8 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-_LAZY = {"run": "xlt.api", "load_study": "xlt.api", "StudyResults": "xlt.api", "DEMO_CONFIG": "xlt.demo",
-         "QUICK_DEMO": "xlt.demo"}
+_LAZY = {
+    "run": "xlt.api",
+    "load_study": "xlt.api",
+    "StudyResults": "xlt.api",
+    "DEMO_CONFIG": "xlt.demo",
+    "QUICK_DEMO": "xlt.demo",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -23,19 +23,50 @@ from xlt.results import LANGUAGES, PROVENANCE, RESULTS
 
 CONTRASTS = "contrasts.csv"
 LABELS = "string"  # names, codes and hashes
-RESULT_TYPES = {"method": LABELS, "intermediate": LABELS, "target_task": LABELS, "train_languages": LABELS,
-                "eval_language": LABELS, "split": LABELS, "metric": LABELS, "value": "float64", "seed": "int64",
-                "stage_hash": LABELS, "primary": "int64"}
-CONTRAST_TYPES = {"a": LABELS, "b": LABELS, "task": LABELS, "train_languages": LABELS, "language": LABELS,
-                  "group": LABELS, "difference": "float64", "low": "float64", "high": "float64", "p_value": "float64",
-                  "p_adjusted": "float64", "seeds": LABELS, "examples": "Int64"}
+RESULT_TYPES = {
+    "method": LABELS,
+    "intermediate": LABELS,
+    "target_task": LABELS,
+    "train_languages": LABELS,
+    "eval_language": LABELS,
+    "split": LABELS,
+    "metric": LABELS,
+    "value": "float64",
+    "seed": "int64",
+    "stage_hash": LABELS,
+    "primary": "int64",
+}
+CONTRAST_TYPES = {
+    "a": LABELS,
+    "b": LABELS,
+    "task": LABELS,
+    "train_languages": LABELS,
+    "language": LABELS,
+    "group": LABELS,
+    "difference": "float64",
+    "low": "float64",
+    "high": "float64",
+    "p_value": "float64",
+    "p_adjusted": "float64",
+    "seeds": LABELS,
+    "examples": "Int64",
+}
 # provenance.json's stage records: column -> (path in the record, type)
-STAGE_COLUMNS = {"stage": (("stage",), LABELS), "role": (("role",), LABELS), "task": (("task",), LABELS),
-                 "method": (("method",), LABELS), "seed": (("seed",), "Int64"), "parent": (("parent",), LABELS),
-                 "steps": (("steps",), "Int64"), "examples": (("examples",), "Int64"),
-                 "trainable": (("parameters", "trainable"), "Int64"), "total": (("parameters", "total"), "Int64"),
-                 "wall_seconds": (("wall_seconds",), "float64"), "final_loss": (("final_loss",), "float64"),
-                 "selected_step": (("selection", "dev", "step"), "Int64")}
+STAGE_COLUMNS = {
+    "stage": (("stage",), LABELS),
+    "role": (("role",), LABELS),
+    "task": (("task",), LABELS),
+    "method": (("method",), LABELS),
+    "seed": (("seed",), "Int64"),
+    "parent": (("parent",), LABELS),
+    "steps": (("steps",), "Int64"),
+    "examples": (("examples",), "Int64"),
+    "trainable": (("parameters", "trainable"), "Int64"),
+    "total": (("parameters", "total"), "Int64"),
+    "wall_seconds": (("wall_seconds",), "float64"),
+    "final_loss": (("final_loss",), "float64"),
+    "selected_step": (("selection", "dev", "step"), "Int64"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,12 +85,21 @@ def load_study(directory: str | Path) -> StudyResults:
         raise XltError(f"no {RESULTS} in {directory}: give a study directory that `xlt run` has written")
     results = pd.read_csv(directory / RESULTS, dtype=RESULT_TYPES, keep_default_na=False, na_values=[""])
     results["primary"] = results["primary"].astype(bool)
-    contrasts = (pd.read_csv(directory / CONTRASTS, dtype=CONTRAST_TYPES) if (directory / CONTRASTS).is_file()
-                 else pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in CONTRAST_TYPES.items()}))
+    contrasts = (
+        pd.read_csv(directory / CONTRASTS, dtype=CONTRAST_TYPES)
+        if (directory / CONTRASTS).is_file()
+        else pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in CONTRAST_TYPES.items()})
+    )
     provenance = _read_json(directory / PROVENANCE)
     languages = pd.DataFrame.from_dict(_read_json(directory / LANGUAGES), orient="index").convert_dtypes()
-    return StudyResults(directory, results, contrasts, _stages(provenance.get("stages") or {}), languages,
-                        provenance.get("config") or {})
+    return StudyResults(
+        directory,
+        results,
+        contrasts,
+        _stages(provenance.get("stages") or {}),
+        languages,
+        provenance.get("config") or {},
+    )
 
 
 def run(config: str | Path | dict, progress: bool = False, **overrides: Any) -> StudyResults:
@@ -75,8 +115,10 @@ def run(config: str | Path | dict, progress: bool = False, **overrides: Any) -> 
 
 
 def _stages(records: dict[str, dict]) -> pd.DataFrame:
-    rows = {stage_hash: {name: _lookup(record, path) for name, (path, _) in STAGE_COLUMNS.items()}
-            for stage_hash, record in records.items()}
+    rows = {
+        stage_hash: {name: _lookup(record, path) for name, (path, _) in STAGE_COLUMNS.items()}
+        for stage_hash, record in records.items()
+    }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(STAGE_COLUMNS))
     frame.index = frame.index.astype(LABELS).rename("hash")
     return frame.astype({name: kind for name, (_, kind) in STAGE_COLUMNS.items()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,25 +15,46 @@ from xlt import guard
 from xlt.demo import DEMO_CONFIG, QUICK_DEMO
 from xlt.errors import XltError
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?",
+)
 console = Console(stderr=True)
 QUICK = [f"{key}={json.dumps(value)}" for key, value in QUICK_DEMO.items()]  # as --set overrides
 
 
 # --- cluster backend options, shared by `run` and `demo` (xlt.pipeline.slurm.SlurmOptions) ---
-Backend = Annotated[str, typer.Option("--backend", help="local: run every stage here; slurm: one Slurm job per"
-                                                        " stage (through submitit), returns at once.")]
-Partition = Annotated[Optional[str], typer.Option("--partition", help="Slurm partition (default: the cluster's).")]
-GpusPerJob = Annotated[Optional[int], typer.Option("--gpus-per-job", min=0, help="GPUs per Slurm job (default 0).")]
-CpusPerJob = Annotated[Optional[int], typer.Option("--cpus-per-job", min=1, help="CPUs per Slurm job (default 1).")]
-JobTime = Annotated[Optional[str], typer.Option("--time", help="Time limit per Slurm job, sbatch's --time format"
-                                                               " (default 4:00:00; requeued and resumed past it).")]
-ArrayParallelism = Annotated[Optional[int], typer.Option("--array-parallelism", min=1,
-                                                         help="Jobs of one Slurm job array running at once (32).")]
+Backend = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="local: run every stage here; slurm: one Slurm job per stage (through submitit), returns at once.",
+    ),
+]
+Partition = Annotated[str | None, typer.Option("--partition", help="Slurm partition (default: the cluster's).")]
+GpusPerJob = Annotated[int | None, typer.Option("--gpus-per-job", min=0, help="GPUs per Slurm job (default 0).")]
+CpusPerJob = Annotated[int | None, typer.Option("--cpus-per-job", min=1, help="CPUs per Slurm job (default 1).")]
+JobTime = Annotated[
+    str | None,
+    typer.Option(
+        "--time",
+        help="Time limit per Slurm job, sbatch's --time format (default 4:00:00; requeued and resumed past it).",
+    ),
+]
+ArrayParallelism = Annotated[
+    int | None, typer.Option("--array-parallelism", min=1, help="Jobs of one Slurm job array running at once (32).")
+]
 RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
-Track = Annotated[Optional[str], typer.Option("--track", help="Experiment tracking: tensorboard, wandb or mlflow (sets"
-                                                              " tracking.backend; logs under the study's tracking/).")]
+Track = Annotated[
+    str | None,
+    typer.Option(
+        "--track",
+        help="Experiment tracking: tensorboard, wandb or mlflow (sets"
+        " tracking.backend; logs under the study's tracking/).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -52,12 +73,17 @@ def main_options(
 @app.command()
 def run(
     config: Path = typer.Argument(..., help="Study YAML (see configs/demo.yaml and the README's config reference)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
+    out: Path | None = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: --set methods.finetune.options.lr=3e-5"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
-    backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
-    cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
-    retry_failed: RetryFailed = False, track: Track = None,
+    backend: Backend = "local",
+    partition: Partition = None,
+    gpus_per_job: GpusPerJob = None,
+    cpus_per_job: CpusPerJob = None,
+    time: JobTime = None,
+    array_parallelism: ArrayParallelism = None,
+    retry_failed: RetryFailed = False,
+    track: Track = None,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
     slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
@@ -67,11 +93,15 @@ def run(
 @app.command()
 def demo(
     quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in under a minute."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
+    out: Path | None = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),
-    backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
-    cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
+    backend: Backend = "local",
+    partition: Partition = None,
+    gpus_per_job: GpusPerJob = None,
+    cpus_per_job: CpusPerJob = None,
+    time: JobTime = None,
+    array_parallelism: ArrayParallelism = None,
     retry_failed: RetryFailed = False,
 ) -> None:
     """The built-in study on the embedded synthetic benchmark (pretrains a small encoder once, cached)."""
@@ -84,9 +114,18 @@ def demo(
 
 def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed):
     """The Slurm backend's options (unset ones take SlurmOptions' defaults), or None for the local backend."""
-    given = {name: value for name, value in dict(
-        partition=partition, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, time=time,
-        array_parallelism=array_parallelism, retry_failed=retry_failed or None).items() if value is not None}
+    given = {
+        name: value
+        for name, value in dict(
+            partition=partition,
+            gpus_per_job=gpus_per_job,
+            cpus_per_job=cpus_per_job,
+            time=time,
+            array_parallelism=array_parallelism,
+            retry_failed=retry_failed or None,
+        ).items()
+        if value is not None
+    }
     if backend == "slurm":
         from xlt.pipeline.slurm import SlurmOptions
 
@@ -99,7 +138,7 @@ def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, ar
     return None
 
 
-def _run(config: Path, out: Optional[Path], overrides: list[str], dry_run: bool, slurm=None) -> None:
+def _run(config: Path, out: Path | None, overrides: list[str], dry_run: bool, slurm=None) -> None:
     from xlt.config import load_study
 
     if out is not None:
@@ -141,10 +180,10 @@ def report(
 
 @app.command()
 def analyze(
-    study_dir: Optional[Path] = typer.Argument(None, help="A study directory written by `xlt run` / `xlt demo`."),
-    model: Optional[str] = typer.Option(None, "--model", help="Analyse a bare encoder (directory or Hub id)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="With --model: where analysis/ and the report go."),
-    parallel: Optional[str] = typer.Option(
+    study_dir: Path | None = typer.Argument(None, help="A study directory written by `xlt run` / `xlt demo`."),
+    model: str | None = typer.Option(None, "--model", help="Analyse a bare encoder (directory or Hub id)."),
+    out: Path | None = typer.Option(None, "--out", help="With --model: where analysis/ and the report go."),
+    parallel: str | None = typer.Option(
         None, "--parallel", help="synthetic[:DIR], tatoeba:DIR, xnli[:DIR], xquad[:DIR] or pairs:BASE.txt,OTHER.txt"
     ),
     layers: str = typer.Option("all", "--layers", help="'all' or hidden-state indices: 0 (embeddings),...,last"),
@@ -162,8 +201,8 @@ def analyze(
 def score(
     predictions: Path = typer.Option(..., "--predictions", help="Folder of {task}/test-{lang}.{tsv,json,jsonl}."),
     labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks (default: every folder)."),
-    benchmark: Optional[str] = typer.Option(
+    tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated tasks (default: every folder)."),
+    benchmark: str | None = typer.Option(
         None, "--benchmark", help="xtreme or xtreme-r: average over its lists; add group and overall scores."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -194,26 +233,37 @@ def tasks() -> None:
 
 @app.command()
 def pretrain(
-    text: list[str] = typer.Argument(..., help="UTF-8 text files, one sentence a line, one language a file: PATH"
-                                     " (named by its stem, or its last suffix when stems collide) or LANG=PATH."),
+    text: list[str] = typer.Argument(
+        ...,
+        help="UTF-8 text files, one sentence a line, one language a file: PATH"
+        " (named by its stem, or its last suffix when stems collide) or LANG=PATH.",
+    ),
     out: Path = typer.Option(..., "--out", help="Directory for the encoder, tokenizer and loss curve."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Step budget (deterministic)."),
-    mask_rate: Optional[float] = typer.Option(None, "--mask-rate", help="Share of tokens masked (80/10/10)."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="Language sampling temperature."),
-    vocab_size: Optional[int] = typer.Option(None, "--vocab-size", help="Tokenizer vocabulary size."),
-    hidden_size: Optional[int] = typer.Option(None, "--hidden-size", help="Encoder width."),
-    layers: Optional[int] = typer.Option(None, "--layers", help="Encoder depth."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Step budget (deterministic)."),
+    mask_rate: float | None = typer.Option(None, "--mask-rate", help="Share of tokens masked (80/10/10)."),
+    temperature: float | None = typer.Option(None, "--temperature", help="Language sampling temperature."),
+    vocab_size: int | None = typer.Option(None, "--vocab-size", help="Tokenizer vocabulary size."),
+    hidden_size: int | None = typer.Option(None, "--hidden-size", help="Encoder width."),
+    layers: int | None = typer.Option(None, "--layers", help="Encoder depth."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     set_: list[str] = typer.Option([], "--set", help="Any other PretrainOptions field: --set lr=1e-3"),
 ) -> None:
     """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text."""
     from pydantic import ValidationError
 
     from xlt.config import describe_error, read_yaml
-    from xlt.pretrain import PretrainOptions, pretrain as run_pretrain
+    from xlt.pretrain import PretrainOptions
+    from xlt.pretrain import pretrain as run_pretrain
 
-    flags = dict(max_steps=max_steps, mask_rate=mask_rate, temperature=temperature, vocab_size=vocab_size,
-                 hidden_size=hidden_size, layers=layers, seed=seed)
+    flags = dict(
+        max_steps=max_steps,
+        mask_rate=mask_rate,
+        temperature=temperature,
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        layers=layers,
+        seed=seed,
+    )
     fields = {k: v for k, v in flags.items() if v is not None}
     for item in set_:
         key, _, value = item.partition("=")

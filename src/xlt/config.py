@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from xlt.errors import XltError
 from xlt.registry import did_you_mean
-from xlt.results import ORACLE, REFERENCES
+from xlt.results import ORACLE
 
 if TYPE_CHECKING:
     from xlt.data.synthetic import BenchmarkSizes
@@ -36,8 +36,9 @@ class Strict(BaseModel):
 def _file_name(name: str) -> str:
     """Names become file and folder names in the study directory: they may not leave it."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name) or ".." in name:
-        raise ValueError("a name is used in file names: use letters, digits and . _ + - (not starting with"
-                         " '.', no '..' and no '/')")
+        raise ValueError(
+            "a name is used in file names: use letters, digits and . _ + - (not starting with '.', no '..' and no '/')"
+        )
     return name
 
 
@@ -76,7 +77,7 @@ class ModelConfig(Strict):
     pretrain: PretrainConfig | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ModelConfig":
+    def _one_source(self) -> ModelConfig:
         if (self.name_or_path is None) == (self.pretrain is None):
             raise ValueError("give exactly one of model.name_or_path and model.pretrain")
         return self
@@ -105,7 +106,7 @@ class Selection(Strict):
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Selection":
+    def _distinct(self) -> Selection:
         _unique("on", self.on)
         return self
 
@@ -120,7 +121,7 @@ class Training(Strict):
     select: Selection | None = None  # None: the stage's last step is its checkpoint
 
     @model_validator(mode="after")
-    def _one_budget(self) -> "Training":
+    def _one_budget(self) -> Training:
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
         return self
@@ -240,7 +241,7 @@ class Study(Strict):
     tracking: Tracking | None = None  # off by default
 
     @model_validator(mode="after")
-    def _names_resolve(self) -> "Study":
+    def _names_resolve(self) -> Study:
         _unique("methods", [m.name for m in self.methods])
         _unique("intermediate", [c.name for c in self.intermediate])
         known = {c.name for c in self.intermediate} | {"none"}
@@ -253,15 +254,19 @@ class Study(Strict):
                     )
         for i, cond in enumerate(self.intermediate):
             if cond.training.select is not None and "target-dev" in cond.training.select.on:
-                raise ValueError(f"intermediate.{i}.training.select.on: 'target-dev' selects a target's checkpoint"
-                                 " on its evaluated languages; an intermediate stage selects on 'dev'")
+                raise ValueError(
+                    f"intermediate.{i}.training.select.on: 'target-dev' selects a target's checkpoint"
+                    " on its evaluated languages; an intermediate stage selects on 'dev'"
+                )
         labels = {label for label, _ in self.recipe_labels()}
         for i, comparison in enumerate(self.comparisons):
             for side in ("a", "b"):
                 label = getattr(comparison, side)
                 if label not in labels:
-                    raise ValueError(f"comparisons.{i}.{side}: no recipe {label!r}{did_you_mean(label, labels)}"
-                                     f" (recipes: {', '.join(sorted(labels))})")
+                    raise ValueError(
+                        f"comparisons.{i}.{side}: no recipe {label!r}{did_you_mean(label, labels)}"
+                        f" (recipes: {', '.join(sorted(labels))})"
+                    )
         return self
 
     def recipe_labels(self) -> list[tuple[str, str]]:
@@ -283,10 +288,12 @@ DataLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-DataLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                 list("tTfF"))
-DataLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
-                                 list("-+0123456789."))
+DataLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+DataLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"), list("-+0123456789.")
+)
 
 
 def read_yaml(text: str) -> Any:
@@ -398,8 +405,10 @@ def _check_selection(where: str, training: Training, trainers: list, evaluated) 
             raise XltError(f"{where}: {trainer.name} has no dev split to select on (splits: {splits})")
     if "target-dev" in training.select.on:
         if trainers[-1].name != evaluated.name:
-            raise XltError(f"{where}.on: 'target-dev' scores the training model on {evaluated.name}'s dev sets, but "
-                           f"{evaluated.name} trains on {trainers[-1].name}; select this target on 'dev'")
+            raise XltError(
+                f"{where}.on: 'target-dev' scores the training model on {evaluated.name}'s dev sets, but "
+                f"{evaluated.name} trains on {trainers[-1].name}; select this target on 'dev'"
+            )
         if "dev" not in evaluated.splits:
             raise XltError(f"{where}.on: {evaluated.name} has no dev split for 'target-dev'")
 
@@ -409,17 +418,20 @@ def _check_benchmark(study: Study) -> None:
 
     known = sorted({name for _, spec in TASKS.items() for name in spec.languages})
     if study.benchmark is not None and study.benchmark not in known:
-        raise XltError(f"benchmark: unknown benchmark {study.benchmark!r}{did_you_mean(study.benchmark, known)}"
-                       f" (known: {', '.join(known)})")
-
+        raise XltError(
+            f"benchmark: unknown benchmark {study.benchmark!r}{did_you_mean(study.benchmark, known)}"
+            f" (known: {', '.join(known)})"
+        )
 
 
 def _check_languages(where: str, languages: list[str] | str, spec) -> None:
     known = set(spec.train_languages).union(*spec.languages.values())
     unknown = [] if languages == "all" else [lang for lang in languages if lang not in known]
     if unknown:
-        raise XltError(f"{where}: found {unknown[0]!r}; {spec.name} has languages {', '.join(sorted(known))}"
-                       f"{did_you_mean(unknown[0], known)}")
+        raise XltError(
+            f"{where}: found {unknown[0]!r}; {spec.name} has languages {', '.join(sorted(known))}"
+            f"{did_you_mean(unknown[0], known)}"
+        )
 
 
 def apply_override(raw: dict, override: str) -> None:

@@ -12,8 +12,8 @@ number. A second signal while a stop is pending stops at once.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _state = {"depth": 0, "pending": None}

@@ -17,8 +17,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from xlt import faults
 from xlt.errors import XltError
@@ -53,10 +54,14 @@ def write_error(path: Path, err: OSError) -> XltError:
     """One line for a write that failed: what could not be written, why, and what to do."""
     if err.errno in _FULL:
         free = shutil.disk_usage(_existing(path)).free
-        return XltError(f"cannot write {path}: no space left on the device ({free // 2**20} MiB free); everything"
-                        f" complete is kept: free some space and run the same command again to continue")
-    return XltError(f"cannot write {path}: {err.strerror or err}; check the folder's permissions and space, then"
-                    f" run the same command again (everything complete is kept)")
+        return XltError(
+            f"cannot write {path}: no space left on the device ({free // 2**20} MiB free); everything"
+            f" complete is kept: free some space and run the same command again to continue"
+        )
+    return XltError(
+        f"cannot write {path}: {err.strerror or err}; check the folder's permissions and space, then"
+        f" run the same command again (everything complete is kept)"
+    )
 
 
 def _existing(path: Path) -> Path:

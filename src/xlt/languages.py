@@ -30,13 +30,23 @@ MEASURES = {
     "geographic": "cosine distance of URIEL geo vectors (lang2vec)",
 }
 FEATURE_SETS = {"syntactic": "syntax_knn", "genetic": "fam", "geographic": "geo"}
-SYNTHETIC_MEASURES = {"syntactic": "share of the word-order and morphology properties that differ "
-                                   "(order, adjective, adposition, morphology)"}
+SYNTHETIC_MEASURES = {
+    "syntactic": "share of the word-order and morphology properties that differ "
+    "(order, adjective, adposition, morphology)"
+}
 # langcodes gives the ISO 639-3 code of a macrolanguage; URIEL holds some only as the individual language
 # XTREME's data is in (Swahili, Arabic, Persian, Quechua as XCOPA's Cusco Quechua, Azerbaijani, Malay, Chinese)
 # or under the code of the language a later standard renamed (Filipino, XTREME's `tl`, is URIEL's Tagalog).
-URIEL_CODES = {"swa": "swh", "ara": "arb", "fas": "pes", "que": "quz", "aze": "azj", "msa": "zsm", "zho": "cmn",
-               "fil": "tgl"}
+URIEL_CODES = {
+    "swa": "swh",
+    "ara": "arb",
+    "fas": "pes",
+    "que": "quz",
+    "aze": "azj",
+    "msa": "zsm",
+    "zho": "cmn",
+    "fil": "tgl",
+}
 
 Properties = dict[str, dict[str, Any]]  # language -> property -> value (languages.json)
 Distances = dict[str, dict[str, dict[str, float | None]]]  # training language -> language -> measure -> distance
@@ -59,10 +69,14 @@ def describe(languages: list[str], sources: list[str], synthetic: bool, cache_ro
     if synthetic:
         from xlt.data.synthetic import language_properties, syntactic_distance
 
-        properties = {lang: {"name": lang, "family": "synthetic", **props}
-                      for lang, props in language_properties().items() if lang in languages}
-        distances: Distances = {src: {lang: {"syntactic": syntactic_distance(src, lang)} for lang in languages}
-                                for src in sources}
+        properties = {
+            lang: {"name": lang, "family": "synthetic", **props}
+            for lang, props in language_properties().items()
+            if lang in languages
+        }
+        distances: Distances = {
+            src: {lang: {"syntactic": syntactic_distance(src, lang)} for lang in languages} for src in sources
+        }
         return properties, {"measures": SYNTHETIC_MEASURES, "from": distances}
     key = stable_hash({"languages": sorted(set(languages) | set(sources)), "lang2vec": metadata.version("lang2vec")})
     cached = Path(cache_root) / "languages" / f"{key}.json"
@@ -85,10 +99,12 @@ def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distan
     everyone = list(dict.fromkeys([*languages, *sources]))
     codes = {lang: uriel_code(lang) for lang in everyone}
     known = [code for lang in everyone if (code := codes[lang]) is not None and code in l2v.URIEL_LANGUAGES]
-    features = {measure: l2v.get_features(known, feature_set, header=True)
-                for measure, feature_set in FEATURE_SETS.items()}
-    vectors: dict[str, dict[str, np.ndarray]] = {measure: {code: np.asarray(table[code], dtype=float) for code in known}
-               for measure, table in features.items()}
+    features = {
+        measure: l2v.get_features(known, feature_set, header=True) for measure, feature_set in FEATURE_SETS.items()
+    }
+    vectors: dict[str, dict[str, np.ndarray]] = {
+        measure: {code: np.asarray(table[code], dtype=float) for code in known} for measure, table in features.items()
+    }
     properties: Properties = {}
     for lang in languages:
         code = codes[lang]
@@ -96,10 +112,19 @@ def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distan
             properties[lang] = {"name": lang}
             continue
         tag = langcodes.Language.get(lang)
-        properties[lang] = {"name": tag.display_name(), "family": _family(features["genetic"], code),
-                            "script": tag.maximize().script_name(), "iso639-3": code}
-    distances = {src: {lang: {measure: _distance(vectors[measure], codes[src], codes[lang], measure)
-                              for measure in FEATURE_SETS} for lang in languages} for src in sources}
+        properties[lang] = {
+            "name": tag.display_name(),
+            "family": _family(features["genetic"], code),
+            "script": tag.maximize().script_name(),
+            "iso639-3": code,
+        }
+    distances = {
+        src: {
+            lang: {measure: _distance(vectors[measure], codes[src], codes[lang], measure) for measure in FEATURE_SETS}
+            for lang in languages
+        }
+        for src in sources
+    }
     return properties, distances
 
 

@@ -61,13 +61,16 @@ def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[
     try:
         saved = {k: v for k, v in load_file(str(path)).items() if k.startswith(prefix)}
     except (OSError, SafetensorError) as err:
-        raise XltError(f"cannot read the checkpoint {path} ({err}); delete its stage directory to train it"
-                       f" again") from None
+        raise XltError(
+            f"cannot read the checkpoint {path} ({err}); delete its stage directory to train it again"
+        ) from None
     own = dict(model.named_parameters())
     unknown = sorted(set(saved) - set(own))
     if unknown:
-        raise XltError(f"{path}: checkpoint tensor {unknown[0]!r} does not exist in the model; it was saved for"
-                       f" another method or encoder: delete its stage directory or use the model it was trained with")
+        raise XltError(
+            f"{path}: checkpoint tensor {unknown[0]!r} does not exist in the model; it was saved for"
+            f" another method or encoder: delete its stage directory or use the model it was trained with"
+        )
     for name, tensor in saved.items():
         if tensor.shape != own[name].shape:
             raise XltError(
@@ -79,4 +82,3 @@ def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[
         for name, tensor in saved.items():
             own[name].copy_(tensor)
     return sorted(saved)
-

@@ -116,8 +116,9 @@ def pretrain(
     files = language_files(text_files)
     texts = read_text_files(files)
     torch.manual_seed(options.seed)
-    tokenizer = train_tokenizer((line for lines in texts.values() for line in lines), options.vocab_size,
-                                options.tokenizer)
+    tokenizer = train_tokenizer(
+        (line for lines in texts.values() for line in lines), options.vocab_size, options.tokenizer
+    )
     blocks = [
         pack_blocks(tokenizer(lines, add_special_tokens=False)["input_ids"], options.max_length,
                     tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
@@ -132,8 +133,11 @@ def pretrain(
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         _write_losses(tmp, losses)
-        meta = {"options": options.model_dump(), "languages": list(texts),
-                "files": {lang: str(path) for lang, path in files.items()}}  # which file gave which language
+        meta = {
+            "options": options.model_dump(),
+            "languages": list(texts),
+            "files": {lang: str(path) for lang, path in files.items()},
+        }  # which file gave which language
         (tmp / OPTIONS_FILE).write_text(json.dumps(meta, indent=2))
         os.replace(tmp, out)
     finally:
@@ -189,5 +193,5 @@ def masked_lm_loss(model: XLMRobertaForMaskedLM, inputs: torch.Tensor, labels: t
 
 
 def _write_losses(directory: Path, losses: list[tuple[int, float]]) -> None:
-    (directory / "loss.csv").write_text("step,loss\n" + "".join(f"{s},{l:.5f}\n" for s, l in losses))
-    (directory / "loss.json").write_text(json.dumps([{"step": s, "loss": l} for s, l in losses]))
+    (directory / "loss.csv").write_text("step,loss\n" + "".join(f"{s},{loss:.5f}\n" for s, loss in losses))
+    (directory / "loss.json").write_text(json.dumps([{"step": s, "loss": loss} for s, loss in losses]))

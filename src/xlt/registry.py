@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from typing import Generic, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
 
 from xlt.errors import XltError
 
@@ -43,6 +44,6 @@ class Registry(Generic[T]):
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """"; did you mean 'x'?" for the closest known name, or "" when none is close."""
+    """ "; did you mean 'x'?" for the closest known name, or "" when none is close."""
     hint = difflib.get_close_matches(name, sorted(known), n=1)
     return f"; did you mean {hint[0]!r}?" if hint else ""

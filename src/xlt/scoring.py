@@ -14,8 +14,9 @@ only when every task it covers was scored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from xlt.errors import XltError
 from xlt.metrics import SCORERS, UNITS
@@ -79,11 +80,15 @@ def _check_ids(predictions: dict, golds: dict, predictions_path: Path, labels_pa
     missing = [id_ for id_ in golds if id_ not in predictions]
     extra = [id_ for id_ in predictions if id_ not in golds]
     if missing:
-        raise XltError(f"{predictions_path} has no prediction for {len(missing)} of the {len(golds)} ids of"
-                       f" {labels_path} (first: {missing[0]!r}); predict every id (unanswered: \"\" or [])")
+        raise XltError(
+            f"{predictions_path} has no prediction for {len(missing)} of the {len(golds)} ids of"
+            f' {labels_path} (first: {missing[0]!r}); predict every id (unanswered: "" or [])'
+        )
     if extra:
-        raise XltError(f"{predictions_path} predicts {len(extra)} ids that {labels_path} lacks (first:"
-                       f" {extra[0]!r}); is it the file of another language or split?")
+        raise XltError(
+            f"{predictions_path} predicts {len(extra)} ids that {labels_path} lacks (first:"
+            f" {extra[0]!r}); is it the file of another language or split?"
+        )
 
 
 def _apply(function, submission: _Submission, lang: str):
@@ -124,8 +129,9 @@ def _task_names(predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | 
     return sorted((predicted & labelled) & set(TASKS))
 
 
-def _languages(spec: TaskSpec, predictions_dir: Path, labels_dir: Path, benchmark: str | None,
-               notes: list[str]) -> tuple[str, ...]:
+def _languages(
+    spec: TaskSpec, predictions_dir: Path, labels_dir: Path, benchmark: str | None, notes: list[str]
+) -> tuple[str, ...]:
     if benchmark is not None:
         languages = tuple(spec.languages.get(benchmark, ()))
         if not languages:
@@ -133,12 +139,15 @@ def _languages(spec: TaskSpec, predictions_dir: Path, labels_dir: Path, benchmar
         return languages
     found = _languages_in(predictions_dir / spec.name, spec.submission_ext)
     if not found:
-        raise XltError(f"{predictions_dir / spec.name} holds no test-{{lang}}.{spec.submission_ext} file; write one"
-                       f" per language")
+        raise XltError(
+            f"{predictions_dir / spec.name} holds no test-{{lang}}.{spec.submission_ext} file; write one per language"
+        )
     unpredicted = sorted(set(_languages_in(labels_dir / spec.name, spec.submission_ext)) - set(found))
     if unpredicted:
-        raise XltError(f"{predictions_dir / spec.name} lacks the languages {', '.join(unpredicted)} that"
-                       f" {labels_dir / spec.name} has; predict them, or name a --benchmark to score its list")
+        raise XltError(
+            f"{predictions_dir / spec.name} lacks the languages {', '.join(unpredicted)} that"
+            f" {labels_dir / spec.name} has; predict them, or name a --benchmark to score its list"
+        )
     return tuple(found)
 
 

@@ -14,8 +14,9 @@ sentence. Writes are atomic.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from xlt.errors import XltError
 from xlt.io import atomic_write_json, atomic_write_text
@@ -31,8 +32,9 @@ def resolve_format(kind_or_format: str, path: Path | str) -> str:
     from xlt.kinds import KINDS
 
     if kind_or_format not in KINDS:
-        raise XltError(f"unknown submission format {kind_or_format!r}: use one of {FORMATS} or a task kind "
-                       f"({', '.join(KINDS)})")
+        raise XltError(
+            f"unknown submission format {kind_or_format!r}: use one of {FORMATS} or a task kind ({', '.join(KINDS)})"
+        )
     default = KINDS.get(kind_or_format).submission
     return _EXTENSION_FORMATS.get(Path(path).suffix, default) if default == "lines" else default
 
@@ -131,7 +133,7 @@ def _jsonl_labels(path: Path) -> list:
             continue
         row = _json(line, f"{path} line {number}")
         if not isinstance(row, dict) or "label" not in row:
-            raise XltError(f"{path} line {number} has no \"label\" field; each line must be an object with the label")
+            raise XltError(f'{path} line {number} has no "label" field; each line must be an object with the label')
         values.append(row["label"])
     return values
 

@@ -6,7 +6,7 @@ tokenizer (offset mappings) that `AutoTokenizer.from_pretrained` reloads from it
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast

@@ -29,20 +29,42 @@ class Embedded:
 
 
 def cache_key(entry: Encoding, source: Parallel, layers: list[int], pooling: str) -> str:
-    return stable_hash({"v": CACHE_VERSION, "encoder": entry.cache_identity, "layers": layers, "pooling": pooling,
-                        "source": source.fingerprint(), "max_length": MAX_LENGTH})
+    return stable_hash(
+        {
+            "v": CACHE_VERSION,
+            "encoder": entry.cache_identity,
+            "layers": layers,
+            "pooling": pooling,
+            "source": source.fingerprint(),
+            "max_length": MAX_LENGTH,
+        }
+    )
 
 
-def embeddings(entry: Encoding, encoders: Encoders, study_dir: Path | None, source: Parallel, layers: list[int],
-               pooling: str, progress: bool = True) -> Embedded:
+def embeddings(
+    entry: Encoding,
+    encoders: Encoders,
+    study_dir: Path | None,
+    source: Parallel,
+    layers: list[int],
+    pooling: str,
+    progress: bool = True,
+) -> Embedded:
     """Every side of `source` embedded by the entry's encoder, from the cache or one pass of the encoder."""
     sides = list(source.texts)
 
     def compute() -> dict[str, np.ndarray]:
         encoder, tokenizer = load_encoder(entry, encoders, study_dir)
         console = Console(stderr=True)
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       console=console, transient=True, disable=not (progress and console.is_terminal))
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not (progress and console.is_terminal),
+        )
         texts = [text for side in sides for text in source.texts[side]]  # one pass: full batches for every side
         with bar:
             task = bar.add_task(f"embedding with {entry.recipe} {entry.task}".strip(), total=len(texts))
@@ -55,12 +77,15 @@ def embeddings(entry: Encoding, encoders: Encoders, study_dir: Path | None, sour
         return arrays
 
     arrays = cached_arrays("embeddings", cache_key(entry, source, layers, pooling), compute)
-    return Embedded({side: arrays[f"vectors{i}"] for i, side in enumerate(sides)},
-                    {side: arrays[f"lengths{i}"] for i, side in enumerate(sides)})
+    return Embedded(
+        {side: arrays[f"vectors{i}"] for i, side in enumerate(sides)},
+        {side: arrays[f"lengths{i}"] for i, side in enumerate(sides)},
+    )
 
 
-def _embed(encoder, tokenizer, texts: list[str], layers: list[int], pooling: str,
-           advance) -> tuple[np.ndarray, np.ndarray]:
+def _embed(
+    encoder, tokenizer, texts: list[str], layers: list[int], pooling: str, advance
+) -> tuple[np.ndarray, np.ndarray]:
     import torch  # here, not above: a rerun that reads the cache never loads it
 
     from xlt.kinds.common import encode, masked_mean, pad
@@ -70,7 +95,7 @@ def _embed(encoder, tokenizer, texts: list[str], layers: list[int], pooling: str
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch: less padding
     out = np.empty((len(layers), len(ids), encoder.hidden_size), dtype=np.float32)
     for start in range(0, len(order), BATCH_SIZE):
-        batch = order[start:start + BATCH_SIZE]
+        batch = order[start : start + BATCH_SIZE]
         input_ids = pad([ids[i] for i in batch], tokenizer.pad_token_id)
         mask = pad([[1] * len(ids[i]) for i in batch], 0)
         with torch.inference_mode():

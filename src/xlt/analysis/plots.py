@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 Series = dict[str, dict[str, list[tuple[int, float]]]]  # line label -> panel -> [(layer, value)]
 
 
-def layer_plot_png(series: Series, baseline: Series | float | None, panels: list[str], title: str,
-                   ylabel: str) -> bytes:
+def layer_plot_png(
+    series: Series, baseline: Series | float | None, panels: list[str], title: str, ylabel: str
+) -> bytes:
     """One panel per entry of `panels`; `baseline` (the same lines on random pairs, or one chance level)
     is drawn dashed in each line's colour."""
     columns = min(4, len(panels))
@@ -34,7 +35,7 @@ def layer_plot_png(series: Series, baseline: Series | float | None, panels: list
             ax.axhline(baseline, color="grey", linestyle=":", linewidth=1)
         ax.set_title(panel, fontsize=9)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("layer (0 = embeddings)")
@@ -52,6 +53,14 @@ def _line(ax, points: list[tuple[int, float]] | None, colour, style: str, label:
     if not points:
         return
     layers, values = zip(*sorted(points))
-    ax.plot(layers, np.asarray(values, dtype=float), style, color=colour, marker="o" if style == "-" else None,
-            markersize=3, linewidth=1.3, label=label)
+    ax.plot(
+        layers,
+        np.asarray(values, dtype=float),
+        style,
+        color=colour,
+        marker="o" if style == "-" else None,
+        markersize=3,
+        linewidth=1.3,
+        label=label,
+    )
     ax.set_xticks(sorted(set(layers)))

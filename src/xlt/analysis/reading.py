@@ -32,11 +32,18 @@ def reading(entries: list[Encoding], draws: dict[str, Draws], layer: int, study_
     """{"layer", "least_moved": [...], "transfer": [...]} for summary.json."""
     targets = [e for e in entries if e.role == "target" and e.origin == PRETRAINED]
     tasks = list(dict.fromkeys(e.task for e in targets))
-    least = [_least_moved(task, measure, [e for e in targets if e.task == task], draws, layer)
-             for task in tasks for measure in MEASURES]
+    least = [
+        _least_moved(task, measure, [e for e in targets if e.task == task], draws, layer)
+        for task in tasks
+        for measure in MEASURES
+    ]
     scores = _scores(study_dir / RESULTS) if study_dir is not None else {}
-    transfer = [t for task in tasks for measure in MEASURES
-                if (t := _transfer(task, measure, [e for e in targets if e.task == task], draws, layer, scores))]
+    transfer = [
+        t
+        for task in tasks
+        for measure in MEASURES
+        if (t := _transfer(task, measure, [e for e in targets if e.task == task], draws, layer, scores))
+    ]
     level = 1 - ALPHA / max(1, len(transfer))
     for item in transfer:
         item["low"], item["high"] = interval(item.pop("draws"), level)
@@ -48,24 +55,32 @@ def _least_moved(task: str, measure: str, targets: list[Encoding], draws: dict[s
     """Recipes ordered by the size of their language-averaged drift (seeds averaged replicate by replicate)."""
     recipes: list[dict] = []
     for recipe, group in _by_recipe(targets).items():
-        change = np.mean([draws[e.key][layer, AVERAGE, measure] - draws[PRETRAINED][layer, AVERAGE, measure]
-                          for e in group], axis=0)
+        change = np.mean(
+            [draws[e.key][layer, AVERAGE, measure] - draws[PRETRAINED][layer, AVERAGE, measure] for e in group], axis=0
+        )
         low, high = interval(change)
         recipes.append({"recipe": recipe, "drift": float(change[0]), "low": low, "high": high})
     recipes.sort(key=lambda r: abs(r["drift"]))
     return {"task": task, "measure": measure, "recipes": recipes}
 
 
-def _transfer(task: str, measure: str, targets: list[Encoding], draws: dict[str, Draws], layer: int,
-              scores: dict) -> dict | None:
+def _transfer(
+    task: str, measure: str, targets: list[Encoding], draws: dict[str, Draws], layer: int, scores: dict
+) -> dict | None:
     recipes = _by_recipe(targets)
-    languages = sorted({lang for e in targets for (lay, lang, m) in draws[e.key] if lay == layer and m == measure}
-                       - {AVERAGE})
+    languages = sorted(
+        {lang for e in targets for (lay, lang, m) in draws[e.key] if lay == layer and m == measure} - {AVERAGE}
+    )
     per_language = {}
     for lang in languages:
-        pairs = [(np.mean([draws[e.key][layer, lang, measure][0] for e in group]),
-                  np.mean([scores[e.key, lang] for e in group])) for group in recipes.values()
-                 if all((e.key, lang) in scores for e in group)]
+        pairs = [
+            (
+                np.mean([draws[e.key][layer, lang, measure][0] for e in group]),
+                np.mean([scores[e.key, lang] for e in group]),
+            )
+            for group in recipes.values()
+            if all((e.key, lang) in scores for e in group)
+        ]
         if len(pairs) >= MIN_RECIPES and all(len({p[i] for p in pairs}) > 1 for i in (0, 1)):
             per_language[lang] = float(spearmanr(*zip(*pairs)).statistic)
     if len(per_language) < 2:
@@ -73,12 +88,20 @@ def _transfer(task: str, measure: str, targets: list[Encoding], draws: dict[str,
     rhos = np.array(list(per_language.values()))
     rng = np.random.default_rng(SEED)
     resampled = rhos[rng.integers(0, len(rhos), size=(LANGUAGE_REPLICATES, len(rhos)))].mean(axis=1)
-    return {"task": task, "measure": measure, "rho": float(rhos.mean()), "recipes": len(recipes),
-            "languages": per_language, "draws": np.concatenate([[rhos.mean()], resampled]),
-            "order_by_similarity": _order(recipes, lambda g: np.mean([draws[e.key][layer, AVERAGE, measure][0]
-                                                                       for e in g])),
-            "order_by_transfer": _order(recipes, lambda g: np.mean([scores.get((e.key, lang), np.nan)
-                                                                     for e in g for lang in per_language]))}
+    return {
+        "task": task,
+        "measure": measure,
+        "rho": float(rhos.mean()),
+        "recipes": len(recipes),
+        "languages": per_language,
+        "draws": np.concatenate([[rhos.mean()], resampled]),
+        "order_by_similarity": _order(
+            recipes, lambda g: np.mean([draws[e.key][layer, AVERAGE, measure][0] for e in g])
+        ),
+        "order_by_transfer": _order(
+            recipes, lambda g: np.mean([scores.get((e.key, lang), np.nan) for e in g for lang in per_language])
+        ),
+    }
 
 
 def _by_recipe(targets: list[Encoding]) -> dict[str, list[Encoding]]:
@@ -99,6 +122,10 @@ def _scores(results: Path) -> dict[tuple[str, str], float]:
     if not results.is_file():
         return {}
     with open(results, newline="", encoding="utf-8") as handle:
-        return {(row["stage_hash"], row["eval_language"]): float(row["value"]) for row in csv.DictReader(handle)
-                if row["primary"] == "1" and not row["method"].endswith(ORACLE)
-                and row["eval_language"] not in row["train_languages"].split("+")}
+        return {
+            (row["stage_hash"], row["eval_language"]): float(row["value"])
+            for row in csv.DictReader(handle)
+            if row["primary"] == "1"
+            and not row["method"].endswith(ORACLE)
+            and row["eval_language"] not in row["train_languages"].split("+")
+        }

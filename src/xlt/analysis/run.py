@@ -21,9 +21,16 @@ POOLINGS = ("mean", "cls")
 ANALYSIS = "analysis"
 
 
-def analyze(study_dir: Path | None = None, model: str | None = None, out: Path | None = None,
-            parallel: str | None = None, layers: str = "all", pooling: str = "mean", max_sentences: int = 1000,
-            progress: bool = True) -> Path:
+def analyze(
+    study_dir: Path | None = None,
+    model: str | None = None,
+    out: Path | None = None,
+    parallel: str | None = None,
+    layers: str = "all",
+    pooling: str = "mean",
+    max_sentences: int = 1000,
+    progress: bool = True,
+) -> Path:
     """Write {study_dir or out}/analysis/similarity.csv and summary.json, then the report; returns analysis/."""
     if (study_dir is None) == (model is None):
         raise XltError("give a study directory or --model PATH_OR_HUB_ID (one of the two)")
@@ -42,8 +49,11 @@ def analyze(study_dir: Path | None = None, model: str | None = None, out: Path |
         if entry.key not in draws:
             embed = partial(embeddings, entry, encoders, study_dir, source, chosen, pooling, progress)
             draws[entry.key] = cached_draws(cache_key(entry, source, chosen, pooling), source, chosen, embed)
-    rows = [row for entry in encoders.entries
-            for row in similarity_rows(entry, draws[entry.key], draws[entry.origin] if entry.origin else None)]
+    rows = [
+        row
+        for entry in encoders.entries
+        for row in similarity_rows(entry, draws[entry.key], draws[entry.origin] if entry.origin else None)
+    ]
     analysis_dir = root / ANALYSIS
     atomic_write_csv(analysis_dir / "similarity.csv", COLUMNS, rows)
     summary = _summary(encoders, source, chosen, pooling)
@@ -54,7 +64,7 @@ def analyze(study_dir: Path | None = None, model: str | None = None, out: Path |
 
 
 def parse_layers(text: str, depth: int) -> list[int]:
-    """"all" or comma-separated hidden-state indices: 0 = the embeddings, `depth` = the last layer."""
+    """ "all" or comma-separated hidden-state indices: 0 = the embeddings, `depth` = the last layer."""
     if text.strip() == "all":
         return list(range(depth + 1))
     try:
@@ -69,14 +79,25 @@ def parse_layers(text: str, depth: int) -> list[int]:
 
 def _summary(encoders: Encoders, source, layers: list[int], pooling: str) -> dict:
     return {
-        "source": {"name": source.name, "base": source.base, "languages": source.languages,
-                   "sentences": source.sizes(), "shared_base": source.shared_base},
+        "source": {
+            "name": source.name,
+            "base": source.base,
+            "languages": source.languages,
+            "sentences": source.sizes(),
+            "shared_base": source.shared_base,
+        },
         "layers": layers,
         "pooling": pooling,
-        "resampling": {"scheme": "half-samples without replacement", "replicates": REPLICATES, "seed": SEED,
-                       "level": LEVEL},
-        "encoders": [{"stage": e.key, "role": e.role, "recipe": e.recipe, "task": e.task, "seed": e.seed,
-                      "origin": e.origin} for e in encoders.entries],
+        "resampling": {
+            "scheme": "half-samples without replacement",
+            "replicates": REPLICATES,
+            "seed": SEED,
+            "level": LEVEL,
+        },
+        "encoders": [
+            {"stage": e.key, "role": e.role, "recipe": e.recipe, "task": e.task, "seed": e.seed, "origin": e.origin}
+            for e in encoders.entries
+        ],
         "skipped": encoders.skipped,
     }
 

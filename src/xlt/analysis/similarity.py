@@ -34,8 +34,11 @@ Draws = dict[tuple[int, str, str], np.ndarray]  # (layer, language, measure) -> 
 def cached_draws(embedding_key: str, source: Parallel, layers: list[int], embed: Callable[[], Embedded]) -> Draws:
     """`encoder_draws` of the embeddings `embed` gives, from the cache when they were measured before."""
     key = stable_hash({"v": VERSION, "embeddings": embedding_key, "replicates": REPLICATES, "seed": SEED})
-    arrays = cached_arrays("measures", key, lambda: {json.dumps(name): values for name, values in
-                                                     encoder_draws(embed(), source, layers).items()})
+    arrays = cached_arrays(
+        "measures",
+        key,
+        lambda: {json.dumps(name): values for name, values in encoder_draws(embed(), source, layers).items()},
+    )
     return {tuple(json.loads(name)): values for name, values in arrays.items()}
 
 
@@ -65,8 +68,9 @@ def _layer_draws(embedded: Embedded, source: Parallel, row: int) -> dict[str, di
             sides[f"{base}*"] = side(base).permuted(matched_derangement(embedded.lengths[base], SEED))
         return sides[f"{base}*"]
 
-    return {lang: pair_measures(side(base), shuffled(base), side(other))
-            for lang, (base, other) in source.pairs.items()}
+    return {
+        lang: pair_measures(side(base), shuffled(base), side(other)) for lang, (base, other) in source.pairs.items()
+    }
 
 
 @lru_cache(maxsize=8)
@@ -77,20 +81,34 @@ def _masks(n: int) -> np.ndarray:
 
 def similarity_rows(entry: Encoding, draws: Draws, origin: Draws | None) -> list[dict]:
     """The CSV rows of one encoder: each measure, then (for a trained stage) its drift from `origin`."""
-    label = {"stage": entry.key, "role": entry.role, "recipe": entry.recipe, "task": entry.task,
-             "seed": "" if entry.seed is None else entry.seed}
+    label = {
+        "stage": entry.key,
+        "role": entry.role,
+        "recipe": entry.recipe,
+        "task": entry.task,
+        "seed": "" if entry.seed is None else entry.seed,
+    }
     rows = [_row(label, key, values) for key, values in draws.items()]
     if origin is not None:
-        rows += [_row(label, (layer, lang, measure + DRIFT), values - origin[layer, lang, measure])
-                 for (layer, lang, measure), values in draws.items()]
+        rows += [
+            _row(label, (layer, lang, measure + DRIFT), values - origin[layer, lang, measure])
+            for (layer, lang, measure), values in draws.items()
+        ]
     return rows
 
 
 def _row(label: dict, key: tuple[int, str, str], values: np.ndarray) -> dict:
     layer, lang, measure = key
     low, high = interval(values, LEVEL)
-    return {**label, "layer": layer, "language": lang, "measure": measure,
-            "value": _number(values[0]), "low": _number(low), "high": _number(high)}
+    return {
+        **label,
+        "layer": layer,
+        "language": lang,
+        "measure": measure,
+        "value": _number(values[0]),
+        "low": _number(low),
+        "high": _number(high),
+    }
 
 
 def _number(value: float) -> str:

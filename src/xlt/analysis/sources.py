@@ -58,8 +58,10 @@ def parallel_source(spec: str | None, data_dir: Path | None, max_sentences: int)
     source = _READERS[kind](name, argument, data_dir, max_sentences)
     short = {lang: n for lang, n in source.sizes().items() if n < MIN_SENTENCES}
     if short or not source.pairs:
-        raise XltError(f"--parallel {name}: fewer than {MIN_SENTENCES} sentence pairs for "
-                       f"{', '.join(short) or 'every language'}; the measures need more")
+        raise XltError(
+            f"--parallel {name}: fewer than {MIN_SENTENCES} sentence pairs for "
+            f"{', '.join(short) or 'every language'}; the measures need more"
+        )
     return source
 
 
@@ -133,8 +135,10 @@ def _index_parallel(task: str, field: str):
                 continue  # a language whose test file is absent from the local layout
             sentences = [example[field] for example in spec.load("test", lang, directory)]
             if len(sentences) != len(english):
-                raise XltError(f"--parallel {name}: {task} test has {len(sentences)} examples in {lang} but "
-                               f"{len(english)} in en; index-parallel sets must have the same length")
+                raise XltError(
+                    f"--parallel {name}: {task} test has {len(sentences)} examples in {lang} but "
+                    f"{len(english)} in en; index-parallel sets must have the same length"
+                )
             texts[lang] = tuple(sentences[i] for i in keep)
         return Parallel(name, "en", texts, {lang: ("en", lang) for lang in texts if lang != "en"})
 
@@ -154,8 +158,10 @@ def _pairs(name: str, argument: str, data_dir: Path | None, n: int) -> Parallel:
         except UnicodeDecodeError:
             raise XltError(f"--parallel {name}: {path} is not UTF-8 text") from None
     if len(lines[0]) != len(lines[1]):
-        raise XltError(f"--parallel {name}: {paths[0]} has {len(lines[0])} lines but {paths[1]} has "
-                       f"{len(lines[1])}; aligned files need one translation per line")
+        raise XltError(
+            f"--parallel {name}: {paths[0]} has {len(lines[0])} lines but {paths[1]} has "
+            f"{len(lines[1])}; aligned files need one translation per line"
+        )
     base, lang = paths[0].stem, paths[1].stem  # the languages are named by the files: en.txt, de.txt
     if base == lang:
         raise XltError(f"--parallel {name}: both files are named {base!r}; name each by its language (en.txt,de.txt)")

@@ -65,15 +65,17 @@ def study_encoders(study_dir: Path) -> Encoders:
         origin = PRETRAINED
         if getattr(target.method_options, "init", "pretrained") == "random":
             origin = f"random_init.seed{target.seed}"
-            entries[origin] = Encoding(origin, "base", "random_init (untrained)", "", target.seed, None,
-                                       {"untrained": target.hash}, target)
+            entries[origin] = Encoding(
+                origin, "base", "random_init (untrained)", "", target.seed, None, {"untrained": target.hash}, target
+            )
         recipe = ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}"
         stage: TrainStage | None = target
         while stage is not None:  # the evaluated stage, then every stage before it (intermediate, earlier tasks)
             role, task = ("target", ev.task) if stage is target else ("intermediate", stage.task)
             if is_complete(Path(study_dir) / "stages" / stage.hash):
                 entries[f"{stage.hash}/{role}/{recipe}/{task}"] = Encoding(
-                    stage.hash, role, recipe, task, stage.seed, origin, {"stage": stage.hash}, stage)
+                    stage.hash, role, recipe, task, stage.seed, origin, {"stage": stage.hash}, stage
+                )
             else:
                 skipped.append(stage.describe())
             stage = plan.train[stage.parent] if stage.parent else None
@@ -112,12 +114,15 @@ def _depth(resources) -> int:
     from transformers import AutoConfig
 
     try:
-        config = AutoConfig.from_pretrained(resources.model_path, revision=resources.revision,
-                                            trust_remote_code=resources.trust_remote_code)
+        config = AutoConfig.from_pretrained(
+            resources.model_path, revision=resources.revision, trust_remote_code=resources.trust_remote_code
+        )
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0]
-        raise XltError(f"cannot read the encoder {resources.model_path}: {first} (a study's pretrained encoder "
-                       "lives in $XLT_CACHE: run the study again to rebuild it)") from None
+        raise XltError(
+            f"cannot read the encoder {resources.model_path}: {first} (a study's pretrained encoder "
+            "lives in $XLT_CACHE: run the study again to rebuild it)"
+        ) from None
     return config.num_hidden_layers
 
 
@@ -136,8 +141,9 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
         finetune = get_method("finetune")
         encoder = finetune().adapt(load_backbone(resources), finetune.Options())
     else:
-        model = build_task_model(stage.method, stage.method_options, get_task(stage.task), stage.head_options,
-                                 resources, stage.seed)
+        model = build_task_model(
+            stage.method, stage.method_options, get_task(stage.task), stage.head_options, resources, stage.seed
+        )
         if entry.role != "base":  # a random-init base is the stage's model before its training
             assert study_dir is not None  # a trained stage lives in its study
             load_trainable(model, Path(study_dir) / "stages" / stage.hash / CHECKPOINT, prefix="encoder.")

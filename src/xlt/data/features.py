@@ -36,9 +36,17 @@ def tokenizer_fingerprint(tokenizer) -> str:
 def cached_features(
     kind, spec, examples: list[dict], tokenizer, max_length: int, cache_root: Path, key_parts: dict
 ) -> list[dict]:
-    key = stable_hash({**key_parts, "task": spec.name, "kind": kind.name, "max_length": max_length,
-                       "settings": spec.settings.model_dump(mode="json"), "tokenizer": tokenizer_fingerprint(tokenizer),
-                       "n": len(examples)})
+    key = stable_hash(
+        {
+            **key_parts,
+            "task": spec.name,
+            "kind": kind.name,
+            "max_length": max_length,
+            "settings": spec.settings.model_dump(mode="json"),
+            "tokenizer": tokenizer_fingerprint(tokenizer),
+            "n": len(examples),
+        }
+    )
     path = cache_root / "features" / key
     if integrity.is_complete(path):
         return load_from_disk(str(path)).to_list()

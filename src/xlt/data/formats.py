@@ -13,8 +13,8 @@ import csv
 import functools
 import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from xlt.errors import XltError
 
@@ -26,8 +26,9 @@ def _lines(path: Path) -> list[str]:
         return [line.rstrip("\r\n") for line in handle]
 
 
-def read_release(read: Callable[[Path, str, str], list[dict]], path: Path, split: str, lang: str,
-                 task: str) -> list[dict]:
+def read_release(
+    read: Callable[[Path, str, str], list[dict]], path: Path, split: str, lang: str, task: str
+) -> list[dict]:
     """`read(path, split, lang)`, failing with one XltError line for a file that is empty, not UTF-8,
     not valid JSON, or not in the task's release format (a missing field or column), or holds no examples."""
     advice = "use the task's official release file, complete and unmodified"
@@ -65,8 +66,10 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            raise XltError(f"{path} line {number}: not valid JSON ({err.msg}, column {err.colno}), perhaps cut"
-                           f" short; use the task's official release file, complete and unmodified") from None
+            raise XltError(
+                f"{path} line {number}: not valid JSON ({err.msg}, column {err.colno}), perhaps cut"
+                f" short; use the task's official release file, complete and unmodified"
+            ) from None
         if not isinstance(row, dict):
             raise XltError(f"{path} line {number} holds a JSON {type(row).__name__}, not an object")
         yield number, _Row(row, f"{path} line {number}")
@@ -117,8 +120,9 @@ def headed_pairs(text_a: str, text_b: str, label: str, language: str | None = No
             if not line.strip():
                 continue
             if len(fields) < needed:
-                raise XltError(f"{path} line {number} has {len(fields)} fields, "
-                               f"fewer than the {needed} its header needs")
+                raise XltError(
+                    f"{path} line {number} has {len(fields)} fields, fewer than the {needed} its header needs"
+                )
             if language and fields[column[language]] != lang:
                 continue
             row_id = f"{split}-{lang}-{len(examples)}"
@@ -325,16 +329,28 @@ def _xquad_r_language(path: Path, lang: str) -> tuple[list[dict], list[dict]]:
     paragraphs = (paragraph for article in articles for paragraph in article["paragraphs"])
     for number, paragraph in enumerate(paragraphs, start=1):
         context, breaks = paragraph["context"], paragraph["sentence_breaks"]
-        pool += [{"id": f"{lang}_{number}_{position}", "candidate": context[start:end],
-                  "candidate_id": f"{lang}_{number}_{position}", "candidate_context": context}
-                 for position, (start, end) in enumerate(breaks)]
+        pool += [
+            {
+                "id": f"{lang}_{number}_{position}",
+                "candidate": context[start:end],
+                "candidate_id": f"{lang}_{number}_{position}",
+                "candidate_context": context,
+            }
+            for position, (start, end) in enumerate(breaks)
+        ]
         for qa in paragraph["qas"]:
             answer_start = qa["answers"][0]["answer_start"]
             position = next((i for i, (start, end) in enumerate(breaks) if start <= answer_start < end), None)
             if position is None:  # the answer starts outside every sentence: the official loader skips it too
                 continue
-            questions.append({"id": f"{qa['id']}_{lang}", "query": qa["question"], "group": qa["id"],
-                              "candidate_id": f"{lang}_{number}_{position}"})
+            questions.append(
+                {
+                    "id": f"{qa['id']}_{lang}",
+                    "query": qa["question"],
+                    "group": qa["id"],
+                    "candidate_id": f"{lang}_{number}_{position}",
+                }
+            )
     return questions, pool
 
 
@@ -351,10 +367,12 @@ def mewslix_mentions(path: Path, split: str, lang: str) -> list[dict]:
             raise XltError(
                 f"{path}: mention {mention['example_id']} links to {entity_id}, which the candidate set lacks"
             )
-        examples.append({"id": mention["example_id"], "query": mewslix_query(row["context"], mention),
-                         "relevant": [entity_id]})
-    return examples + [{"id": entity_id, "candidate": text, "candidate_id": entity_id}
-                       for entity_id, text in entities.items()]
+        examples.append(
+            {"id": mention["example_id"], "query": mewslix_query(row["context"], mention), "relevant": [entity_id]}
+        )
+    return examples + [
+        {"id": entity_id, "candidate": text, "candidate_id": entity_id} for entity_id, text in entities.items()
+    ]
 
 
 def mewslix_pairs(path: Path, split: str, lang: str) -> list[dict]:
@@ -363,8 +381,14 @@ def mewslix_pairs(path: Path, split: str, lang: str) -> list[dict]:
     for _, row in _jsonl(path):
         contextual, entity = row["contextual_mention"], row["entity"]
         mention = contextual["mention"]
-        examples.append({"id": mention["example_id"], "query": mewslix_query(contextual["context"], mention),
-                         "candidate": _entity_text(entity), "candidate_id": entity["entity_id"]})
+        examples.append(
+            {
+                "id": mention["example_id"],
+                "query": mewslix_query(contextual["context"], mention),
+                "candidate": _entity_text(entity),
+                "candidate_id": entity["entity_id"],
+            }
+        )
     return examples
 
 
@@ -379,8 +403,8 @@ def mewslix_query(context: dict, mention: dict) -> str:
         {"start": 0, "end": len(context["text"])},  # no sentence holds the span: keep the whole text
     )
     text = context["text"]
-    left = _escape_markers(text[sentence["start"]:span["start"]])
-    right = _escape_markers(text[span["end"]:sentence["end"]])
+    left = _escape_markers(text[sentence["start"] : span["start"]])
+    right = _escape_markers(text[span["end"] : sentence["end"]])
     query = f"{span['text']}: {left} {{ {span['text']} }} {right}"
     return " ".join(query.splitlines()).replace("  ", " ").strip()
 
@@ -391,7 +415,7 @@ def _escape_markers(text: str) -> str:
 
 def _entity_text(entity: dict) -> str:
     description = entity["description"]
-    sentences = " ".join(description[s["start"]:s["end"]] for s in entity["sentence_spans"])
+    sentences = " ".join(description[s["start"] : s["end"]] for s in entity["sentence_spans"])
     return " ".join(sentences.splitlines()).replace("  ", " ").strip()
 
 

@@ -6,7 +6,7 @@ the release files use, so a task's examples look the same from either source.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def _label_name(dataset, column: str) -> Callable[[int], str]:

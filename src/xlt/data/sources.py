@@ -9,9 +9,9 @@ file exists wins; none -> one XltError naming every path looked at.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from xlt.data import hub
 from xlt.data.formats import read_release
@@ -72,8 +72,10 @@ class TaskSource:
             found = [example["label"]] if isinstance(example.get("label"), str) else example.get("tags") or []
             bad = next((label for label in found if label not in allowed), None)
             if bad is not None:
-                raise XltError(f"{where}: example {example.get('id')!r} has the label {bad!r}, which is not one of"
-                               f" {self.task}'s labels ({', '.join(labels)}); check that the file is {self.task}'s")
+                raise XltError(
+                    f"{where}: example {example.get('id')!r} has the label {bad!r}, which is not one of"
+                    f" {self.task}'s labels ({', '.join(labels)}); check that the file is {self.task}'s"
+                )
         return examples
 
     def locate(self, split: str, lang: str, data_dir: Path | str | None) -> tuple[str, bool | None]:
@@ -84,8 +86,9 @@ class TaskSource:
                 return f"no Hub source for {self.task} {split}", False
             config = self.hub.config.format(**fields) if self.hub.config else None
             return f"Hub {self.hub.dataset}" + (f" ({config})" if config else ""), None
-        paths = [Path(data_dir) / layout.files[split].format(**fields) for layout in self.layouts
-                 if split in layout.files]
+        paths = [
+            Path(data_dir) / layout.files[split].format(**fields) for layout in self.layouts if split in layout.files
+        ]
         found = next((path for path in paths if path.is_file()), None)
         if found is not None:
             return str(found), True

@@ -29,8 +29,8 @@ LANGUAGES: dict[str, dict[str, str]] = {
     "cyrl": dict(script="Cyrillic", order="SVO", adjective="before noun", adposition="preposition", morphology="none"),
     "adjn": dict(script="Greek", order="SVO", adjective="after noun", adposition="preposition", morphology="none"),
     "sov": dict(script="Latin", order="SOV", adjective="before noun", adposition="postposition", morphology="none"),
-    "sovm": dict(script="Georgian", order="SOV", adjective="before noun", adposition="postposition", morphology="suffixes"),
-    "vsom": dict(script="Armenian", order="VSO", adjective="after noun", adposition="preposition", morphology="suffixes"),
+    "sovm": dict(script="Georgian", order="SOV", adjective="before noun", adposition="postposition", morphology="suffixes"),  # noqa: E501
+    "vsom": dict(script="Armenian", order="VSO", adjective="after noun", adposition="preposition", morphology="suffixes"),  # noqa: E501
 }  # fmt: skip
 BASE = "base"
 SUFFIXES = ("plural", "object", "past", "future")  # what "suffixes" marks; analytic languages use words

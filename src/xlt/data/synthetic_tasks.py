@@ -10,8 +10,8 @@ tokens across languages and fake transfer (a random-init encoder "transferred" a
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from xlt.data.synthetic_grammar import (
     BASE,

@@ -40,8 +40,10 @@ def language_files(files: TextFiles) -> dict[str, Path]:
 def _add(named: dict[str, Path], lang: str, path: Path) -> None:
     if not lang or lang in named:
         taken = f" as {named[lang]} does" if lang in named else ""
-        raise XltError(f"{path}: cannot tell its language from its name (it would be {lang!r}{taken}); name each"
-                       f" file's language explicitly, e.g. xlt pretrain deu={path} eng=OTHER_FILE")
+        raise XltError(
+            f"{path}: cannot tell its language from its name (it would be {lang!r}{taken}); name each"
+            f" file's language explicitly, e.g. xlt pretrain deu={path} eng=OTHER_FILE"
+        )
     named[lang] = path
 
 

@@ -65,8 +65,10 @@ class Kind(ABC):
         """A module whose forward(encoder, batch) runs the encoder as it needs and returns outputs."""
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        raise XltError(f"the {self.name} kind has no training objective: train the encoder on the task's "
-                       "train_task, or evaluate it untrained (training steps: 0)")
+        raise XltError(
+            f"the {self.name} kind has no training objective: train the encoder on the task's "
+            "train_task, or evaluate it untrained (training steps: 0)"
+        )
 
     @abstractmethod
     def decode(self, outputs: list[torch.Tensor], features: list[dict], examples: list[dict], spec: TaskSpec) -> list:

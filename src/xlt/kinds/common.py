@@ -115,4 +115,3 @@ def feature_rows(outputs: list[torch.Tensor], features: list[dict]) -> Iterator[
     """Pair each feature with its output: `outputs` holds one head output per feature, in feature
     order (a batch's output unbound along dim 0, padding rows of token outputs included)."""
     yield from zip(features, outputs, strict=True)
-

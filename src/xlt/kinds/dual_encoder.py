@@ -78,19 +78,23 @@ def sentence_features(
     as a pair with its context (longest segment cut first)."""
     texts = list(texts)
     rows = tokenize(tokenizer, spec, max_length, [text for _, text in texts], contexts) if texts else []
-    return [{"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
-            for (index, _), (ids, _) in zip(texts, rows)]
+    return [
+        {"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
+        for (index, _), (ids, _) in zip(texts, rows)
+    ]
 
 
-def candidate_features(examples: list[dict], indices: Iterable[int], tokenizer, spec, max_length: int,
-                       role: str) -> list[dict]:
+def candidate_features(
+    examples: list[dict], indices: Iterable[int], tokenizer, spec, max_length: int, role: str
+) -> list[dict]:
     """The candidates of `examples[indices]`; those with a context as (sentence, context) pairs."""
     indices, features = list(indices), []
     for with_context in (False, True):
         part = [i for i in indices if bool(examples[i].get(CONTEXT)) == with_context]
         contexts = [examples[i][CONTEXT] for i in part] if with_context else None
-        features += sentence_features(tokenizer, spec, max_length, role, [(i, examples[i][CANDIDATE]) for i in part],
-                                      contexts)
+        features += sentence_features(
+            tokenizer, spec, max_length, role, [(i, examples[i][CANDIDATE]) for i in part], contexts
+        )
     return features
 
 
@@ -102,9 +106,14 @@ def pair_features(examples: list[dict], tokenizer, spec, max_length: int, keys: 
     features = []
     for query in queries:
         index = query["example_index"]
-        features.append({**query, "candidate_input_ids": by_index[index]["input_ids"],
-                         "candidate_attention_mask": by_index[index]["attention_mask"],
-                         "candidate_key": zlib.crc32(keys[index].encode())})
+        features.append(
+            {
+                **query,
+                "candidate_input_ids": by_index[index]["input_ids"],
+                "candidate_attention_mask": by_index[index]["attention_mask"],
+                "candidate_key": zlib.crc32(keys[index].encode()),
+            }
+        )
     return features
 
 

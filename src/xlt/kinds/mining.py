@@ -78,7 +78,7 @@ def torch_knn(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.nda
     base = torch.from_numpy(database).to(device)
     similarities, rows = [], []
     for start in range(0, len(queries), _KNN_BLOCK):
-        top = (torch.from_numpy(queries[start:start + _KNN_BLOCK]).to(device) @ base.T).topk(k, dim=1)
+        top = (torch.from_numpy(queries[start : start + _KNN_BLOCK]).to(device) @ base.T).topk(k, dim=1)
         similarities.append(top.values.double().cpu().numpy())
         rows.append(top.indices.cpu().numpy())
     return np.concatenate(similarities), np.concatenate(rows)

@@ -98,8 +98,9 @@ class QuestionAnswering(Kind):
     def featurize(self, examples, tokenizer, spec, max_length):
         settings = spec.settings
         stride = settings.doc_stride or max_length // 3
-        questions, longest = short_questions([e["question"].lstrip() for e in examples], tokenizer,
-                                             settings.max_query_length)
+        questions, longest = short_questions(
+            [e["question"].lstrip() for e in examples], tokenizer, settings.max_query_length
+        )
         if stride >= max_length - PAIR_SPECIALS - longest:
             raise XltError(
                 f"{spec.name}: doc_stride {stride} leaves no new context per window at max_length {max_length} "

@@ -60,8 +60,9 @@ class Ranking(DualEncoderKind):
             return pair_features(examples, tokenizer, spec, max_length, [self._candidate_id(e) for e in examples])
         queries = [(i, e[QUERY]) for i, e in enumerate(examples) if e.get(QUERY) is not None]
         pool = [i for i, e in enumerate(examples) if e.get(CANDIDATE) is not None]
-        return (sentence_features(tokenizer, spec, max_length, QUERY, queries)
-                + candidate_features(examples, pool, tokenizer, spec, max_length, CANDIDATE))
+        return sentence_features(tokenizer, spec, max_length, QUERY, queries) + candidate_features(
+            examples, pool, tokenizer, spec, max_length, CANDIDATE
+        )
 
     def decode(self, outputs, features, examples, spec):
         """The top-TOP_K pool ids per query; the pool is every candidate given (pairs included), by id."""
@@ -104,7 +105,7 @@ def _top_ids(queries: torch.Tensor, ids: list[str], pool: torch.Tensor, cosine: 
     k = min(TOP_K, len(ids))
     ranked = []
     for start in range(0, len(queries), _QUERY_CHUNK):
-        top = (queries[start:start + _QUERY_CHUNK] @ pool.T).topk(k, dim=-1).indices
+        top = (queries[start : start + _QUERY_CHUNK] @ pool.T).topk(k, dim=-1).indices
         ranked += [[ids[j] for j in row] for row in top.tolist()]
     return ranked
 

@@ -15,7 +15,7 @@ primary metric has units except set-level ones (BUCC). Input shapes per scorer:
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from xlt.metrics import bucc, classification, qa, retrieval, tagging
 

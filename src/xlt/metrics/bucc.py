@@ -6,7 +6,7 @@ The mining itself (margin search, threshold) is decoding and lives with the mini
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 Pair = tuple[str, ...]
 

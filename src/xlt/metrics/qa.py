@@ -13,7 +13,7 @@ import string
 import sys
 import unicodedata
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from xlt.errors import XltError
 from xlt.metrics.common import check_same_length, percent

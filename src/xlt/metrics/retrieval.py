@@ -6,7 +6,7 @@ a few lines each and ship in no installable package.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from xlt.errors import XltError
 from xlt.metrics.common import check_same_length, percent

@@ -12,7 +12,7 @@ under both readings.
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 from xlt.errors import XltError
 from xlt.metrics.common import check_same_length, percent

@@ -26,8 +26,9 @@ def load_tokenizer(res: Resources):
 @lru_cache(maxsize=4)
 def _tokenizer(path: str, revision: str | None, trust_remote_code: bool):
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path, revision=revision,
-                                                               trust_remote_code=trust_remote_code)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            path, revision=revision, trust_remote_code=trust_remote_code
+        )
     except (OSError, ValueError) as err:
         raise XltError(f"cannot load the tokenizer of {path!r}: {_first_line(err)}") from None
     if not tokenizer.is_fast:
@@ -42,8 +43,9 @@ def load_backbone(res: Resources) -> torch.nn.Module:
         raise XltError(f"cannot load the encoder {res.model_path!r}: {_first_line(err)}") from None
 
 
-def build_task_model(method: str, method_options: MethodOptions, spec: TaskSpec, head_options: HeadOptions,
-                     res: Resources, seed: int) -> TaskModel:
+def build_task_model(
+    method: str, method_options: MethodOptions, spec: TaskSpec, head_options: HeadOptions, res: Resources, seed: int
+) -> TaskModel:
     torch.manual_seed(seed)  # method tensors (prompts, LoRA) and the head start from the seed
     encoder = get_method(method)().adapt(load_backbone(res), method_options)
     return TaskModel(encoder, get_kind(spec.kind).build_head(encoder, spec, head_options))

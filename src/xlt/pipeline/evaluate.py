@@ -41,9 +41,15 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     atomic_write_json(directory / "rows.json", rows)
     log_evaluation(ev, rows, 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"], ctx)
     carried = None if source is None else _carry(source, spec).policy("the evaluated stage")
-    mark_complete(directory, {"evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
-                              "source": ev.source, "carry_policy": carried,
-                              "wall_seconds": round(time.perf_counter() - started, 2)})
+    mark_complete(
+        directory,
+        {
+            "evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
+            "source": ev.source,
+            "carry_policy": carried,
+            "wall_seconds": round(time.perf_counter() - started, 2),
+        },
+    )
 
 
 def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
@@ -67,10 +73,23 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
         buffer = _npz(num=np.asarray(num, dtype=np.float64), den=np.asarray(den, dtype=np.float64))
         atomic_write_bytes(directory / "units" / f"{split}-{lang}.npz", buffer)
     ids = [example["id"] for example in scored]
-    write_predictions(directory / "predictions" / spec.name / f"{split}-{lang}.{spec.submission_ext}",
-                      spec.submission, predictions, ids)
-    return [{"eval_language": lang, "split": split, "metric": metric, "value": scores[metric],
-             "primary": int(metric == spec.primary_metric)} for metric in spec.metrics if metric in scores]
+    write_predictions(
+        directory / "predictions" / spec.name / f"{split}-{lang}.{spec.submission_ext}",
+        spec.submission,
+        predictions,
+        ids,
+    )
+    return [
+        {
+            "eval_language": lang,
+            "split": split,
+            "metric": metric,
+            "value": scores[metric],
+            "primary": int(metric == spec.primary_metric),
+        }
+        for metric in spec.metrics
+        if metric in scores
+    ]
 
 
 def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
@@ -84,6 +103,7 @@ def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
 
 def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Context):
     kind = get_kind(spec.kind)
+    assert ev.head_options is not None  # the plan gives every model evaluation its head's options
     model = build_task_model(source.method, source.method_options, spec, ev.head_options, ctx.resources, source.seed)
     load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix=_carry(source, spec).prefix)
     model.eval()
@@ -122,12 +142,12 @@ def _forward(model: TaskModel, kind, features: list[dict], batch_size: int) -> l
     device = next(model.parameters()).device
     outputs: list[torch.Tensor] = []
     for start in range(0, len(features), batch_size):
-        batch = {k: v.to(device) for k, v in kind.collate(features[start:start + batch_size]).items()}
+        batch = {k: v.to(device) for k, v in kind.collate(features[start : start + batch_size]).items()}
         outputs.extend(model(batch).float().cpu().unbind(0))
     return outputs
 
 
 def _npz(**arrays: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **arrays as allow_pickle: bool
     return buffer.getvalue()

@@ -70,8 +70,12 @@ def live_states(job_ids: list[str]) -> dict[str, Live] | None:
     if not arrays:
         return {}
     try:
-        result = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%r",
-                                 f"--jobs={','.join(arrays)}"], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%r", f"--jobs={','.join(arrays)}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if result.returncode != 0:

@@ -41,22 +41,29 @@ class Manifest:
 
 
 def save_manifest(study_dir: Path, study: Study, resources: Resources, cache_root: Path) -> None:
-    atomic_write_json(Path(study_dir) / FILE, {
-        "config": study.model_dump(mode="json"),
-        "resources": {"model_path": resources.model_path, "revision": resources.revision,
-                      "trust_remote_code": resources.trust_remote_code,
-                      "data_dir": str(resources.data_dir) if resources.data_dir else None,
-                      "identity": resources.identity},
-        "cache_root": str(Path(cache_root).resolve()),
-    })
+    atomic_write_json(
+        Path(study_dir) / FILE,
+        {
+            "config": study.model_dump(mode="json"),
+            "resources": {
+                "model_path": resources.model_path,
+                "revision": resources.revision,
+                "trust_remote_code": resources.trust_remote_code,
+                "data_dir": str(resources.data_dir) if resources.data_dir else None,
+                "identity": resources.identity,
+            },
+            "cache_root": str(Path(cache_root).resolve()),
+        },
+    )
 
 
 def load_manifest(study_dir: Path) -> Manifest:
     study_dir = Path(study_dir).resolve()
     path = study_dir / FILE
     if not path.is_file():
-        raise XltError(f"{study_dir}: no {FILE}, so not a study directory written by `xlt run`"
-                       " (give the study's output_dir)")
+        raise XltError(
+            f"{study_dir}: no {FILE}, so not a study directory written by `xlt run` (give the study's output_dir)"
+        )
     raw = json.loads(path.read_text())
     study = validate_study(raw["config"], str(path))
     resources = raw["resources"]

@@ -75,18 +75,27 @@ def needs_table(plan: Plan, resources: Resources) -> tuple[Table, list[str]]:
     where, present = model_location(resources)
     table.add_row("model", "", "", escape(where), _status(present))
     if present is None and where.startswith("Hub"):
-        missing.append(f"model {resources.model_path}: not in the local Hugging Face cache (download it, or point "
-                       "model.name_or_path at a local directory)")
+        missing.append(
+            f"model {resources.model_path}: not in the local Hugging Face cache (download it, or point "
+            "model.name_or_path at a local directory)"
+        )
     for need in data_needs(plan):
         located = locate(need, resources.data_dir)
         absent = [lang for lang, _, found in located if found is False]
         sources = sorted({place for _, place, _ in located})
         status = _status(False if absent else (None if any(found is None for _, _, found in located) else True))
-        table.add_row(need.task, need.split, f"{len(need.languages)}: {' '.join(need.languages)}",
-                      escape(sources[0] if len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} more)"), status)
+        table.add_row(
+            need.task,
+            need.split,
+            f"{len(need.languages)}: {' '.join(need.languages)}",
+            escape(sources[0] if len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} more)"),
+            status,
+        )
         if absent:
-            missing.append(f"{need.task} {need.split}: no file for {', '.join(absent)} (looked for "
-                           f"{next(place for lang, place, found in located if found is False)})")
+            missing.append(
+                f"{need.task} {need.split}: no file for {', '.join(absent)} (looked for "
+                f"{next(place for lang, place, found in located if found is False)})"
+            )
     return table, missing
 
 

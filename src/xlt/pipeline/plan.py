@@ -121,17 +121,39 @@ def build_plan(study: Study, identity: dict) -> Plan:
                         parent = stage
                     assert parent is not None  # a target has at least one stage
                     for criterion in _criteria(target.training):
-                        evals.append(EvalStage(
-                            oracle_label(label) if criterion == "target-dev" else label, condition, target.task,
-                            tuple(target.train_languages), eval_languages, target.split, seed, parent.hash, identity,
-                            target.training.eval_batch_size, target.training.max_length, target.head_options,
-                            checkpoint_name(criterion),
-                        ))
+                        evals.append(
+                            EvalStage(
+                                oracle_label(label) if criterion == "target-dev" else label,
+                                condition,
+                                target.task,
+                                tuple(target.train_languages),
+                                eval_languages,
+                                target.split,
+                                seed,
+                                parent.hash,
+                                identity,
+                                target.training.eval_batch_size,
+                                target.training.max_length,
+                                target.head_options,
+                                checkpoint_name(criterion),
+                            )
+                        )
             if "majority" in study.references:
-                evals.append(EvalStage(
-                    "majority", "none", target.task, tuple(target.train_languages), eval_languages,
-                    target.split, seed, None, identity, target.training.eval_batch_size, target.training.max_length,
-                ))
+                evals.append(
+                    EvalStage(
+                        "majority",
+                        "none",
+                        target.task,
+                        tuple(target.train_languages),
+                        eval_languages,
+                        target.split,
+                        seed,
+                        None,
+                        identity,
+                        target.training.eval_batch_size,
+                        target.training.max_length,
+                    )
+                )
     return Plan(train, evals)
 
 
@@ -149,21 +171,50 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
         languages = target.train_languages
     elif languages == "all":
         languages = list(_languages(study, get_task(cond.task)))
-    return TrainStage("intermediate", cond.task, tuple(languages), cond.temperature, cond.training,
-                      method.method_type, method.resolved, cond.head_options, seed, None, identity)
+    return TrainStage(
+        "intermediate",
+        cond.task,
+        tuple(languages),
+        cond.temperature,
+        cond.training,
+        method.method_type,
+        method.resolved,
+        cond.head_options,
+        seed,
+        None,
+        identity,
+    )
 
 
-def _target_stages(target: TargetConfig, spec: TaskSpec, method: MethodConfig, seed: int,
-                   parent: TrainStage | None, identity: dict, eval_languages: tuple[str, ...]) -> list[TrainStage]:
+def _target_stages(
+    target: TargetConfig,
+    spec: TaskSpec,
+    method: MethodConfig,
+    seed: int,
+    parent: TrainStage | None,
+    identity: dict,
+    eval_languages: tuple[str, ...],
+) -> list[TrainStage]:
     """The stages that train a target: its training task, after the earlier tasks of its chain, each the
     parent of the next (the first one's parent is the intermediate stage, if any)."""
     stages = []
     oracle = eval_languages if "target-dev" in _criteria(target.training) else ()
     for task in spec.training_tasks:
         head = carry.training_head(target.head_options, spec.kind, get_task(task).kind)
-        parent = TrainStage("target", task, tuple(target.train_languages), target.temperature, target.training,
-                            method.method_type, method.resolved, head, seed, parent.hash if parent else None,
-                            identity, oracle if task == target.task else ())
+        parent = TrainStage(
+            "target",
+            task,
+            tuple(target.train_languages),
+            target.temperature,
+            target.training,
+            method.method_type,
+            method.resolved,
+            head,
+            seed,
+            parent.hash if parent else None,
+            identity,
+            oracle if task == target.task else (),
+        )
         stages.append(parent)
     return stages
 

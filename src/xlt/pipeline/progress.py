@@ -51,8 +51,10 @@ class StageStatus:
 def planned_stages(plan: Plan) -> list[Planned]:
     """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
     stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
-    return stages + [Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
-                     for ev in unique_evals(plan)]
+    return stages + [
+        Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
+        for ev in unique_evals(plan)
+    ]
 
 
 def done_status(study_dir: Path, stage: Planned, job_id: str | None = None) -> StageStatus | None:
@@ -66,7 +68,8 @@ def done_status(study_dir: Path, stage: Planned, job_id: str | None = None) -> S
 def overall_line(statuses: list[StageStatus], elapsed: float | None) -> str:
     counts = {state: sum(s.state == state for s in statuses) for state in STATES}
     parts = [f"{counts['done']}/{len(statuses)} stages done"] + [
-        f"{n} {state}" for state, n in counts.items() if n and state != "done"]
+        f"{n} {state}" for state, n in counts.items() if n and state != "done"
+    ]
     if elapsed is not None:
         parts.append(f"elapsed {_duration(elapsed)}")
         left = time_left(statuses, elapsed)
@@ -89,14 +92,19 @@ def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
     return elapsed * work_left / work_done if work_done > 0 else None
 
 
-def elapsed_seconds(study_dir: Path, statuses: list[StageStatus], records: dict[str, JobRecord],
-                    now: float) -> float | None:
+def elapsed_seconds(
+    study_dir: Path, statuses: list[StageStatus], records: dict[str, JobRecord], now: float
+) -> float | None:
     """From the first submission (or, for a local run, the first finished stage's start) to now, or to the
     last stage's end once all are done."""
-    markers = {s.stage.hash: (Path(study_dir) / "stages" / s.stage.hash / MARKER).stat().st_mtime
-               for s in statuses if s.state == "done"}
+    markers = {
+        s.stage.hash: (Path(study_dir) / "stages" / s.stage.hash / MARKER).stat().st_mtime
+        for s in statuses
+        if s.state == "done"
+    }
     starts = [r.submitted for r in records.values()] or [
-        markers[s.stage.hash] - (s.wall_seconds or 0) for s in statuses if s.stage.hash in markers]
+        markers[s.stage.hash] - (s.wall_seconds or 0) for s in statuses if s.stage.hash in markers
+    ]
     if not starts:
         return None
     end = max(markers.values()) if len(markers) == len(statuses) else now
@@ -107,7 +115,6 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
-
 
 
 class StudyDisplay:
@@ -149,5 +156,12 @@ def stage_bar(ctx: Context, description: str, total: int, completed: int) -> Ite
 
 
 def _bars(console: Console, enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True, disable=not (enabled and console.is_terminal))
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not (enabled and console.is_terminal),
+    )

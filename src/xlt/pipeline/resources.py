@@ -100,5 +100,8 @@ def _waiting(what: str):
 def ensure_hub_reachable(what: str) -> None:
     """Fail at once, with what to do, instead of letting a download hang on a closed network."""
     if not offline_variables():  # offline: from_pretrained reads the local cache and fails fast by itself
-        probe_hub(what, "download it where there is a network and point model.name_or_path at the local directory,"
-                        " or set HF_HUB_OFFLINE=1 to use the local cache")
+        probe_hub(
+            what,
+            "download it where there is a network and point model.name_or_path at the local directory,"
+            " or set HF_HUB_OFFLINE=1 to use the local cache",
+        )

@@ -59,6 +59,10 @@ def load_point(directory: Path, model: TaskModel) -> dict | None:
 
 
 def _restart(path: Path, problem: str) -> None:
-    Console(stderr=True).print(f"warning: the resume checkpoint {path} {problem}; the stage starts again from step 0",
-                               markup=False, highlight=False, soft_wrap=True)
+    Console(stderr=True).print(
+        f"warning: the resume checkpoint {path} {problem}; the stage starts again from step 0",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     return None

@@ -58,8 +58,9 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     plan = study_plan(study, resources)
-    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress,
-                  Tracking.for_study(study, plan, out_dir))
+    ctx = Context(
+        out_dir, resources, cache_dir(), study.mixed_precision, progress, Tracking.for_study(study, plan, out_dir)
+    )
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
@@ -69,8 +70,9 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     save_manifest(out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
         live = replace(ctx, display=display)
-        jobs = [_train_job(stage, live) for stage in plan.train.values()] + [_eval_job(ev, plan, live)
-                                                                              for ev in unique_evals(plan)]
+        jobs = [_train_job(stage, live) for stage in plan.train.values()] + [
+            _eval_job(ev, plan, live) for ev in unique_evals(plan)
+        ]
 
         def say(line: str) -> None:  # before each stage this process runs or waits for: the overall line moves on
             console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -109,14 +111,21 @@ def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
 
 
 def _train_job(stage: TrainStage, ctx: Context) -> Job:
-    return Job(ctx.stage_dir(stage.hash), tuple(ctx.stage_dir(p) for p in [stage.parent] if p),
-               f"training {stage.describe()} ({stage.hash})", partial(train_stage, stage, ctx))
+    return Job(
+        ctx.stage_dir(stage.hash),
+        tuple(ctx.stage_dir(p) for p in [stage.parent] if p),
+        f"training {stage.describe()} ({stage.hash})",
+        partial(train_stage, stage, ctx),
+    )
 
 
 def _eval_job(ev: EvalStage, plan: Plan, ctx: Context) -> Job:
-    return Job(ctx.stage_dir(ev.hash), tuple(ctx.stage_dir(s) for s in [ev.source] if s),
-               f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
-               partial(evaluate_stage, ev, plan.train.get(ev.source) if ev.source else None, ctx))
+    return Job(
+        ctx.stage_dir(ev.hash),
+        tuple(ctx.stage_dir(s) for s in [ev.source] if s),
+        f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
+        partial(evaluate_stage, ev, plan.train.get(ev.source) if ev.source else None, ctx),
+    )
 
 
 def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
@@ -131,8 +140,10 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
     to_run = sum(not is_complete(ctx.stage_dir(stage.hash)) for stage in plan.train.values())
-    table = Table(title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
-                        f"{len(unique_evals(plan))} evaluations")
+    table = Table(
+        title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
+        f"{len(unique_evals(plan))} evaluations"
+    )
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():
@@ -160,12 +171,19 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
     rows = []
     for ev in plan.evals:
         directory = ctx.stage_dir(ev.hash)
-        recipe = {"method": ev.recipe, "intermediate": ev.intermediate, "target_task": ev.task,
-                  "train_languages": "+".join(ev.train_languages), "seed": ev.seed, "stage_hash": ev.result_hash}
+        recipe = {
+            "method": ev.recipe,
+            "intermediate": ev.intermediate,
+            "target_task": ev.task,
+            "train_languages": "+".join(ev.train_languages),
+            "seed": ev.seed,
+            "stage_hash": ev.result_hash,
+        }
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
         atomic_copy_tree(directory / "units", ctx.out_dir / "units" / ev.result_hash)
-        atomic_copy_tree(directory / "predictions",
-                         ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
+        atomic_copy_tree(
+            directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}"
+        )
     atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
     tasks = sorted({ev.task for ev in plan.evals})
     atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})
@@ -188,17 +206,24 @@ def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
 def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> Provenance:
     stages = {
         stage.hash: StageProvenance(
-            **stage_info(ctx.stage_dir(stage.hash)), role=stage.role, task=stage.task, method=stage.method,
+            **stage_info(ctx.stage_dir(stage.hash)),
+            role=stage.role,
+            task=stage.task,
+            method=stage.method,
             method_options=stage.method_options.model_dump(mode="json"),
-            head_options=stage.head_options.model_dump(mode="json"), languages=list(stage.languages),
+            head_options=stage.head_options.model_dump(mode="json"),
+            languages=list(stage.languages),
             seed=stage.seed,
         )
         for stage in plan.train.values()
     }
     return Provenance(
         config=study.model_dump(mode="json"),
-        resources={"model": ctx.resources.model_path, "data_dir": str(ctx.resources.data_dir),
-                   "identity": ctx.resources.identity},
+        resources={
+            "model": ctx.resources.model_path,
+            "data_dir": str(ctx.resources.data_dir),
+            "identity": ctx.resources.identity,
+        },
         git_commit=_git_commit(),
         versions={name: _version(name) for name in PACKAGES},
         python=platform.python_version(),
@@ -216,8 +241,9 @@ def _read_json(path: Path):
 
 def _git_commit() -> str | None:
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                                text=True, timeout=5)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() or None
@@ -228,5 +254,3 @@ def _version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
-
-

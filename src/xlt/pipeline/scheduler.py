@@ -9,9 +9,9 @@ reported in one line and run again. SIGTERM / Ctrl-C noted during a stage stop t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from xlt import integrity, interrupts
 from xlt.locks import POLL_SECONDS, Lock, held

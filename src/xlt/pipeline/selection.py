@@ -37,8 +37,15 @@ class Criterion:
     history: list[list[float]] = field(default_factory=list)  # [step, score] of every scoring
 
     def record(self, every: int) -> dict:
-        return {"step": self.step, "score": self.best, "metric": self.spec.primary_metric, "every": every,
-                "task": self.spec.name, "languages": list(self.data), "history": self.history}
+        return {
+            "step": self.step,
+            "score": self.best,
+            "metric": self.spec.primary_metric,
+            "every": every,
+            "task": self.spec.name,
+            "languages": list(self.data),
+            "history": self.history,
+        }
 
 
 class Selector:
@@ -48,8 +55,7 @@ class Selector:
         self.every, self.ctx, self.directory = select.every, ctx, directory / SELECTED
         self.batch_size = stage.training.eval_batch_size
         languages = {"dev": stage.languages, "target-dev": stage.oracle_languages}
-        self.criteria = [self._criterion(name, get_task(stage.task), languages[name], max_length)
-                         for name in select.on]
+        self.criteria = [self._criterion(name, get_task(stage.task), languages[name], max_length) for name in select.on]
 
     def _criterion(self, name: str, spec: TaskSpec, languages: tuple[str, ...], max_length: int) -> Criterion:
         kind, data = get_kind(spec.kind), {}

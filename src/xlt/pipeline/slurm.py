@@ -98,8 +98,7 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
     manifest = Manifest(study.output_dir.resolve(), study, resources, cache_dir())
     plan = study_plan(study, resources)
     records = load_records(manifest.study_dir)
-    statuses = stage_statuses(manifest.study_dir, plan, records,
-                              live_states([r.job_id for r in records.values()]))
+    statuses = stage_statuses(manifest.study_dir, plan, records, live_states([r.job_id for r in records.values()]))
     groups, blocked = submission_groups(statuses, options.retry_failed)
     if dry_run:
         print_status(manifest.study_dir, plan, records, console)
@@ -120,8 +119,11 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
                 earlier = records[stage.hash].earlier + [records[stage.hash].job_id] if stage.hash in records else []
                 records[stage.hash] = JobRecord(stage.hash, job_id, time.time(), after, earlier)
             job = records[group.stages[0].hash].job_id.split("_")[0]
-            console.print(f"submitted job {job}: {_describe(group)}" + (f", after job {after}" if after else ""),
-                          highlight=False, markup=False)
+            console.print(
+                f"submitted job {job}: {_describe(group)}" + (f", after job {after}" if after else ""),
+                highlight=False,
+                markup=False,
+            )
     finally:
         save_records(manifest.study_dir, records)  # what was submitted is tracked even if a later sbatch failed
     print_status(manifest.study_dir, plan, records, console)
@@ -131,12 +133,16 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
     return records
 
 
-def _explain_held_back(statuses: list[StageStatus], blocked: list[Planned], options: SlurmOptions,
-                       console: Console) -> None:
+def _explain_held_back(
+    statuses: list[StageStatus], blocked: list[Planned], options: SlurmOptions, console: Console
+) -> None:
     failed = sum(s.state == "failed" for s in statuses)
     if failed and not options.retry_failed:
-        console.print(f"{failed} failed stage{'s' * (failed > 1)} not resubmitted ({len(blocked)} more wait on"
-                      " them): see the reasons above, fix the cause, then add --retry-failed", highlight=False)
+        console.print(
+            f"{failed} failed stage{'s' * (failed > 1)} not resubmitted ({len(blocked)} more wait on"
+            " them): see the reasons above, fix the cause, then add --retry-failed",
+            highlight=False,
+        )
 
 
 def _describe(group: Group) -> str:
@@ -146,10 +152,12 @@ def _describe(group: Group) -> str:
 def _check_sbatch(options: SlurmOptions) -> None:
     """Fail before building anything: no sbatch here, or a request the cluster refuses (partition, time)."""
     if shutil.which("sbatch") is None:
-        raise XltError("--backend slurm: sbatch is not on PATH (run on a machine of the Slurm cluster,"
-                       " or use --backend local)")
-    probe = subprocess.run(["sbatch", "--test-only", *options.sbatch_flags(), "--wrap=true"],
-                           capture_output=True, text=True, timeout=120)
+        raise XltError(
+            "--backend slurm: sbatch is not on PATH (run on a machine of the Slurm cluster, or use --backend local)"
+        )
+    probe = subprocess.run(
+        ["sbatch", "--test-only", *options.sbatch_flags(), "--wrap=true"], capture_output=True, text=True, timeout=120
+    )
     if probe.returncode != 0:
         raise XltError(f"sbatch refused the job: {sbatch_error(probe.stderr)}")
 
@@ -157,9 +165,13 @@ def _check_sbatch(options: SlurmOptions) -> None:
 def _executor(manifest: Manifest, options: SlurmOptions, minutes: int) -> submitit.SlurmExecutor:
     executor = submitit.SlurmExecutor(folder=logs_folder(manifest.study_dir))
     executor.update_parameters(
-        job_name=f"xlt-{manifest.study.name}", partition=options.partition, time=minutes,
-        cpus_per_task=options.cpus_per_job, gpus_per_node=options.gpus_per_job or None,
-        array_parallelism=options.array_parallelism, additional_parameters={"kill-on-invalid-dep": "yes"},
+        job_name=f"xlt-{manifest.study.name}",
+        partition=options.partition,
+        time=minutes,
+        cpus_per_task=options.cpus_per_job,
+        gpus_per_node=options.gpus_per_job or None,
+        array_parallelism=options.array_parallelism,
+        additional_parameters={"kill-on-invalid-dep": "yes"},
     )
     return executor
 
@@ -212,8 +224,13 @@ class StageJob(submitit.helpers.Checkpointable):
             return "already complete"
         _check_visible(manifest)
         job_id = submitit.JobEnvironment().job_id
-        run = {"stage": stage_hash, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time(),
-               "resumable": (directory / RESUME / "state.pt").is_file()}
+        run = {
+            "stage": stage_hash,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": time.time(),
+            "resumable": (directory / RESUME / "state.pt").is_file(),
+        }
         write_run(manifest.study_dir, job_id, run)
         print(f"stage {stage_hash} on {run['host']}", flush=True)
         try:
@@ -232,8 +249,10 @@ def _check_visible(manifest: Manifest) -> None:
     local = [Path(res.model_path)] if {"pretrained", "path"} & set(res.identity["model"]) else []
     for path in local + ([res.data_dir] if res.data_dir else []):
         if not path.exists():
-            raise XltError(f"{path} is not visible on {socket.gethostname()}: the driver built it there; put"
-                           " XLT_CACHE (and the study directory) on a filesystem the compute nodes share")
+            raise XltError(
+                f"{path} is not visible on {socket.gethostname()}: the driver built it there; put"
+                " XLT_CACHE (and the study directory) on a filesystem the compute nodes share"
+            )
 
 
 def _one_line(err: BaseException) -> str:

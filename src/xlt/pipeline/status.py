@@ -25,8 +25,9 @@ QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "
 RUNNING = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"}
 
 
-def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
-                   live: dict[str, Live] | None) -> list[StageStatus]:
+def stage_statuses(
+    study_dir: Path, plan: Plan, records: dict[str, JobRecord], live: dict[str, Live] | None
+) -> list[StageStatus]:
     statuses: dict[str, StageStatus] = {}
     for stage in planned_stages(plan):
         status = _status(study_dir, stage, records.get(stage.hash), live)
@@ -66,8 +67,11 @@ def _failure(study_dir: Path, stage: Planned, job: str, run: dict | None, live: 
     if live is not None and live.reason == "DependencyNeverSatisfied":
         return f"upstream stage {stage.upstream} failed"
     words = log_error(study_dir, job)
-    state = f"{live.state} ({live.reason})" if live is not None and live.reason != "None" else (
-        live.state if live is not None else "ended")
+    state = (
+        f"{live.state} ({live.reason})"
+        if live is not None and live.reason != "None"
+        else (live.state if live is not None else "ended")
+    )
     if run is None and words is None:
         return f"{state} before it started"
     return f"{state}: {words}" if words else f"{state} without writing {MARKER}"
@@ -82,8 +86,9 @@ def status_table(statuses: list[StageStatus]) -> Table:
     return table
 
 
-def print_status(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
-                 console: Console) -> tuple[list[StageStatus], float | None]:
+def print_status(
+    study_dir: Path, plan: Plan, records: dict[str, JobRecord], console: Console
+) -> tuple[list[StageStatus], float | None]:
     """The table and the overall line; returns the statuses and the elapsed time."""
     live = live_states([r.job_id for r in records.values()]) if records else None
     statuses = stage_statuses(study_dir, plan, records, live)

@@ -50,8 +50,10 @@ class Tracking:
             return None
         package = PACKAGES[config.backend]
         if importlib.util.find_spec(package) is None:
-            raise XltError(f"tracking.backend {config.backend}: the {package} package is not installed; "
-                           f"pip install {package}, or drop `tracking` from the study")
+            raise XltError(
+                f"tracking.backend {config.backend}: the {package} package is not installed; "
+                f"pip install {package}, or drop `tracking` from the study"
+            )
         return cls(config, Path(study_dir) / FOLDER / _safe(config.project or study.name), run_names(plan))
 
     def open(self, stage_hash: str, metadata: dict[str, Any]) -> GeneralTracker:
@@ -105,8 +107,11 @@ class StageRun:
         if self.tracker is None:
             return
         now = time.perf_counter()
-        values = {"train/loss": loss, "train/lr": learning_rates[0],
-                  "train/examples_per_second": self.batch_size / max(now - self.last, 1e-9)}
+        values = {
+            "train/loss": loss,
+            "train/lr": learning_rates[0],
+            "train/examples_per_second": self.batch_size / max(now - self.last, 1e-9),
+        }
         if len(learning_rates) > 1:
             values["train/head_lr"] = learning_rates[-1]
         for criterion in selector.criteria if selector is not None else ():
@@ -125,8 +130,16 @@ def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) ->
     languages as `{split}/{metric}/average`, at the evaluated stage's last step (`steps`)."""
     if ctx.tracking is None:
         return
-    metadata = {"stage_hash": ev.hash, "source": ev.source, "recipe": ev.recipe, "intermediate": ev.intermediate,
-                "task": ev.task, "train_languages": "+".join(ev.train_languages), "split": ev.split, "seed": ev.seed}
+    metadata = {
+        "stage_hash": ev.hash,
+        "source": ev.source,
+        "recipe": ev.recipe,
+        "intermediate": ev.intermediate,
+        "task": ev.task,
+        "train_languages": "+".join(ev.train_languages),
+        "split": ev.split,
+        "seed": ev.seed,
+    }
     tracker = ctx.tracking.open(ev.hash, metadata)
     values = {f"{row['split']}/{row['metric']}/{row['eval_language']}": row["value"] for row in rows}
     primary = [row for row in rows if row["primary"]]
@@ -137,11 +150,19 @@ def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) ->
 
 
 def _stage_metadata(stage: TrainStage) -> dict[str, Any]:
-    return {"stage_hash": stage.hash, "parent": stage.parent, "role": stage.role, "task": stage.task,
-            "languages": "+".join(stage.languages), "temperature": stage.temperature, "method": stage.method,
-            "seed": stage.seed, "training": stage.training.model_dump(mode="json"),
-            "method_options": stage.method_options.model_dump(mode="json"),
-            "head_options": stage.head_options.model_dump(mode="json")}
+    return {
+        "stage_hash": stage.hash,
+        "parent": stage.parent,
+        "role": stage.role,
+        "task": stage.task,
+        "languages": "+".join(stage.languages),
+        "temperature": stage.temperature,
+        "method": stage.method,
+        "seed": stage.seed,
+        "training": stage.training.model_dump(mode="json"),
+        "method_options": stage.method_options.model_dump(mode="json"),
+        "head_options": stage.head_options.model_dump(mode="json"),
+    }
 
 
 def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:

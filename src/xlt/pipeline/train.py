@@ -38,20 +38,28 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     spec = get_task(stage.task)
     kind = get_kind(spec.kind)
     model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
-    carried = carry.into_training() if stage.parent is not None else None
-    if carried is not None:
-        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix=carried.prefix)
+    if stage.parent is not None:
+        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix=carry.into_training().prefix)
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
     untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
-    features = {} if untrained else {
-        lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
-        for lang in stage.languages
-    }
+    features = (
+        {}
+        if untrained
+        else {
+            lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
+            for lang in stage.languages
+        }
+    )
     options = stage.method_options
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
-    sampler = None if untrained else MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
-                                                    stage.training.batch_size, total, stage.seed)
+    sampler = (
+        None
+        if untrained
+        else MixtureSampler(
+            {k: len(v) for k, v in features.items()}, stage.temperature, stage.training.batch_size, total, stage.seed
+        )
+    )
     optimizer = _optimizer(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
     selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
@@ -65,6 +73,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     name = escape(stage.describe())  # its "[en]" is text, not rich markup
     with stage_bar(ctx, name, total, step) as (progress, bar), interrupts.deferred():
         while step < total:
+            assert sampler is not None  # an untrained stage has no steps
             torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
             batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
@@ -84,8 +93,16 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
             faults.point(f"step {step} of {stage.hash}")
             stopping = interrupts.requested()  # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary
             if (step % stage.training.checkpoint_every == 0 or stopping) and step < total:
-                _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
-                            elapsed + time.perf_counter() - started, selector)
+                _checkpoint(
+                    directory / RESUME,
+                    accelerator.unwrap_model(model),
+                    optimizer,
+                    scheduler,
+                    step,
+                    losses,
+                    elapsed + time.perf_counter() - started,
+                    selector,
+                )
             if stopping and step < total:
                 interrupts.stop_if_requested(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
 
@@ -94,12 +111,22 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
     selection = selector.finish(directory) if selector is not None else None  # the selected steps replace it
     atomic_write_json(directory / "loss.json", losses)
-    mark_complete(directory, TrainRecord(
-        stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
-        carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
-        wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
-        mixture={stage.task: sampler.drawn()} if sampler else None, selection=selection,
-    ).model_dump(mode="json"))
+    mark_complete(
+        directory,
+        TrainRecord(
+            stage=stage.describe(),
+            hash=stage.hash,
+            parent=stage.parent,
+            steps=total,
+            examples=n_examples,
+            carry_policy=carry.into_training().policy("parent") if stage.parent is not None else None,
+            parameters=unwrapped.count_parameters(),
+            wall_seconds=round(elapsed + time.perf_counter() - started, 2),
+            final_loss=losses[-1] if losses else None,
+            mixture={stage.task: sampler.drawn()} if sampler else None,
+            selection=selection,
+        ).model_dump(mode="json"),
+    )
 
 
 def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
@@ -109,11 +136,21 @@ def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
 
 
-def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float,
-                selector: Selector | None) -> None:
-    save_point(directory, model, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                  "step": step, "losses": losses, "elapsed": elapsed,
-                                  "selection": selector.state() if selector else {}})
+def _checkpoint(
+    directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float, selector: Selector | None
+) -> None:
+    save_point(
+        directory,
+        model,
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "losses": losses,
+            "elapsed": elapsed,
+            "selection": selector.state() if selector else {},
+        },
+    )
 
 
 def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:

@@ -21,8 +21,21 @@ from xlt.report.study import Section, build_sections, metric_means, read_rows, r
 from xlt.report.tables import published_table
 
 CONTRASTS = "contrasts.csv"
-CONTRAST_COLUMNS = ("a", "b", "task", "train_languages", "language", "group", "difference", "low", "high",
-                    "p_value", "p_adjusted", "seeds", "examples")
+CONTRAST_COLUMNS = (
+    "a",
+    "b",
+    "task",
+    "train_languages",
+    "language",
+    "group",
+    "difference",
+    "low",
+    "high",
+    "p_value",
+    "p_adjusted",
+    "seeds",
+    "examples",
+)
 
 __all__ = ["build_report", "write_document"]
 
@@ -45,8 +58,11 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     published = published_table(config["published"], metric_means(rows)) if config.get("published") else None
     summaries = [summarise(section, units) for section in sections]
     blocks = report_blocks(title, summaries, contrasts, side, published, representation_blocks(study_dir))
-    atomic_write_csv(study_dir / CONTRASTS, CONTRAST_COLUMNS,
-                     [row for tables in contrasts.values() for table in tables for row in csv_rows(table)])
+    atomic_write_csv(
+        study_dir / CONTRASTS,
+        CONTRAST_COLUMNS,
+        [row for tables in contrasts.values() for table in tables for row in csv_rows(table)],
+    )
     written = {"contrasts": study_dir / CONTRASTS}
     if csv_wide:
         atomic_write_csv(study_dir / WIDE, *wide_rows(summaries))
@@ -55,8 +71,9 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     return written | write_document(study_dir, title, blocks, tables)
 
 
-def write_document(study_dir: Path, title: str, blocks: list[Block], files: dict[str, bytes] | None = None
-                   ) -> dict[str, Path]:
+def write_document(
+    study_dir: Path, title: str, blocks: list[Block], files: dict[str, bytes] | None = None
+) -> dict[str, Path]:
     """Write `blocks` as report.md and report.html, their figures and any other `files` (name -> bytes), into
     `study_dir`."""
     # The figures first, so that report.md never links a PNG that is not there yet.

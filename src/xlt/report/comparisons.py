@@ -85,8 +85,11 @@ def comparisons(section: Section, configured: list[dict] | None) -> list[Compari
     """The configured comparisons whose recipes both ran in this section, else the default ones."""
     if configured:
         by_label = {recipe.label: recipe for recipe in section.recipes}
-        return [Comparison(by_label[c["a"]], by_label[c["b"]], "configured") for c in configured
-                if c["a"] in by_label and c["b"] in by_label]
+        return [
+            Comparison(by_label[c["a"]], by_label[c["b"]], "configured")
+            for c in configured
+            if c["a"] in by_label and c["b"] in by_label
+        ]
     recipes = [r for r in section.recipes if not r.is_reference]
     honest = [r for r in recipes if not r.method.endswith(ORACLE)]
     methods = list(dict.fromkeys(r.method for r in honest))
@@ -99,10 +102,18 @@ def comparisons(section: Section, configured: list[dict] | None) -> list[Compari
     return (
         pairs("conditions", ((Recipe(m, c2), Recipe(m, c1)) for m in methods for c1, c2 in combinations(conditions, 2)))
         + pairs("against none", ((Recipe(m, c), Recipe(m, BASELINE_INTERMEDIATE)) for m in methods for c in conditions))
-        + pairs("methods", ((Recipe(m2, c), Recipe(m1, c)) for c in [BASELINE_INTERMEDIATE, *conditions]
-                            for m1, m2 in combinations(methods, 2)))
-        + pairs("oracle", ((r, Recipe(r.method.removesuffix(ORACLE), r.intermediate)) for r in recipes
-                           if r.method.endswith(ORACLE)))
+        + pairs(
+            "methods",
+            (
+                (Recipe(m2, c), Recipe(m1, c))
+                for c in [BASELINE_INTERMEDIATE, *conditions]
+                for m1, m2 in combinations(methods, 2)
+            ),
+        )
+        + pairs(
+            "oracle",
+            ((r, Recipe(r.method.removesuffix(ORACLE), r.intermediate)) for r in recipes if r.method.endswith(ORACLE)),
+        )
     )
 
 
@@ -141,8 +152,12 @@ class Draws:
 
     def _resample(self, lang: str) -> LanguageDraws | None:
         section = self.section
-        scored = {(recipe, seed): self.units.get(by_lang[lang].stage_hash, section.split, lang)
-                  for recipe, by_seed in section.cells.items() for seed, by_lang in by_seed.items() if lang in by_lang}
+        scored = {
+            (recipe, seed): self.units.get(by_lang[lang].stage_hash, section.split, lang)
+            for recipe, by_seed in section.cells.items()
+            for seed, by_lang in by_seed.items()
+            if lang in by_lang
+        }
         runs = {run: arrays for run, arrays in scored.items() if arrays is not None}
         if not runs or len({len(num) for num, _ in runs.values()}) != 1:
             return None  # nothing to resample, or runs scored on different examples: they cannot be paired
@@ -156,13 +171,20 @@ def contrast_table(comparison: Comparison, section: Section, draws: Draws, stage
     groups = {lang: "seen" if lang in seen else "unseen" for lang in section.languages}
     languages = [row for lang in section.languages if (row := _language_row(comparison, section, draws, lang, groups))]
     averages = _average_rows(comparison, section, draws, [row.language for row in languages], groups)
-    return ContrastTable(comparison, section, _adjusted(languages, method), _adjusted(averages, method),
-                         [lang for lang in section.languages if groups[lang] == "seen"],
-                         [lang for lang in section.languages if groups[lang] == "unseen"], method)
+    return ContrastTable(
+        comparison,
+        section,
+        _adjusted(languages, method),
+        _adjusted(averages, method),
+        [lang for lang in section.languages if groups[lang] == "seen"],
+        [lang for lang in section.languages if groups[lang] == "unseen"],
+        method,
+    )
 
 
-def _language_row(comparison: Comparison, section: Section, draws: Draws, lang: str,
-                  groups: dict[str, str]) -> Row | None:
+def _language_row(
+    comparison: Comparison, section: Section, draws: Draws, lang: str, groups: dict[str, str]
+) -> Row | None:
     difference = _difference(section, comparison, lang)
     if difference is None:
         return None
@@ -181,11 +203,20 @@ def _difference(section: Section, comparison: Comparison, lang: str) -> float | 
     return float(np.mean(list(a.values())) - np.mean(list(b.values())))
 
 
-def _interval(comparison: Comparison, section: Section, draws: list[LanguageDraws | None],
-              coefficients: list[float], languages: list[str]) -> Contrast | None:
+def _interval(
+    comparison: Comparison,
+    section: Section,
+    draws: list[LanguageDraws | None],
+    coefficients: list[float],
+    languages: list[str],
+) -> Contrast | None:
     """The contrast with its interval, when every run of a and b on these languages has units to pair."""
-    runs = [(r, s) for r in (comparison.a, comparison.b) for s, c in section.cells[r].items()
-            if any(lang in c for lang in languages)]
+    runs = [
+        (r, s)
+        for r in (comparison.a, comparison.b)
+        for s, c in section.cells[r].items()
+        if any(lang in c for lang in languages)
+    ]
     if any(d is None or any(run not in d.columns for run in runs) for d in draws):
         return None
     present = [d for d in draws if d is not None]
@@ -194,8 +225,9 @@ def _interval(comparison: Comparison, section: Section, draws: list[LanguageDraw
     return contrast_combination(present, comparison.a, comparison.b, coefficients)
 
 
-def _average_rows(comparison: Comparison, section: Section, draws: Draws, languages: list[str],
-                  groups: dict[str, str]) -> list[Row]:
+def _average_rows(
+    comparison: Comparison, section: Section, draws: Draws, languages: list[str], groups: dict[str, str]
+) -> list[Row]:
     """The average over all languages (the task's average: pooled when it averages examples), over the seen
     and the unseen ones, and the seen-unseen difference, each only over languages where both recipes ran."""
     if len(languages) != len(section.languages):
@@ -209,10 +241,11 @@ def _average_rows(comparison: Comparison, section: Section, draws: Draws, langua
     seen = [lang for lang in languages if groups[lang] == "seen"]
     unseen = [lang for lang in languages if groups[lang] == "unseen"]
     if seen and unseen:
-        rows += [_combined(comparison, section, draws, "average", group, _normalised(weights, members), values)
-                 for group, members in (("seen", seen), ("unseen", unseen))]
-        contrast = {**_normalised(weights, seen),
-                    **{lang: -w for lang, w in _normalised(weights, unseen).items()}}
+        rows += [
+            _combined(comparison, section, draws, "average", group, _normalised(weights, members), values)
+            for group, members in (("seen", seen), ("unseen", unseen))
+        ]
+        contrast = {**_normalised(weights, seen), **{lang: -w for lang, w in _normalised(weights, unseen).items()}}
         rows.append(_combined(comparison, section, draws, "seen - unseen", "all", contrast, values))
     return rows
 
@@ -222,8 +255,15 @@ def _normalised(weights: dict[str, float], languages: list[str]) -> dict[str, fl
     return {lang: weights[lang] / total for lang in languages}
 
 
-def _combined(comparison: Comparison, section: Section, draws: Draws, language: str, group: str,
-              coefficients: dict[str, float], values: dict[str, float]) -> Row:
+def _combined(
+    comparison: Comparison,
+    section: Section,
+    draws: Draws,
+    language: str,
+    group: str,
+    coefficients: dict[str, float],
+    values: dict[str, float],
+) -> Row:
     langs = list(coefficients)
     contrast = _interval(comparison, section, [draws.get(lang) for lang in langs], list(coefficients.values()), langs)
     value = contrast.difference if contrast else float(sum(coefficients[lang] * values[lang] for lang in langs))
@@ -246,10 +286,16 @@ def csv_rows(table: ContrastTable) -> list[dict]:
     """contrasts.csv rows: a, b, task, train_languages, language, group, difference, low, high, p_value,
     p_adjusted, seeds, examples."""
     section = table.section
-    base = {"a": table.comparison.a.label, "b": table.comparison.b.label, "task": section.task,
-            "train_languages": "+".join(section.train_languages)}
-    return [{**base, "language": row.language, "group": row.group, "difference": row.difference,
-             **_interval_fields(row)} for row in table.languages + table.averages]
+    base = {
+        "a": table.comparison.a.label,
+        "b": table.comparison.b.label,
+        "task": section.task,
+        "train_languages": "+".join(section.train_languages),
+    }
+    return [
+        {**base, "language": row.language, "group": row.group, "difference": row.difference, **_interval_fields(row)}
+        for row in table.languages + table.averages
+    ]
 
 
 def _interval_fields(row: Row) -> dict:
@@ -257,5 +303,11 @@ def _interval_fields(row: Row) -> dict:
     if c is None:
         return dict.fromkeys(("low", "high", "p_value", "p_adjusted", "seeds", "examples"), "")
     seeds = str(c.seeds[0]) if c.paired else f"{c.seeds[0]}+{c.seeds[1]}"
-    return {"low": c.low, "high": c.high, "p_value": c.p_value, "p_adjusted": row.p_adjusted, "seeds": seeds,
-            "examples": c.examples}
+    return {
+        "low": c.low,
+        "high": c.high,
+        "p_value": c.p_value,
+        "p_adjusted": row.p_adjusted,
+        "seeds": seeds,
+        "examples": c.examples,
+    }

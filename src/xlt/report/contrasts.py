@@ -145,12 +145,16 @@ def resample(units: Mapping[Run, UnitArrays], key: Sequence[str], replicates: in
         raise XltError(f"{where}: no runs to resample; pass the units of every run scored on this test set")
     sizes = sorted({len(num) for num, _ in units.values()})
     if len(sizes) != 1:
-        raise XltError(f"{where}: runs hold {sizes} test examples; one test set's units must pair example by "
-                       "example, so rerun the evaluation of the odd runs")
+        raise XltError(
+            f"{where}: runs hold {sizes} test examples; one test set's units must pair example by "
+            "example, so rerun the evaluation of the odd runs"
+        )
     totals = [den.sum() for _, den in units.values()]
     if not all(total > 0 for total in totals):
-        raise XltError(f"{where}: a run's units have den summing to {min(totals)}; its score is undefined, so "
-                       "delete its units file and rerun the evaluation")
+        raise XltError(
+            f"{where}: a run's units have den summing to {min(totals)}; its score is undefined, so "
+            "delete its units file and rerun the evaluation"
+        )
     rng = np.random.default_rng([BOOTSTRAP_SEED, *(zlib.crc32(part.encode()) for part in key)])
     observed = 100 * np.array([num.sum() / total for (num, _), total in zip(units.values(), totals)])
     draws = 100 * replicate_ratios(list(units.values()), rng, replicates)
@@ -162,16 +166,18 @@ def contrast_cell(draws: LanguageDraws, a: Hashable, b: Hashable) -> Contrast:
     return _contrast(_design(draws, a, b), draws.examples)
 
 
-def contrast_average(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
-                     weights: Sequence[float] | None = None) -> Contrast:
+def contrast_average(
+    draws: Sequence[LanguageDraws], a: Hashable, b: Hashable, weights: Sequence[float] | None = None
+) -> Contrast:
     """Recipe a minus recipe b on the mean over languages (weighted by `weights` when given, as a pooled
     task's average is)."""
     w = np.full(len(draws), 1 / len(draws)) if weights is None else np.asarray(weights, float) / np.sum(weights)
     return contrast_combination(draws, a, b, w.tolist())
 
 
-def contrast_combination(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
-                         coefficients: Sequence[float]) -> Contrast:
+def contrast_combination(
+    draws: Sequence[LanguageDraws], a: Hashable, b: Hashable, coefficients: Sequence[float]
+) -> Contrast:
     """Sum over languages of coefficient x (a - b): an average (coefficients summing to 1) or a difference of
     two groups' averages (+1/|seen| and -1/|unseen|). Languages are independent test sets, so their
     replicates combine linearly; a seed's model is the same on every language, so seed variance comes from
@@ -180,11 +186,18 @@ def contrast_combination(draws: Sequence[LanguageDraws], a: Hashable, b: Hashabl
     first = designs[0]
     if any(d.seeds != first.seeds for d in designs):
         keys = ", ".join("/".join(d.key) for d in draws)
-        raise XltError(f"{keys}: recipes {a} and {b} were scored by different seeds on different languages; "
-                       "an average needs every language from the same seeds, so average only those languages")
+        raise XltError(
+            f"{keys}: recipes {a} and {b} were scored by different seeds on different languages; "
+            "an average needs every language from the same seeds, so average only those languages"
+        )
     c = np.asarray(coefficients, float)
-    mean = _Design(sum(ci * d.observed for ci, d in zip(c, designs)),
-                   sum(ci * d.replicates for ci, d in zip(c, designs)), first.groups, first.seeds, first.paired)
+    mean = _Design(
+        sum(ci * d.observed for ci, d in zip(c, designs)),
+        sum(ci * d.replicates for ci, d in zip(c, designs)),
+        first.groups,
+        first.seeds,
+        first.paired,
+    )
     return _contrast(mean, sum(d.examples for d in draws))
 
 
@@ -202,12 +215,22 @@ def _design(draws: LanguageDraws, a: Hashable, b: Hashable) -> _Design:
 
     if common:
         ia, ib = columns(a, common), columns(b, common)
-        return _Design(draws.observed[ia] - draws.observed[ib], draws.replicates[:, ia] - draws.replicates[:, ib],
-                       ((slice(0, len(common)), 1.0),), (tuple(common), tuple(common)), True)
+        return _Design(
+            draws.observed[ia] - draws.observed[ib],
+            draws.replicates[:, ia] - draws.replicates[:, ib],
+            ((slice(0, len(common)), 1.0),),
+            (tuple(common), tuple(common)),
+            True,
+        )
     cols = columns(a, seeds[a]) + columns(b, seeds[b])
     na, nb = len(seeds[a]), len(seeds[b])
-    return _Design(draws.observed[cols], draws.replicates[:, cols],
-                   ((slice(0, na), 1.0), (slice(na, na + nb), -1.0)), (tuple(seeds[a]), tuple(seeds[b])), False)
+    return _Design(
+        draws.observed[cols],
+        draws.replicates[:, cols],
+        ((slice(0, na), 1.0), (slice(na, na + nb), -1.0)),
+        (tuple(seeds[a]), tuple(seeds[b])),
+        False,
+    )
 
 
 def _contrast(design: _Design, examples: int) -> Contrast:
@@ -221,8 +244,9 @@ def _contrast(design: _Design, examples: int) -> Contrast:
         p_value = float(2 * stdtr(df, -abs(difference) / se))
         half = float(stdtrit(df, 0.5 + LEVEL / 2)) * se
     seeds = (len(design.seeds[0]), len(design.seeds[1]))
-    return Contrast(difference, difference - half, difference + half, p_value, seeds, design.paired, examples,
-                    float(df), covers)
+    return Contrast(
+        difference, difference - half, difference + half, p_value, seeds, design.paired, examples, float(df), covers
+    )
 
 
 def _coefficients(design: _Design) -> np.ndarray:
@@ -248,8 +272,11 @@ def _variance(design: _Design) -> tuple[float, float, str]:
         shared = (block.sum() - np.trace(block)) / (s * (s - 1))  # mean covariance of two seeds' replicates
         own += (np.trace(block) / s - shared) / s  # each seed's own test-set noise, already in seed_terms
     shared = max(test_set - own, 0.0)
-    return sum(seed_terms) + shared, _degrees_of_freedom(seed_terms, [s - 1 for s in sizes], shared), \
-        SEEDS_AND_TEST_EXAMPLES
+    return (
+        sum(seed_terms) + shared,
+        _degrees_of_freedom(seed_terms, [s - 1 for s in sizes], shared),
+        SEEDS_AND_TEST_EXAMPLES,
+    )
 
 
 def _degrees_of_freedom(seed_terms: list[float], dfs: list[int], shared: float) -> float:
@@ -288,18 +315,24 @@ def interval_note(seeds: tuple[int, int], paired: bool, replicates: int = REPLIC
     p_note = "two-sided p-values from the same reference, so p < 0.05 exactly when the interval excludes 0"
     if min(seeds) < 2:
         one = "one seed" if paired else "a recipe with one seed, none in common with the other"
-        return (f"95% interval over test examples only ({one}: training randomness is not covered): normal, "
-                f"with the variance of a {bootstrap}; {p_note}")
+        return (
+            f"95% interval over test examples only ({one}: training randomness is not covered): normal, "
+            f"with the variance of a {bootstrap}; {p_note}"
+        )
     over = f"{seeds[0]} paired seeds" if paired else f"{seeds[0]} and {seeds[1]} unpaired seeds (none in common)"
     between = "the per-seed differences" if paired else "each recipe's seeds (Welch)"
-    return (f"95% interval over {over} and test examples: t interval from the between-seed variance of "
-            f"{between} plus the test-set variance the seeds share ({bootstrap}), Satterthwaite degrees of "
-            f"freedom from an {SEED_BOUND:.0%} upper bound of the seed variance (false positives at most 5%); "
-            f"{p_note}")
+    return (
+        f"95% interval over {over} and test examples: t interval from the between-seed variance of "
+        f"{between} plus the test-set variance the seeds share ({bootstrap}), Satterthwaite degrees of "
+        f"freedom from an {SEED_BOUND:.0%} upper bound of the seed variance (false positives at most 5%); "
+        f"{p_note}"
+    )
 
 
 def multiplicity_note(method: str = "holm") -> str:
     if method not in MULTIPLICITY:
         raise XltError(f"multiplicity method {method!r} is unknown; use one of {', '.join(MULTIPLICITY)}")
-    return (f"p-values adjusted within each table by {MULTIPLICITY[method]}, the per-language cells as one "
-            f"family and the average rows as another; * = adjusted p < {ALPHA:g}")
+    return (
+        f"p-values adjusted within each table by {MULTIPLICITY[method]}, the per-language cells as one "
+        f"family and the average rows as another; * = adjusted p < {ALPHA:g}"
+    )

@@ -26,8 +26,12 @@ def curves_figure(section: Section, stages: dict, losses: dict[str, list[float]]
         panels.setdefault(f"{record['task']} ({record['role']} stages)", []).append(Line(label, steps, smoothed, mark))
     if not panels:
         return None
-    png = lines_png(list(panels.items()), "step", f"loss (trailing mean, 1/{SMOOTHING} of the steps)",
-                    f"{section.title}: training curves (o = step selected on dev)")
+    png = lines_png(
+        list(panels.items()),
+        "step",
+        f"loss (trailing mean, 1/{SMOOTHING} of the steps)",
+        f"{section.title}: training curves (o = step selected on dev)",
+    )
     return Figure(f"curves_{section.slug}.png", png, f"training curves, {section.title}")
 
 

@@ -54,14 +54,18 @@ def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: di
     if not distances:
         return []
     others = [lang for lang in section.languages if lang not in section.train_languages]
-    measures = {measure: found for measure in distances.get("measures", {})
-                if len(found := _distances(distances, section.train_languages, others, measure)) >= MIN_LANGUAGES
-                and len(set(found.values())) > 1}
+    measures = {
+        measure: found
+        for measure in distances.get("measures", {})
+        if len(found := _distances(distances, section.train_languages, others, measure)) >= MIN_LANGUAGES
+        and len(set(found.values())) > 1
+    }
     if not measures:
         return []
     series = [(recipe.label, "score", summary.scores[recipe]) for recipe in section.recipes if not recipe.is_reference]
-    series += [(table.comparison.title, "a - b", {row.language: row.difference for row in table.languages})
-               for table in tables]
+    series += [
+        (table.comparison.title, "a - b", {row.language: row.difference for row in table.languages}) for table in tables
+    ]
     rows, panels = [], []
     for kind in ("score", "a - b"):
         for measure, found in measures.items():
@@ -79,15 +83,24 @@ def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: di
                 panels.append((f"{kind} vs {measure} distance", lines))
     if not panels:
         return []
-    png = lines_png(panels, "distance from the training language", f"{section.metric} (points)",
-                    f"{section.title}: transfer vs distance", markers=True)
-    caption = ("Spearman's rank correlation over the languages other than the training ones; 95% interval: "
-               f"percentile bootstrap over those languages ({REPLICATES:,} resamples, numpy seed {BOOTSTRAP_SEED}), "
-               "which covers the choice of languages, not score noise; distances: "
-               + "; ".join(f"{m}: {distances['measures'][m]}" for m in measures))
+    png = lines_png(
+        panels,
+        "distance from the training language",
+        f"{section.metric} (points)",
+        f"{section.title}: transfer vs distance",
+        markers=True,
+    )
+    caption = (
+        "Spearman's rank correlation over the languages other than the training ones; 95% interval: "
+        f"percentile bootstrap over those languages ({REPLICATES:,} resamples, numpy seed {BOOTSTRAP_SEED}), "
+        "which covers the choice of languages, not score noise; distances: "
+        + "; ".join(f"{m}: {distances['measures'][m]}" for m in measures)
+    )
     header = ["series", "y", "distance", "languages", "Spearman rho", "95% interval"]
-    return [Figure(f"distance_{section.slug}.png", png, f"transfer vs distance, {section.title}"),
-            Table(header, rows, caption)]
+    return [
+        Figure(f"distance_{section.slug}.png", png, f"transfer vs distance, {section.title}"),
+        Table(header, rows, caption),
+    ]
 
 
 def _distances(distances: dict, sources: tuple[str, ...], languages: list[str], measure: str) -> dict[str, float]:

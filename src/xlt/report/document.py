@@ -23,8 +23,14 @@ from xlt.report.tables import (
 )
 
 
-def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, list[ContrastTable]], side: SideFiles,
-                  published: Table | None, representations: list[Block]) -> list[Block]:
+def report_blocks(
+    title: str,
+    summaries: list[Summary],
+    contrasts: dict[str, list[ContrastTable]],
+    side: SideFiles,
+    published: Table | None,
+    representations: list[Block],
+) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     blocks: list[Block] = [
         Heading(title, 1),
@@ -71,26 +77,44 @@ def section_blocks(summary: Summary, tables: list[ContrastTable], side: SideFile
 def _score_figure(summary: Summary) -> Figure:
     section = summary.section
     values = np.array(
-        [[summary.scores[r].get(lang, np.nan) for lang in section.languages] + [_or_nan(summary.average[r])]
-         for r in section.recipes]
+        [
+            [summary.scores[r].get(lang, np.nan) for lang in section.languages] + [_or_nan(summary.average[r])]
+            for r in section.recipes
+        ]
     )
     labels = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in values]
-    png = heatmap_png(values, labels, [r.label for r in section.recipes], [*language_header(summary), "avg"],
-                      f"{section.title}: scores")
+    png = heatmap_png(
+        values,
+        labels,
+        [r.label for r in section.recipes],
+        [*language_header(summary), "avg"],
+        f"{section.title}: scores",
+    )
     return Figure(f"heatmap_scores_{section.slug}.png", png, f"scores, {section.title}")
 
 
 def _contrast_figure(summary: Summary, tables: list[ContrastTable]) -> Figure:
     section = summary.section
-    cells = [[{row.language: row for row in table.languages}.get(lang) for lang in section.languages]
-             + [table.overall if table.averages else None] for table in tables]
+    cells = [
+        [{row.language: row for row in table.languages}.get(lang) for lang in section.languages]
+        + [table.overall if table.averages else None]
+        for table in tables
+    ]
     values = np.array([[np.nan if row is None else row.difference for row in line] for line in cells])
     # The cell says the difference and marks adjusted significance; the interval is in the table.
-    labels = [["" if row is None else f"{row.difference:+.1f}{'*' if row.significant else ''}" for row in line]
-              for line in cells]
+    labels = [
+        ["" if row is None else f"{row.difference:+.1f}{'*' if row.significant else ''}" for row in line]
+        for line in cells
+    ]
     title = f"{section.title}: a - b (* = significant after adjustment)"
-    png = heatmap_png(values, labels, [table.comparison.title for table in tables],
-                      [*language_header(summary), "avg"], title, diverging=True)
+    png = heatmap_png(
+        values,
+        labels,
+        [table.comparison.title for table in tables],
+        [*language_header(summary), "avg"],
+        title,
+        diverging=True,
+    )
     return Figure(f"heatmap_contrasts_{section.slug}.png", png, f"contrasts, {section.title}")
 
 

@@ -16,9 +16,20 @@ from xlt.report.tables import contrast_table, score_table
 TABLES = "tables"  # the folder of the .tex files
 WIDE = "results_wide.csv"
 # LaTeX's special characters in text, escaped by hand: pandas' Styler.to_latex escapes cells but not captions
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-            ">": r"\textgreater{}"}
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
 _SPECIALS = re.compile("|".join(re.escape(char) for char in _SPECIAL))
 
 
@@ -38,9 +49,20 @@ def booktabs(table: Table, label: str) -> str:
     """A table float with \\toprule, \\midrule, \\bottomrule (needs \\usepackage{booktabs}); a cell's trailing " *"
     (significant after adjustment) becomes a superscript star."""
     columns = "l" + "r" * (len(table.header) - 1)
-    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{escape(table.caption)}}}", rf"\label{{{label}}}",
-             rf"\begin{{tabular}}{{{columns}}}", r"\toprule", _row(table.header), r"\midrule",
-             *(_row(row) for row in table.rows), r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{escape(table.caption)}}}",
+        rf"\label{{{label}}}",
+        rf"\begin{{tabular}}{{{columns}}}",
+        r"\toprule",
+        _row(table.header),
+        r"\midrule",
+        *(_row(row) for row in table.rows),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -67,10 +89,18 @@ def wide_rows(summaries: list[Summary]) -> tuple[list[str], list[dict]]:
     for summary in summaries:
         section = summary.section
         for recipe in section.recipes:
-            rows.append({"task": section.task, "train_languages": "+".join(section.train_languages),
-                         "split": section.split, "metric": section.metric, "recipe": recipe.label,
-                         "seeds": len(section.seeds(recipe)), **summary.scores[recipe],
-                         "avg": "" if summary.average[recipe] is None else summary.average[recipe]})
+            rows.append(
+                {
+                    "task": section.task,
+                    "train_languages": "+".join(section.train_languages),
+                    "split": section.split,
+                    "metric": section.metric,
+                    "recipe": recipe.label,
+                    "seeds": len(section.seeds(recipe)),
+                    **summary.scores[recipe],
+                    "avg": "" if summary.average[recipe] is None else summary.average[recipe],
+                }
+            )
     return columns, rows
 
 

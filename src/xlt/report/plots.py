@@ -15,8 +15,14 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 
-def heatmap_png(values: np.ndarray, labels: list[list[str]], rows: list[str], columns: list[str], title: str,
-                diverging: bool = False) -> bytes:
+def heatmap_png(
+    values: np.ndarray,
+    labels: list[list[str]],
+    rows: list[str],
+    columns: list[str],
+    title: str,
+    diverging: bool = False,
+) -> bytes:
     """`values` (rows x columns, NaN where missing) coloured, each cell annotated with its label.
 
     Diverging maps are centred at 0 (symmetric limits), so the colour's side says the sign.
@@ -32,8 +38,7 @@ def heatmap_png(values: np.ndarray, labels: list[list[str]], rows: list[str], co
     ax.set_title(title, fontsize=10)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8,
-                    color=_text_colour(cmap(norm(value))))
+            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8, color=_text_colour(cmap(norm(value))))
     return _png(fig)
 
 
@@ -59,8 +64,9 @@ class Line:
     mark: tuple[float, float] | None = None  # a point to mark on the line (the selected step)
 
 
-def lines_png(panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, title: str,
-              markers: bool = False) -> bytes:
+def lines_png(
+    panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, title: str, markers: bool = False
+) -> bytes:
     """One panel per (title, lines), side by side; marked points as black rings. With `markers`, a scatter per
     series (points at one x would make a joining line run vertically), its legend below the panel."""
     fig = Figure(figsize=(0.6 + 4.2 * len(panels), 3.2))
@@ -68,8 +74,16 @@ def lines_png(panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, ti
     for ax, (panel_title, lines) in zip(axes, panels):
         for line in lines:
             order = np.argsort(line.x, kind="stable")
-            ax.plot(line.x[order], line.y[order], marker="o" if markers else None, markersize=4, linewidth=1,
-                    linestyle="none" if markers else "-", alpha=0.8 if markers else 1.0, label=line.label)
+            ax.plot(
+                line.x[order],
+                line.y[order],
+                marker="o" if markers else None,
+                markersize=4,
+                linewidth=1,
+                linestyle="none" if markers else "-",
+                alpha=0.8 if markers else 1.0,
+                label=line.label,
+            )
             if line.mark is not None:
                 ax.plot(*line.mark, marker="o", markersize=7, markerfacecolor="none", markeredgecolor="black")
         ax.set_title(panel_title, fontsize=9)

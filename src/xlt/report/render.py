@@ -88,4 +88,3 @@ def _html(block: Block) -> str:
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n" for row in block.rows)
     caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
     return f"<table>{caption}\n<tr>{head}</tr>\n{rows}</table>"
-

@@ -20,8 +20,13 @@ ANALYSIS = "analysis"
 AVERAGE = "mean"
 MAX_PANELS = 8  # layer plots: more languages than this are shown as their average only
 MAX_COLUMNS = 40  # heat maps: likewise (every language stays in similarity.csv)
-NAMES = {"cos": "raw cosine", "cos_centred": "centred cosine", "cka": "linear CKA (unbiased)",
-         "p1_raw_base2lang": "P@1 raw, base->lang", "p1_centred_base2lang": "P@1 centred, base->lang"}
+NAMES = {
+    "cos": "raw cosine",
+    "cos_centred": "centred cosine",
+    "cka": "linear CKA (unbiased)",
+    "p1_raw_base2lang": "P@1 raw, base->lang",
+    "p1_centred_base2lang": "P@1 centred, base->lang",
+}
 BASELINES = {"cos": "cos_random", "cos_centred": "cos_centred_random", "cka": "cka_shuffled"}
 HEATMAPS = ("cos_centred", "cka")
 
@@ -41,8 +46,11 @@ def representation_blocks(study_dir: Path) -> list[Block]:
     last = max(layer for values in table.values() for layer, _, _ in values)
     labels = _labels(table)
     languages = summary["source"]["languages"]
-    blocks: list[Block] = [Heading("Representations"), Paragraph(_method_text(summary)),
-                           _last_layer_table(table, labels, last)]
+    blocks: list[Block] = [
+        Heading("Representations"),
+        Paragraph(_method_text(summary)),
+        _last_layer_table(table, labels, last),
+    ]
     blocks += _reading_blocks(summary.get("reading"))
     blocks += [_heatmap(table, labels, measure, languages, last) for measure in HEATMAPS]
     panels = (languages if len(languages) <= MAX_PANELS else []) + [AVERAGE]
@@ -56,7 +64,10 @@ def _read(path: Path) -> dict[Key, Values]:
         for row in csv.DictReader(handle):
             key = (row["stage"], row["role"], row["recipe"], row["task"], row["seed"])
             table.setdefault(key, {})[int(row["layer"]), row["language"], row["measure"]] = (
-                _float(row["value"]), _float(row["low"]), _float(row["high"]))
+                _float(row["value"]),
+                _float(row["low"]),
+                _float(row["high"]),
+            )
     return table
 
 
@@ -107,27 +118,39 @@ def _cell(values: Values, key: tuple[int, str, str], signed: bool = False, inter
 
 
 def _last_layer_table(table: dict[Key, Values], labels: dict[Key, str], last: int) -> Table:
-    columns: dict[str, str | tuple[str, str]] = {"cos (random pairs)": ("cos", "cos_random"), "cos - random": "cos_gap",
-               "centred cos (random)": ("cos_centred", "cos_centred_random"), "centred cos - random": "cos_centred_gap",
-               "CKA (shuffled)": ("cka", "cka_shuffled"), "CKA - shuffled": "cka_gap",
-               "P@1 centred b->l": "p1_centred_base2lang", "P@1 centred l->b": "p1_centred_lang2base",
-               "delta centred cos": "cos_centred_drift", "delta CKA": "cka_drift"}
+    columns: dict[str, str | tuple[str, str]] = {
+        "cos (random pairs)": ("cos", "cos_random"),
+        "cos - random": "cos_gap",
+        "centred cos (random)": ("cos_centred", "cos_centred_random"),
+        "centred cos - random": "cos_centred_gap",
+        "CKA (shuffled)": ("cka", "cka_shuffled"),
+        "CKA - shuffled": "cka_gap",
+        "P@1 centred b->l": "p1_centred_base2lang",
+        "P@1 centred l->b": "p1_centred_lang2base",
+        "delta centred cos": "cos_centred_drift",
+        "delta CKA": "cka_drift",
+    }
     rows = []
     for key, values in table.items():
         row = [labels[key]]
         for column in columns.values():
             if isinstance(column, tuple):  # a value and its random-pair baseline, without intervals
                 measure, baseline = column
-                row.append(f"{_cell(values, (last, AVERAGE, measure), interval=False)} "
-                           f"({_cell(values, (last, AVERAGE, baseline), interval=False)})")
+                row.append(
+                    f"{_cell(values, (last, AVERAGE, measure), interval=False)} "
+                    f"({_cell(values, (last, AVERAGE, baseline), interval=False)})"
+                )
             else:
                 signed = column.endswith(("_gap", "_drift"))
                 row.append(_cell(values, (last, AVERAGE, column), signed))
         rows.append(row)
-    return Table(["encoder", *columns], rows,
-                 f"layer {last}, mean over languages; [low, high] as above; random pairs: non-translations of the "
-                 "same length; delta: against the pretrained encoder (the random-init reference: against its "
-                 "untrained self)")
+    return Table(
+        ["encoder", *columns],
+        rows,
+        f"layer {last}, mean over languages; [low, high] as above; random pairs: non-translations of the "
+        "same length; delta: against the pretrained encoder (the random-init reference: against its "
+        "untrained self)",
+    )
 
 
 def _reading_blocks(reading: dict | None) -> list[Block]:
@@ -135,48 +158,78 @@ def _reading_blocks(reading: dict | None) -> list[Block]:
         return []
     blocks: list[Block] = [Heading("Which recipe moved representations least", 3)]
     for item in reading["least_moved"]:
-        ordered = "; ".join(f"{r['recipe']} {r['drift']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]"
-                            for r in item["recipes"])
-        blocks.append(Paragraph(f"{item['task']}, {NAMES[item['measure']]} at layer {reading['layer']}, drift "
-                                f"from the pretrained encoder (mean over languages), smallest change first: "
-                                f"{ordered}."))
+        ordered = "; ".join(
+            f"{r['recipe']} {r['drift']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]" for r in item["recipes"]
+        )
+        blocks.append(
+            Paragraph(
+                f"{item['task']}, {NAMES[item['measure']]} at layer {reading['layer']}, drift "
+                f"from the pretrained encoder (mean over languages), smallest change first: "
+                f"{ordered}."
+            )
+        )
     blocks.append(Heading("Does it follow transfer?", 3))
     transfer = reading["transfer"]
     if not transfer:
-        blocks.append(Paragraph("No rank correlation: it needs at least 3 recipes of a target task from the "
-                                "pretrained encoder, with zero-shot scores in at least 2 languages."))
+        blocks.append(
+            Paragraph(
+                "No rank correlation: it needs at least 3 recipes of a target task from the "
+                "pretrained encoder, with zero-shot scores in at least 2 languages."
+            )
+        )
         return blocks
-    rows = [[t["task"], NAMES[t["measure"]], f"{t['rho']:+.2f} [{t['low']:+.2f}, {t['high']:+.2f}]",
-             str(t["recipes"]), str(len(t["languages"])), " > ".join(t["order_by_similarity"]),
-             " > ".join(t["order_by_transfer"])] for t in transfer]
+    rows = [
+        [
+            t["task"],
+            NAMES[t["measure"]],
+            f"{t['rho']:+.2f} [{t['low']:+.2f}, {t['high']:+.2f}]",
+            str(t["recipes"]),
+            str(len(t["languages"])),
+            " > ".join(t["order_by_similarity"]),
+            " > ".join(t["order_by_transfer"]),
+        ]
+        for t in transfer
+    ]
     level = transfer[0]["level"]
     blocks += [
-        Table(["task", "measure", "rank correlation", "recipes", "languages", "order by similarity",
-               "order by zero-shot score"], rows,
-              f"Spearman's rank correlation over recipes between layer-{reading['layer']} similarity and zero-shot "
-              f"score, within each language, averaged over languages; [low, high]: {level:.1%} percentile interval "
-              f"from resampling languages (Bonferroni over the {len(transfer)} correlations shown)"),
-        Paragraph("A diagnostic, not a cause: a positive correlation says that recipes which keep a language's "
-                  "sentences closer to their base-language translations are also the ones that transfer better to "
-                  "it in this study, not that the closeness produces the transfer; few recipes and languages make "
-                  "the interval wide."),
+        Table(
+            [
+                "task",
+                "measure",
+                "rank correlation",
+                "recipes",
+                "languages",
+                "order by similarity",
+                "order by zero-shot score",
+            ],
+            rows,
+            f"Spearman's rank correlation over recipes between layer-{reading['layer']} similarity and zero-shot "
+            f"score, within each language, averaged over languages; [low, high]: {level:.1%} percentile interval "
+            f"from resampling languages (Bonferroni over the {len(transfer)} correlations shown)",
+        ),
+        Paragraph(
+            "A diagnostic, not a cause: a positive correlation says that recipes which keep a language's "
+            "sentences closer to their base-language translations are also the ones that transfer better to "
+            "it in this study, not that the closeness produces the transfer; few recipes and languages make "
+            "the interval wide."
+        ),
     ]
     return blocks
 
 
-def _heatmap(table: dict[Key, Values], labels: dict[Key, str], measure: str, languages: list[str],
-             last: int) -> Figure:
+def _heatmap(table: dict[Key, Values], labels: dict[Key, str], measure: str, languages: list[str], last: int) -> Figure:
     columns = [*(languages if len(languages) <= MAX_COLUMNS else []), AVERAGE]
-    values = np.array([[values.get((last, lang, measure), (np.nan,))[0] for lang in columns]
-                       for values in table.values()])
+    values = np.array(
+        [[values.get((last, lang, measure), (np.nan,))[0] for lang in columns] for values in table.values()]
+    )
     text = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values]
-    png = heatmap_png(values, text, [labels[key] for key in table], columns,
-                      f"{NAMES[measure]}, layer {last}")
+    png = heatmap_png(values, text, [labels[key] for key in table], columns, f"{NAMES[measure]}, layer {last}")
     return Figure(f"{ANALYSIS}/heatmap_{measure}.png", png, f"{NAMES[measure]} at layer {last}, encoder x language")
 
 
-def _layer_figure(table: dict[Key, Values], labels: dict[Key, str], measure: str, panels: list[str],
-                  summary: dict) -> Figure:
+def _layer_figure(
+    table: dict[Key, Values], labels: dict[Key, str], measure: str, panels: list[str], summary: dict
+) -> Figure:
     plotted = [key for key in table if key[1] in ("base", "target")]
     series = _series(table, labels, plotted, measure, panels)
     if measure in BASELINES:
@@ -195,8 +248,12 @@ def _series(table, labels, keys, measure, panels) -> dict[str, dict[str, list[tu
         for (layer, lang, name), (value, _, _) in table[key].items():
             if name == measure and lang in panels:
                 collected.setdefault(label, {}).setdefault(lang, {}).setdefault(layer, []).append(value)
-    return {label: {lang: [(layer, float(np.mean(v))) for layer, v in by_layer.items()]
-                    for lang, by_layer in by_lang.items()} for label, by_lang in collected.items()}
+    return {
+        label: {
+            lang: [(layer, float(np.mean(v))) for layer, v in by_layer.items()] for lang, by_layer in by_lang.items()
+        }
+        for label, by_lang in collected.items()
+    }
 
 
 def write_standalone(root: Path) -> dict[str, Path]:

@@ -29,8 +29,9 @@ def mean_scores(section: Section, recipe: Recipe) -> dict[str, float]:
     return {lang: float(np.mean(values[lang])) for lang in section.languages if lang in values}
 
 
-def language_average(scores: dict[str, float], languages: list[str],
-                     weights: dict[str, float] | None = None) -> float | None:
+def language_average(
+    scores: dict[str, float], languages: list[str], weights: dict[str, float] | None = None
+) -> float | None:
     """Mean over every evaluation language, weighted by `weights` when given (a pooled task); None when a
     language is missing (a partial mean would mislead)."""
     if any(lang not in scores for lang in languages):
@@ -154,8 +155,11 @@ def summarise(section: Section, units: UnitsStore) -> Summary:
     majority = section.reference("majority")
     normalised = None
     if majority is not None:
-        normalised = {r: normalised_transfer(s, scores[majority], section.train_languages)
-                      for r, s in scores.items() if r != majority}
+        normalised = {
+            r: normalised_transfer(s, scores[majority], section.train_languages)
+            for r, s in scores.items()
+            if r != majority
+        }
     return Summary(
         section,
         scores,

@@ -105,8 +105,9 @@ def build_sections(rows: list[dict[str, str]], tasks: dict[str, dict] | None = N
     if not groups:
         raise XltError("results.csv has no primary-metric rows (primary == 1); rerun the study's evaluation")
     tasks = tasks or {}
-    return [_section(key, numbered, tasks.get(key[0], {}).get("averaging", "languages"))
-            for key, numbered in groups.items()]
+    return [
+        _section(key, numbered, tasks.get(key[0], {}).get("averaging", "languages")) for key, numbered in groups.items()
+    ]
 
 
 def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]]], averaging: str) -> Section:
@@ -204,12 +205,13 @@ class SideFiles:
 def read_side_files(study_dir: Path) -> SideFiles:
     provenance = read_optional_json(study_dir / PROVENANCE)
     losses = {}
-    for stage_hash in ((provenance or {}).get("stages") or {}):
+    for stage_hash in (provenance or {}).get("stages") or {}:
         path = study_dir / "stages" / stage_hash / "loss.json"
         if path.is_file():
             losses[stage_hash] = _loss_curve(path)
-    return SideFiles(read_optional_json(study_dir / LANGUAGES), read_optional_json(study_dir / DISTANCES), provenance,
-                     losses)
+    return SideFiles(
+        read_optional_json(study_dir / LANGUAGES), read_optional_json(study_dir / DISTANCES), provenance, losses
+    )
 
 
 def _loss_curve(path: Path) -> list[float]:

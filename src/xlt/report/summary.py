@@ -13,10 +13,15 @@ from xlt.report.contrasts import MULTIPLICITY, TEST_EXAMPLES
 
 def sentence(table: ContrastTable) -> str:
     section, comparison = table.section, table.comparison
-    subject = (f"{comparison.a.label} vs {comparison.b.label} on {section.task} (trained on "
-               f"{'+'.join(section.train_languages)}, {section.metric})")
-    parts = [f"{subject}: {_overall(table.overall) if table.averages else 'no average (a language lacks a recipe)'}",
-             _significant(table), _groups(table)]
+    subject = (
+        f"{comparison.a.label} vs {comparison.b.label} on {section.task} (trained on "
+        f"{'+'.join(section.train_languages)}, {section.metric})"
+    )
+    parts = [
+        f"{subject}: {_overall(table.overall) if table.averages else 'no average (a language lacks a recipe)'}",
+        _significant(table),
+        _groups(table),
+    ]
     return "; ".join(part for part in parts if part) + "."
 
 
@@ -51,10 +56,15 @@ def _groups(table: ContrastTable) -> str:
         return "every evaluated language was seen in training"
     if not table.seen or seen is None or unseen is None or difference is None:
         return ""
-    verdict = ("seen and unseen languages differ" if difference.significant else
-               "seen and unseen languages do not differ significantly")
-    return (f"seen languages ({', '.join(table.seen)}) {_points(seen.difference)}, unseen ({', '.join(table.unseen)}) "
-            f"{_points(unseen.difference)}: {verdict} ({_points(difference.difference)}{_short(difference)})")
+    verdict = (
+        "seen and unseen languages differ"
+        if difference.significant
+        else "seen and unseen languages do not differ significantly"
+    )
+    return (
+        f"seen languages ({', '.join(table.seen)}) {_points(seen.difference)}, unseen ({', '.join(table.unseen)}) "
+        f"{_points(unseen.difference)}: {verdict} ({_points(difference.difference)}{_short(difference)})"
+    )
 
 
 def _short(row: Row) -> str:

@@ -29,8 +29,11 @@ def score_table(summary: Summary) -> Table:
         if summary.normalised is not None:
             row.append(_number(summary.normalised.get(recipe), digits=3))
         rows.append(row)
-    average = "mean over all examples of all languages, as the task's official score" if summary.pooled else (
-        "mean over languages")
+    average = (
+        "mean over all examples of all languages, as the task's official score"
+        if summary.pooled
+        else ("mean over languages")
+    )
     caption = (
         f"{section.metric} x100, mean over seeds; avg = {average}; gap = training-language score "
         "minus the mean of the other languages"
@@ -46,9 +49,11 @@ def contrast_table(table: ContrastTable) -> Table:
     rows = [_contrast_row(row, table.section.train_languages) for row in table.languages + table.averages]
     first = next((row.contrast for row in table.languages + table.averages if row.contrast), None)
     note = interval_note(first.seeds, first.paired) if first else "no interval: units missing or unpaired"
-    caption = (f"{table.comparison.title} ({table.section.metric}, points); {note}; "
-               f"{multiplicity_note(table.method)}; seen = a training stage of either recipe drew examples in "
-               "the language (intermediate mixture or the target's training languages)")
+    caption = (
+        f"{table.comparison.title} ({table.section.metric}, points); {note}; "
+        f"{multiplicity_note(table.method)}; seen = a training stage of either recipe drew examples in "
+        "the language (intermediate mixture or the target's training languages)"
+    )
     return Table(header, rows, caption)
 
 
@@ -59,8 +64,15 @@ def _contrast_row(row: Row, train_languages: tuple[str, ...]) -> list[str]:
         return [language, row.group, f"{row.difference:+.2f}", "n/a", "", "", ""]
     seeds = str(c.seeds[0]) if c.paired else f"{c.seeds[0]}+{c.seeds[1]}"
     mark = " *" if row.significant else ""
-    return [language, row.group, f"{row.difference:+.2f}{mark}", f"[{c.low:+.2f}, {c.high:+.2f}]",
-            _p(c.p_value), _p(row.p_adjusted), seeds]
+    return [
+        language,
+        row.group,
+        f"{row.difference:+.2f}{mark}",
+        f"[{c.low:+.2f}, {c.high:+.2f}]",
+        _p(c.p_value),
+        _p(row.p_adjusted),
+        seeds,
+    ]
 
 
 def _p(value: float | None) -> str:
@@ -75,9 +87,12 @@ def published_table(published: list[dict], scores: dict[tuple[str, str, str, str
     rows = []
     for entry in published:
         recipe = entry.get("recipe")
-        matches = {label: value for (task, lang, metric, label), value in scores.items()
-                   if (task, lang, metric) == (entry["task"], entry["language"], entry["metric"])
-                   and (recipe is None or label == recipe)}
+        matches = {
+            label: value
+            for (task, lang, metric, label), value in scores.items()
+            if (task, lang, metric) == (entry["task"], entry["language"], entry["metric"])
+            and (recipe is None or label == recipe)
+        }
         run = ", ".join(f"{label} {value:.1f}" for label, value in matches.items()) or MISSING
         rows.append([entry["task"], entry["language"], entry["metric"], f"{entry['value']:.1f}", run, entry["source"]])
     caption = "published numbers (x100) beside this run's mean over seeds; average = over the evaluated languages"
@@ -110,8 +125,19 @@ STAGE_FIELDS = {
     "selected step": ("selection", "dev", "step"),
     "oracle step": ("selection", "target-dev", "step"),
 }
-STAGE_COLUMNS = ("stage", "seed", "steps", "selected step", "oracle step", "examples drawn", "trainable params",
-                 "total params", "trainable %", "wall s", "final loss")
+STAGE_COLUMNS = (
+    "stage",
+    "seed",
+    "steps",
+    "selected step",
+    "oracle step",
+    "examples drawn",
+    "trainable params",
+    "total params",
+    "trainable %",
+    "wall s",
+    "final loss",
+)
 COUNTS = ("steps", "trainable params", "total params")  # shown with thousands separators
 
 
@@ -146,8 +172,11 @@ def _stage_values(record: dict) -> dict[str, object]:
         row["trainable %"] = 100 * trainable / total
     mixture = record.get("mixture")
     if isinstance(mixture, dict):  # the mixture the sampler drew: examples per (task and) language
-        row["examples drawn"] = "; ".join(" ".join(f"{lang} {n:,}" for lang, n in counts.items())
-                                          for counts in mixture.values() if isinstance(counts, dict))
+        row["examples drawn"] = "; ".join(
+            " ".join(f"{lang} {n:,}" for lang, n in counts.items())
+            for counts in mixture.values()
+            if isinstance(counts, dict)
+        )
     return row
 
 

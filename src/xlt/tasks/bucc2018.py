@@ -17,7 +17,6 @@ SOURCE = TaskSource(
 )
 
 
-
 def load(split: str, lang: str, data_dir) -> list[dict]:
     """The split's sentences; test also carries dev's, marked as calibration: XTREME withholds test gold,
     so the mining threshold comes from dev (google-research/xtreme#60)."""

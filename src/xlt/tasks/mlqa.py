@@ -12,8 +12,12 @@ LANGUAGES = tuple("ar de en es hi vi zh".split())
 SOURCE = TaskSource(
     "mlqa",
     # context and question in the same language, as XTREME evaluates (the release also has G-XLT pairs)
-    layouts=(Layout({s: f"mlqa/MLQA_V1/{s}/{s}-context-{{lang}}-question-{{lang}}.json" for s in ("dev", "test")},
-                    formats.squad_json),),
+    layouts=(
+        Layout(
+            {s: f"mlqa/MLQA_V1/{s}/{s}-context-{{lang}}-question-{{lang}}.json" for s in ("dev", "test")},
+            formats.squad_json,
+        ),
+    ),
     hub=HubSource("google/xtreme", "MLQA.{lang}.{lang}", {"dev": "validation", "test": "test"}, hub_rows.squad_rows()),
 )
 

@@ -17,8 +17,12 @@ SOURCE = TaskSource(
             formats.headed_pairs("sentence1", "sentence2", "gold_label"),
         ),
     ),
-    hub=HubSource("nyu-mll/glue", "mnli", {"train": "train", "dev": "validation_matched"},
-                  hub_rows.pair_rows("premise", "hypothesis")),
+    hub=HubSource(
+        "nyu-mll/glue",
+        "mnli",
+        {"train": "train", "dev": "validation_matched"},
+        hub_rows.pair_rows("premise", "hypothesis"),
+    ),
 )
 
 register(

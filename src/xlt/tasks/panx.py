@@ -18,8 +18,12 @@ SOURCE = TaskSource(
     "panx",
     layouts=(Layout({s: f"panx/{s}-{{lang}}.tsv" for s in ("train", "dev", "test")}, formats.conll_tags),),
     # WikiANN with the Rahimi et al. (2019) splits XTREME uses; it covers all 48 XTREME-R languages
-    hub=HubSource("unimelb-nlp/wikiann", "{lang}", {"train": "train", "dev": "validation", "test": "test"},
-                  hub_rows.tag_rows("ner_tags")),
+    hub=HubSource(
+        "unimelb-nlp/wikiann",
+        "{lang}",
+        {"train": "train", "dev": "validation", "test": "test"},
+        hub_rows.tag_rows("ner_tags"),
+    ),
 )
 
 register(

@@ -7,9 +7,10 @@ the kind's module also documents the example dicts a loader yields and the predi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -51,8 +52,12 @@ class TaskSpec:
             kind = get_kind(self.kind)
         except XltError as err:
             raise ValueError(f"task {self.name!r}: {err}") from None
-        defaults = {"metrics": kind.metrics, "scorer": kind.scorer, "submission": kind.submission,
-                    "source": self.load if hasattr(self.load, "locate") else None}
+        defaults = {
+            "metrics": kind.metrics,
+            "scorer": kind.scorer,
+            "submission": kind.submission,
+            "source": self.load if hasattr(self.load, "locate") else None,
+        }
         for name, default in defaults.items():
             if not getattr(self, name):
                 object.__setattr__(self, name, default)
@@ -94,8 +99,14 @@ class TaskSpec:
 
     def record(self) -> dict:
         """What a study directory keeps of the task (tasks.json), so its report never reads the registry."""
-        return {"kind": self.kind, "metrics": list(self.metrics), "primary_metric": self.primary_metric,
-                "averaging": self.averaging, "higher_is_better": self.higher_is_better, "version": self.version}
+        return {
+            "kind": self.kind,
+            "metrics": list(self.metrics),
+            "primary_metric": self.primary_metric,
+            "averaging": self.averaging,
+            "higher_is_better": self.higher_is_better,
+            "version": self.version,
+        }
 
 
 TASKS: Registry[TaskSpec] = Registry("task")

@@ -23,8 +23,15 @@ def load(split: str, lang: str, data_dir) -> list[dict]:
         if position is None:
             continue
         a, b = spans[position]
-        pairs.append({"id": example["id"], "query": example["question"], "candidate": context[a:b],
-                      "candidate_id": f"{split}_{number}_{position}", "candidate_context": context})
+        pairs.append(
+            {
+                "id": example["id"],
+                "query": example["question"],
+                "candidate": context[a:b],
+                "candidate_id": f"{split}_{number}_{position}",
+                "candidate_context": context,
+            }
+        )
     return pairs
 
 

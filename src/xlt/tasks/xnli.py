@@ -19,8 +19,12 @@ SOURCE = TaskSource(
             formats.headed_pairs("sentence1", "sentence2", "gold_label", language="language"),
         ),
     ),
-    hub=HubSource("facebook/xnli", "{lang}", {"train": "train", "dev": "validation", "test": "test"},
-                  hub_rows.pair_rows("premise", "hypothesis")),
+    hub=HubSource(
+        "facebook/xnli",
+        "{lang}",
+        {"train": "train", "dev": "validation", "test": "test"},
+        hub_rows.pair_rows("premise", "hypothesis"),
+    ),
 )
 
 register(

@@ -11,8 +11,10 @@ from xlt.tasks.xnli import LABELS, LANGUAGES
 SOURCE = TaskSource(
     "xnli-tt",
     layouts=(
-        Layout({"train": "XNLI-MT-1.0/multinli/multinli.train.{lang}.tsv"},
-               formats.headed_pairs("premise", "hypo", "label")),
+        Layout(
+            {"train": "XNLI-MT-1.0/multinli/multinli.train.{lang}.tsv"},
+            formats.headed_pairs("premise", "hypo", "label"),
+        ),
     ),
     hub=HubSource("facebook/xnli", "{lang}", {"train": "train"}, hub_rows.pair_rows("premise", "hypothesis")),
 )
