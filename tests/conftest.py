@@ -94,4 +94,5 @@ def quick_demo(tmp_path_factory) -> Path:
         [sys.executable, "-m", "xlt", "demo", "--quick"], cwd=cwd, capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    (cwd / "stderr.txt").write_text(result.stderr)  # what the user saw, for tests of the console output
     return cwd / "runs" / "demo-quick"

@@ -151,7 +151,7 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
     from xlt.config import validate_study
     from xlt.pipeline.plan import build_plan
     from xlt.pipeline.resources import resolve
-    from xlt.pipeline.stages import MARKER
+    from xlt.pipeline.stages import mark_complete
 
     provenance = json.loads((study / "provenance.json").read_text())
     target = provenance["config"]["targets"][0]
@@ -163,9 +163,9 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
     resources = resolve(config, progress=False, build=False)
     plan = build_plan(config, {**resources.identity, "mixed_precision": config.mixed_precision})
     assert any(ev.recipe.endswith("@target-dev") for ev in plan.evals)
-    for stage_hash in plan.train:  # marked complete: only which encoders are chosen is under test
+    for stage_hash in plan.train:  # sealed empty: only which encoders are chosen is under test
         (copy / "stages" / stage_hash).mkdir(parents=True)
-        (copy / "stages" / stage_hash / MARKER).touch()
+        mark_complete(copy / "stages" / stage_hash, {})
     entries = study_encoders(copy).entries
     targets = [(e.recipe, e.key) for e in entries if e.role == "target"]
     assert sorted(targets) == sorted(
