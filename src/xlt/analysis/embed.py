@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xlt.analysis.cache import cached_arrays
 from xlt.analysis.sources import Parallel
 from xlt.analysis.stages import Encoders, Encoding, load_encoder
 from xlt.io import stable_hash
+from xlt.pipeline.progress import progress_bars
 
 CACHE_VERSION = 1  # bump when embedding code changes what a key holds
 MAX_LENGTH = 128  # tokens per sentence, <s> and </s> included (longer sentences are cut)
@@ -55,16 +55,7 @@ def embeddings(
 
     def compute() -> dict[str, np.ndarray]:
         encoder, tokenizer = load_encoder(entry, encoders, study_dir)
-        console = Console(stderr=True)
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not (progress and console.is_terminal),
-        )
+        bar = progress_bars(Console(stderr=True), progress)
         texts = [text for side in sides for text in source.texts[side]]  # one pass: full batches for every side
         with bar:
             task = bar.add_task(f"embedding with {entry.recipe} {entry.task}".strip(), total=len(texts))

@@ -122,7 +122,7 @@ class StudyDisplay:
 
     def __init__(self, study_dir: Path, plan: Plan, console: Console, enabled: bool):
         self.study_dir, self.stages = Path(study_dir), planned_stages(plan)
-        self.progress = _bars(console, enabled)
+        self.progress = progress_bars(console, enabled)
         self.overall = self.progress.add_task("", total=len(self.stages))
 
     def __enter__(self) -> StudyDisplay:
@@ -151,11 +151,12 @@ def stage_bar(ctx: Context, description: str, total: int, completed: int) -> Ite
         finally:
             progress.remove_task(bar)
         return
-    with _bars(Console(stderr=True), ctx.progress) as progress:
+    with progress_bars(Console(stderr=True), ctx.progress) as progress:
         yield progress, progress.add_task(description, total=total, completed=completed)
 
 
-def _bars(console: Console, enabled: bool) -> Progress:
+def progress_bars(console: Console, enabled: bool) -> Progress:
+    """xlt's bars: description, bar, done / total, elapsed; shown only on a terminal."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
