@@ -138,3 +138,17 @@ def checkpoints(out_dir: Path) -> dict[str, str]:
         path.parent.parent.name: hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(out_dir.glob("stages/*/checkpoint/trainable.safetensors"))
     }
+
+
+def quick_demo_manifest(directory: Path) -> None:
+    """The quick demo's study directory as `xlt run --backend slurm` leaves it before any job ran: its manifest,
+    with an encoder and data said to live elsewhere (nothing is built)."""
+    from xlt.cli import DEMO_CONFIG, QUICK
+    from xlt.config import load_study
+    from xlt.pipeline.manifest import save_manifest
+    from xlt.pipeline.resources import Resources
+
+    study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={directory}"])
+    identity = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}
+    resources = Resources("/elsewhere/encoder", None, False, Path("/elsewhere/data"), identity)
+    save_manifest(directory, study, resources, directory / "cache")

@@ -9,17 +9,15 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from small_study import quick_demo_manifest
 from test_pipeline import tiny_study
-from xlt.cli import DEMO_CONFIG, QUICK
-from xlt.config import load_study, validate_study
-from xlt.pipeline.manifest import load_manifest, save_manifest
+from xlt.config import validate_study
+from xlt.pipeline.manifest import load_manifest
 from xlt.pipeline.progress import StudyDisplay, planned_stages
-from xlt.pipeline.resources import Resources
 from xlt.pipeline.runner import run_study
 from xlt.pipeline.stages import mark_complete
 from xlt.pipeline.status import print_status
@@ -28,15 +26,7 @@ from xlt.pipeline.status import print_status
 @pytest.fixture()
 def half_done(tmp_path):
     """The quick demo's plan with its first three training stages done (10 s, 20 s, 30 s)."""
-    study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={tmp_path}"])
-    resources = Resources(
-        "/elsewhere/encoder",
-        None,
-        False,
-        Path("/elsewhere/data"),
-        {"model": {"pretrained": "k"}, "data": {"synthetic": {}}},
-    )
-    save_manifest(tmp_path, study, resources, tmp_path / "cache")
+    quick_demo_manifest(tmp_path)
     plan = load_manifest(tmp_path).plan()
     for seconds, stage in zip((10, 20, 30), planned_stages(plan)):
         mark_complete(tmp_path / "stages" / stage.hash, {"wall_seconds": seconds})

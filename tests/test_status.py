@@ -11,27 +11,17 @@ import pytest
 from rich.console import Console
 from submitit.core.utils import JobPaths
 
-from xlt.cli import DEMO_CONFIG, QUICK
-from xlt.config import load_study
+from small_study import quick_demo_manifest
 from xlt.pipeline.jobs import JobRecord, Live, load_records, logs_folder, save_records, write_run
-from xlt.pipeline.manifest import load_manifest, save_manifest
+from xlt.pipeline.manifest import load_manifest
 from xlt.pipeline.progress import Planned, StageStatus, overall_line, planned_stages, time_left
-from xlt.pipeline.resources import Resources
 from xlt.pipeline.stages import mark_complete
 from xlt.pipeline.status import print_status, stage_statuses
 
 
 @pytest.fixture()
 def study_dir(tmp_path):
-    study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={tmp_path}"])
-    resources = Resources(
-        "/elsewhere/encoder",
-        None,
-        False,
-        Path("/elsewhere/data"),
-        {"model": {"pretrained": "k"}, "data": {"synthetic": {}}},
-    )
-    save_manifest(tmp_path, study, resources, tmp_path / "cache")
+    quick_demo_manifest(tmp_path)
     return tmp_path
 
 
