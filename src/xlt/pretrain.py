@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
@@ -39,6 +39,8 @@ class PretrainOptions(BaseModel):
     max_length: int = 64  # tokens per pretraining block, <s> and </s> included
     max_positions: int = 256  # position embeddings, so fine-tuning may use longer inputs
     mask_rate: float = 0.4  # of these, 80% <mask>, 10% a random token, 10% unchanged
+    # hidden and attention dropout, in pretraining and in the saved config (so fine-tuning uses it too)
+    dropout: float = Field(0.1, ge=0, lt=1)
     lr: float = 2e-3
     betas: tuple[float, float] = (0.9, 0.98)
     weight_decay: float = 0.01
@@ -117,6 +119,8 @@ def build_model(options: PretrainOptions, tokenizer) -> XLMRobertaForMaskedLM:
         intermediate_size=options.ffn,
         max_position_embeddings=max(options.max_positions, options.max_length) + 2,  # RoBERTa offsets by pad+1
         type_vocab_size=1,
+        hidden_dropout_prob=options.dropout,
+        attention_probs_dropout_prob=options.dropout,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
