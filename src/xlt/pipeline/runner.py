@@ -1,7 +1,9 @@
 """Run a study: resolve resources, plan, train what is not complete, evaluate, collect, report.
 
 Results are rebuilt from the completed evaluation stages in plan order on every run, so a run that
-was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice.
+was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice. Under
+several processes (`accelerate launch`, `torchrun`) every process runs the plan and the main one
+prints and writes (`xlt.distributed`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlt.config import Study
+from xlt.distributed import is_main, main_first
 from xlt.io import atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.plan import Plan, build_plan
@@ -43,11 +46,14 @@ class Outcome:
 
 def run_study(study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True) -> Outcome:
     console = console or Console(stderr=True)
+    console.quiet = console.quiet or not is_main()
     started = time.perf_counter()
-    resources = resolve(study, progress=progress, build=not dry_run)
+    with main_first():  # the main process generates the benchmark and pretrains the encoder if they are missing
+        resources = resolve(study, progress=progress and is_main(), build=not dry_run)
     out_dir = study.output_dir
-    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    precision = _precision(study.mixed_precision)
+    ctx = Context(out_dir, resources, cache_dir(), precision, progress)
+    plan = build_plan(study, {**resources.identity, "mixed_precision": precision})
     console.print(plan_table(plan, ctx))
     if dry_run:
         return Outcome(out_dir, plan, 0, {})
@@ -62,12 +68,21 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
             console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
                           highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
+    if not is_main():
+        return Outcome(out_dir, plan, trained, {})
     collect(study, plan, ctx, time.perf_counter() - started)
     from xlt.report import build_report
 
     report = build_report(out_dir)
     console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
     return Outcome(out_dir, plan, trained, report)
+
+
+def _precision(requested: str) -> str:
+    """"auto" resolves here, so a stage's hash names the precision it really ran in."""
+    if requested != "auto":
+        return requested
+    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
 def _unique_evals(plan: Plan):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlt.data.features import cached_features
+from xlt.distributed import main_first
 from xlt.io import atomic_write_json
 from xlt.pipeline.build import load_tokenizer
 from xlt.pipeline.resources import Resources
@@ -30,7 +31,9 @@ class Context:
     def features(self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int) -> list[dict]:
         """The examples' features for this study's tokenizer, from the shared Arrow cache."""
         key = {"split": split, "lang": lang, "data": self.resources.identity["data"]}
-        return cached_features(kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root, key)
+        with main_first():  # the main process writes a missing cache; the others then read it
+            return cached_features(kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root,
+                                   key)
 
 
 def is_complete(directory: Path) -> bool:

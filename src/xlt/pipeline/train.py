@@ -2,7 +2,8 @@
 
 Every batch and every dropout mask is a function of (seed, step), and the optimizer and scheduler
 state are checkpointed with the trainable tensors, so a run killed at any moment and resumed ends
-with the same weights as one that never stopped.
+with the same weights as one that never stopped. Under several processes (`xlt.distributed`) each
+trains on its share of every global batch and only the main process writes.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import time
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, DistributedDataParallelKwargs
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from transformers import get_linear_schedule_with_warmup
 
 from xlt.data.mixing import MixtureSampler
+from xlt.distributed import check_batch_size, is_main, on_main, rank_world
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
+from xlt.kinds.common import feature_length
 from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
@@ -32,7 +35,8 @@ from xlt.tasks import get_task
 RESUME = "resume"
 
 
-def train_stage(stage: TrainStage, ctx: Context) -> None:
+def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
+    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -50,12 +54,19 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     options = stage.method_options
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
-    sampler = None if untrained else MixtureSampler({k: len(v) for k, v in features.items()}, stage.temperature,
-                                                    stage.training.batch_size, total, stage.seed)
+    rank, world = rank_world()
+    check_batch_size(stage.training.batch_size, f"{stage.describe()}: training")
+    sampler = None if untrained else MixtureSampler({k: [feature_length(f) for f in v] for k, v in features.items()},
+                                                    stage.temperature, stage.training.batch_size, total, stage.seed)
     optimizer = _optimizer(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
     step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision)
+    if stage.training.compile:
+        model.compile()  # in place: parameter names, checkpoints and unwrap_model stay as they are
+    # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
+    unused = DistributedDataParallelKwargs(find_unused_parameters=True)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision,
+                              kwargs_handlers=[unused])
     model, optimizer = accelerator.prepare(model, optimizer)
 
     model.train()
@@ -63,38 +74,56 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     name = escape(stage.describe())  # its "[en]" is text, not rich markup
     with _progress(ctx, name, total, step) as (progress, bar):
         while step < total:
-            torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
-            batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            torch.manual_seed((stage.seed * 1_000_003 + step) * world + rank)  # dropout: the step and process alone
+            share = [features[lang][i] for lang, i in sampler.batch(step, rank, world)]
+            batch = {k: v.to(accelerator.device) for k, v in kind.collate(share).items()}
             with accelerator.autocast():
                 loss = kind.loss(model(batch), batch)
+            if world > 1:
+                loss = loss * _share_weight(kind.loss_terms(share), accelerator)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            losses.append(round(loss.item(), 6))
+            global_loss = accelerator.reduce(loss.detach(), "mean").item()  # the global batch's mean loss
+            losses.append(round(global_loss, 6))
             step += 1
-            progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
+            progress.update(bar, advance=1, description=f"{name}  loss {global_loss:.4f}")
             if step % stage.training.checkpoint_every == 0 and step < total:
-                _checkpoint(directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step, losses,
-                            elapsed + time.perf_counter() - started)
+                on_main(_checkpoint, directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step,
+                        losses, elapsed + time.perf_counter() - started)
 
     unwrapped = accelerator.unwrap_model(model)
-    save_trainable(unwrapped, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
-    atomic_write_json(directory / "loss.json", losses)
-    mark_complete(directory, TrainRecord(
+    on_main(_finish, stage, ctx, unwrapped, losses, TrainRecord(
         stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
         carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
         wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
-    ).model_dump(mode="json"))
+    ))
+    return unwrapped
+
+
+def _share_weight(terms: int, accelerator: Accelerator) -> float:
+    """DDP averages the processes' gradients: weighed by its share of the global batch's loss terms (tokens,
+    examples), each process's mean loss adds up to the global batch's mean, as in one process."""
+    total = accelerator.reduce(torch.tensor(float(terms), device=accelerator.device), "sum").item()
+    return accelerator.num_processes * terms / total
+
+
+def _finish(stage: TrainStage, ctx: Context, model: TaskModel, losses: list, record: TrainRecord) -> None:
+    directory = ctx.stage_dir(stage.hash)
+    save_trainable(model, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
+    atomic_write_json(directory / "loss.json", losses)
+    mark_complete(directory, record.model_dump(mode="json"))
 
 
 def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
     head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("head.")]
     rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
     groups = [{"params": rest, "lr": options.lr}, {"params": head, "lr": options.head_lr or options.lr}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
+    # one fused kernel for every tensor's update on a GPU
+    return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay,
+                             fused=torch.cuda.is_available())
 
 
 def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float) -> None:
@@ -125,7 +154,7 @@ class _progress:
         console = Console(stderr=True)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=console, transient=True,
-                                 disable=not (ctx.progress and console.is_terminal))
+                                 disable=not (ctx.progress and console.is_terminal and is_main()))
         self.args = (description, total, completed)
 
     def __enter__(self):
