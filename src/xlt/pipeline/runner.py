@@ -51,7 +51,7 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     with main_first():  # the main process generates the benchmark and pretrains the encoder if they are missing
         resources = resolve(study, progress=progress and is_main(), build=not dry_run)
     out_dir = study.output_dir
-    precision = _precision(study.mixed_precision)
+    precision = resolved_precision(study.mixed_precision)
     ctx = Context(out_dir, resources, cache_dir(), precision, progress)
     plan = build_plan(study, {**resources.identity, "mixed_precision": precision})
     console.print(plan_table(plan, ctx))
@@ -78,7 +78,7 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     return Outcome(out_dir, plan, trained, report)
 
 
-def _precision(requested: str) -> str:
+def resolved_precision(requested: str) -> str:
     """"auto" resolves here, so a stage's hash names the precision it really ran in."""
     if requested != "auto":
         return requested
