@@ -20,9 +20,8 @@ from pathlib import Path
 import torch
 
 from xlt.config import validate_study
-from xlt.pipeline.plan import build_plan
 from xlt.pipeline.resources import resolve
-from xlt.pipeline.runner import resolved_precision
+from xlt.pipeline.runner import study_plan, with_precision
 from xlt.pipeline.stages import Context
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data from the repository root
@@ -82,12 +81,12 @@ class XltRun:
                          "training": training}],
             "output_dir": str(work / "study"),
         }
-        self.study = validate_study(raw, "bench")
+        self.study = with_precision(validate_study(raw, "bench"))
         self.work = work
         os.environ["XLT_CACHE"] = str(work / "cache")
         self.resources = resolve(self.study, progress=False)
-        self.precision = resolved_precision(self.study.mixed_precision)
-        self.plan = build_plan(self.study, {**self.resources.identity, "mixed_precision": self.precision})
+        self.precision = self.study.mixed_precision
+        self.plan = study_plan(self.study, self.resources)
         self.runs = 0
 
     def context(self, fresh: bool = True) -> Context:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from xlt.report.contrasts import ALPHA, SEED_BOUND
-from xlt.report.stats import UnitArrays
+from xlt.report.stats import UnitArrays, replicate_ratios
 
 
 def simulate(rng: np.random.Generator, *, examples: int, seeds_a: list[str], seeds_b: list[str], seed_sd: float,
@@ -73,3 +73,11 @@ def exact_rate(seeds: int, seed_part: float, shared: float, delta: float = 0.0,
         df = (upper + shared) ** 2 / (upper**2 / k)
         critical = stats.t.ppf(1 - ALPHA / 2, df) * np.sqrt(term + shared)
     return float(np.mean(stats.norm.sf((critical - delta) / sd) + stats.norm.cdf((-critical - delta) / sd)))
+
+
+def one_level_bootstrap(pairs: list[tuple[UnitArrays, UnitArrays]], rng: np.random.Generator,
+                        replicates: int) -> np.ndarray:
+    """The report's intervals before `xlt.report.contrasts` (the baseline it is tested against): replicates of
+    the mean over seeds of a - b (x100), seeds fixed and test examples resampled, paired."""
+    draws = replicate_ratios([units for pair in pairs for units in pair], rng, replicates)
+    return 100 * (draws[:, 0::2] - draws[:, 1::2]).mean(axis=1)

@@ -54,3 +54,20 @@ def test_every_preprocessing_change_featurises_again(cache, tiny_tokenizer):
     features(key={"split": "dev"})
     features(tokenizer=train_tokenizer(["anna lives in bonn ."] * 50, vocab_size=40))
     assert kind.calls == 5
+
+
+def test_concurrent_writers_keep_one_complete_copy(tmp_path):
+    """Cluster jobs featurise the same split at once: the second writer finds the first's copy in place and
+    keeps it; an unmarked leftover (a crash mid-write) is replaced; no private directory is left behind."""
+    from datasets import Dataset, load_from_disk
+
+    from xlt.data.features import _publish
+
+    path = tmp_path / "features" / "key"
+    _publish(Dataset.from_list([{"x": 1}]), path)
+    _publish(Dataset.from_list([{"x": 2}]), path)  # lost the race: the rename fails onto a complete copy
+    assert load_from_disk(str(path)).to_list() == [{"x": 1}] and (path / "COMPLETED").exists()
+    (path / "COMPLETED").unlink()
+    _publish(Dataset.from_list([{"x": 3}]), path)
+    assert load_from_disk(str(path)).to_list() == [{"x": 3}]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["key"]

@@ -64,31 +64,53 @@ def test_scores_table_has_seed_means_macro_gap_and_nt(study):
     assert _table_row(markdown, "majority") == "| majority | 1 | 50.00 | 50.00 | 40.00 | 46.67 | +5.00 | – |"
 
 
-def test_gains_are_paired_over_seeds_and_marked_when_significant(study):
+def _contrast_row(markdown, language):
+    """The row of `language` in the first contrast table, as its cells."""
+    table = markdown.split("#### ", 1)[1]
+    line = next(line for line in table.splitlines() if line.startswith(f"| {language} |"))
+    return [c.strip() for c in line.split("|")[1:-1]]
+
+
+def test_contrasts_are_paired_over_seeds_and_marked_when_significant(study):
     markdown = build_report(study)["markdown"].read_text()
-    cells = [c.strip() for c in _table_row(markdown, "ft + multi | ft").split("|")[1:-1]]
-    recipe, baseline, seeds, en, de, sw, avg = cells
-    assert (baseline, seeds) == ("ft", "2")
-    # de: +10 right in both seeds; the paired interval excludes 0 and holds the point estimate.
-    value, low, high = map(float, re.match(r"([-+.\d]+) \[([-+.\d]+), ([-+.\d]+)\] \*$", de).groups())
-    assert value == 10.0 and 0 < low < value < high
-    assert sw == "+0.00 [+0.00, +0.00]"  # identical recipe: a zero-width interval, not marked
-    assert en.startswith("+1.00 [") and not en.endswith("*")  # 2 examples of 100 in one seed only
-    assert avg.startswith("+3.67 [")
+    assert "#### ft + multi vs ft" in markdown  # the condition against none, by default
+    # de: +10 right in both seeds; the paired interval excludes 0, holds the estimate, survives Holm
+    language, group, difference, interval, p, p_adjusted, seeds = _contrast_row(markdown, "de")
+    low, high = map(float, re.match(r"\[([-+.\d]+), ([-+.\d]+)\]$", interval).groups())
+    assert (group, difference, seeds) == ("unseen", "+10.00 *", "2") and low <= 10.0 <= high and low > 0
+    assert _contrast_row(markdown, "sw")[2:4] == ["+0.00", "[+0.00, +0.00]"]  # identical recipe: not marked
+    en = _contrast_row(markdown, "en (train)")
+    assert en[1] == "seen" and en[2] == "+1.00" and float(en[5]) > 0.05  # 2 examples of 100 in one seed only
+    averages = [row for row in markdown.split("#### ", 1)[1].splitlines() if row.startswith("| average |")]
+    assert averages[0].startswith("| average | all | +3.67 |")
+    rows = list(csv.DictReader((study / "contrasts.csv").open()))
+    de = next(row for row in rows if row["language"] == "de")
+    assert (de["a"], de["b"], float(de["difference"]), de["seeds"]) == ("ft + multi", "ft", 10.0, "2")
+    assert float(de["p_adjusted"]) < 0.05 <= float(next(r for r in rows if r["language"] == "en")["p_adjusted"])
 
 
 def test_missing_units_give_no_interval_and_no_crash(study):
     shutil.rmtree(study / "units" / "ft-multi-1")
     markdown = build_report(study)["markdown"].read_text()
-    assert "| ft + multi | ft | 2 | +1.00 [n/a] | +10.00 [n/a] | +0.00 [n/a] | +3.67 [n/a] |" in markdown
+    assert _contrast_row(markdown, "de")[2:4] == ["+10.00", "n/a"]
+    assert "| average | all | +3.67 | n/a |" in markdown
     shutil.rmtree(study / "units")
-    assert "+10.00 [n/a]" in build_report(study)["markdown"].read_text()
+    assert _contrast_row(build_report(study)["markdown"].read_text(), "de")[2:4] == ["+10.00", "n/a"]
 
 
 def test_units_of_different_lengths_are_not_paired(study):
     np.savez(study / "units" / "ft-multi-0" / "test-de.npz", num=np.ones(N // 2), den=np.ones(N // 2))
-    row = _table_row(build_report(study)["markdown"].read_text(), "ft + multi | ft")
-    assert "+10.00 [n/a]" in row and "+1.00 [+" in row
+    markdown = build_report(study)["markdown"].read_text()
+    assert _contrast_row(markdown, "de")[2:4] == ["+10.00", "n/a"]
+    assert _contrast_row(markdown, "en (train)")[3].startswith("[")
+
+
+def test_summary_sentence_answers_from_the_table(study):
+    markdown = build_report(study)["markdown"].read_text()
+    summary = markdown.split("## Summary", 1)[1].split("##", 1)[0].strip()
+    assert summary.startswith("ft + multi vs ft on toy (trained on en, accuracy): +3.7 points on average, 95% interval")
+    assert "significant after Holm's step-down method in de (+10.0 points) (1 of 3 languages)" in summary
+    assert "seen languages (en) +1.0 points, unseen (de, sw) +5.0 points" in summary
 
 
 def test_malformed_units_file_is_one_line_error(study):
@@ -101,7 +123,7 @@ def test_malformed_units_file_is_one_line_error(study):
 def test_html_is_self_contained_and_embeds_every_png(study):
     written = build_report(study)
     pngs = sorted(name for name in written if name.endswith(".png"))
-    assert pngs == ["heatmap_gains_toy_en_accuracy.png", "heatmap_scores_toy_en_accuracy.png"]
+    assert pngs == ["heatmap_contrasts_toy_en_accuracy.png", "heatmap_scores_toy_en_accuracy.png"]
     assert written["markdown"] == study / "report.md" and written["html"] == study / "report.html"
     page = written["html"].read_text()
     sources = re.findall(r'src="([^"]*)"', page)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from xlt.errors import XltError
+from xlt.report.comparisons import Draws, comparisons, contrast_table
 from xlt.report.stats import (
-    BOOTSTRAP_REPLICATES,
+    UnitsStore,
     language_average,
     normalised_transfer,
-    paired_bootstrap,
+    replicate_ratios,
     summarise,
     transfer_gap,
-    UnitsStore,
 )
 from xlt.report.study import Recipe, build_sections
 
@@ -75,7 +75,9 @@ def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts
     [section] = build_sections(rows, {"lareqa": {"averaging": "examples"}})  # as tasks.json records it
     summary = summarise(section, UnitsStore(tmp_path))
     assert summary.pooled and summary.average[Recipe("ft", "none")] == 75.0  # not the mean of languages, 70
-    assert summary.gains[0].average.value == pytest.approx((3 * 10 + 1 * 40) / 4)
+    [comparison] = comparisons(section, None)
+    table = contrast_table(comparison, section, Draws(section, UnitsStore(tmp_path)), {}, "holm")
+    assert table.overall.difference == pytest.approx((3 * 10 + 1 * 40) / 4)
 
 
 def test_transfer_gap_with_one_and_several_training_languages():
@@ -103,11 +105,16 @@ def _unpaired_bootstrap(recipe, baseline, rng, replicates):
     return 100 * (recipe[0][ri].sum(1) / recipe[1][ri].sum(1) - baseline[0][bi].sum(1) / baseline[1][bi].sum(1))
 
 
+def _paired(recipe, baseline, rng, replicates=1000):
+    draws = replicate_ratios([recipe, baseline], rng, replicates)
+    return 100 * (draws[:, 0] - draws[:, 1])
+
+
 def test_paired_bootstrap_is_tighter_than_unpaired_on_correlated_units():
     # The recipe gets right every example the baseline does, plus 20 more: gain 5 points on 400.
     recipe, baseline = _correct(400, 260), _correct(400, 240)
-    paired = paired_bootstrap([(recipe, baseline)], np.random.default_rng(0))
-    unpaired = _unpaired_bootstrap(recipe, baseline, np.random.default_rng(0), BOOTSTRAP_REPLICATES)
+    paired = _paired(recipe, baseline, np.random.default_rng(0))
+    unpaired = _unpaired_bootstrap(recipe, baseline, np.random.default_rng(0), 1000)
     low, high = np.percentile(paired, [2.5, 97.5])
     unpaired_low, unpaired_high = np.percentile(unpaired, [2.5, 97.5])
     assert low <= 5.0 <= high and low > 0
@@ -115,17 +122,15 @@ def test_paired_bootstrap_is_tighter_than_unpaired_on_correlated_units():
     assert unpaired_low < 0  # independent resampling would call this gain insignificant
 
 
-def test_paired_bootstrap_averages_seeds_within_replicates():
-    same = _correct(50, 30)
-    better = _correct(50, 40)
-    draws = paired_bootstrap([(same, same), (better, same)], np.random.default_rng(0), replicates=200)
-    one_seed = paired_bootstrap([(better, same)], np.random.default_rng(0), replicates=200)
-    np.testing.assert_allclose(draws, one_seed / 2)
-    assert draws.shape == (200,)
+def test_every_run_is_resampled_on_the_same_examples():
+    same, better = _correct(50, 30), _correct(50, 40)
+    draws = replicate_ratios([same, same, better], np.random.default_rng(0), 200)
+    np.testing.assert_array_equal(draws[:, 0], draws[:, 1])
+    assert draws.shape == (200, 3) and (draws[:, 2] >= draws[:, 0]).all()  # a superset right in every replicate
 
 
-def test_paired_bootstrap_in_blocks_fills_every_replicate(monkeypatch):
+def test_bootstrap_in_blocks_fills_every_replicate(monkeypatch):
     monkeypatch.setattr("xlt.report.stats._MAX_DRAWS", 30 * 7)  # blocks of 7 replicates, the last one short
-    draws = paired_bootstrap([(_correct(30, 20), _correct(30, 10))], np.random.default_rng(3), replicates=50)
+    draws = _paired(_correct(30, 20), _correct(30, 10), np.random.default_rng(3), replicates=50)
     assert draws.shape == (50,) and np.isfinite(draws).all()
     assert np.mean(draws) == pytest.approx(100 / 3, abs=3)

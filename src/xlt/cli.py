@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -30,6 +30,19 @@ QUICK = [
 ]
 
 
+# --- cluster backend options, shared by `run` and `demo` (xlt.pipeline.slurm.SlurmOptions) ---
+Backend = Annotated[str, typer.Option("--backend", help="local: run every stage here; slurm: one Slurm job per"
+                                                        " stage (through submitit), returns at once.")]
+Partition = Annotated[Optional[str], typer.Option("--partition", help="Slurm partition (default: the cluster's).")]
+GpusPerJob = Annotated[Optional[int], typer.Option("--gpus-per-job", min=0, help="GPUs per Slurm job (default 0).")]
+CpusPerJob = Annotated[Optional[int], typer.Option("--cpus-per-job", min=1, help="CPUs per Slurm job (default 1).")]
+JobTime = Annotated[Optional[str], typer.Option("--time", help="Time limit per Slurm job, sbatch's --time format"
+                                                               " (default 4:00:00; requeued and resumed past it).")]
+ArrayParallelism = Annotated[Optional[int], typer.Option("--array-parallelism", min=1,
+                                                         help="Jobs of one Slurm job array running at once (32).")]
+RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"xlt {xlt.__version__}")
@@ -49,9 +62,13 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: --set methods.finetune.options.lr=3e-5"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
+    backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
+    cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
+    retry_failed: RetryFailed = False,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
-    _run(config, out, set_, dry_run)
+    slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
+    _run(config, out, set_, dry_run, slurm)
 
 
 @app.command()
@@ -60,22 +77,57 @@ def demo(
     out: Optional[Path] = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),
+    backend: Backend = "local", partition: Partition = None, gpus_per_job: GpusPerJob = None,
+    cpus_per_job: CpusPerJob = None, time: JobTime = None, array_parallelism: ArrayParallelism = None,
+    retry_failed: RetryFailed = False,
 ) -> None:
     """The built-in study on the embedded synthetic benchmark (pretrains a small encoder once, cached)."""
+    slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
     overrides = (QUICK if quick else []) + list(set_)
     if out is None:
         out = Path("runs") / ("demo-quick" if quick else "demo")
-    _run(DEMO_CONFIG, out, overrides, dry_run)
+    _run(DEMO_CONFIG, out, overrides, dry_run, slurm)
 
 
-def _run(config: Path, out: Optional[Path], overrides: list[str], dry_run: bool) -> None:
+def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed):
+    """The Slurm backend's options (unset ones take SlurmOptions' defaults), or None for the local backend."""
+    given = {name: value for name, value in dict(
+        partition=partition, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, time=time,
+        array_parallelism=array_parallelism, retry_failed=retry_failed or None).items() if value is not None}
+    if backend == "slurm":
+        from xlt.pipeline.slurm import SlurmOptions
+
+        return SlurmOptions(**given)
+    if backend != "local":
+        raise XltError(f"--backend {backend!r}: choose local or slurm")
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise XltError(f"{flags}: Slurm options; add --backend slurm")
+    return None
+
+
+def _run(config: Path, out: Optional[Path], overrides: list[str], dry_run: bool, slurm=None) -> None:
     from xlt.config import load_study
-    from xlt.pipeline.runner import run_study
 
     if out is not None:
         overrides = [*overrides, f"output_dir={out}"]
     study = load_study(config, overrides)
+    if slurm is not None:
+        from xlt.pipeline.slurm import submit_study
+
+        submit_study(study, slurm, console, dry_run=dry_run)
+        return
+    from xlt.pipeline.runner import run_study
+
     run_study(study, console=console, dry_run=dry_run)
+
+
+@app.command()
+def status(study_dir: Path = typer.Argument(..., help="A study directory (its output_dir).")) -> None:
+    """Every stage of a study: done, running, queued, failed (and why) or to run; collects results when done."""
+    from xlt.pipeline.status import show_status
+
+    show_status(study_dir, Console())
 
 
 @app.command()
@@ -135,10 +187,9 @@ def pretrain(
     set_: list[str] = typer.Option([], "--set", help="Any other PretrainOptions field: --set lr=1e-3"),
 ) -> None:
     """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text."""
-    import yaml
     from pydantic import ValidationError
 
-    from xlt.config import describe_error
+    from xlt.config import describe_error, read_yaml
     from xlt.pretrain import PretrainOptions, pretrain as run_pretrain
 
     flags = dict(max_steps=max_steps, mask_rate=mask_rate, temperature=temperature, vocab_size=vocab_size,
@@ -146,7 +197,7 @@ def pretrain(
     fields = {k: v for k, v in flags.items() if v is not None}
     for item in set_:
         key, _, value = item.partition("=")
-        fields[key] = yaml.safe_load(value)
+        fields[key] = read_yaml(value)
     try:
         options = PretrainOptions.model_validate(fields)
     except ValidationError as err:

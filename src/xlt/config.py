@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xlt.errors import XltError
-from xlt.results import REFERENCES
+from xlt.results import ORACLE, REFERENCES
 
 if TYPE_CHECKING:
     from xlt.data.synthetic import BenchmarkSizes
@@ -75,6 +76,29 @@ class DataConfig(Strict):
     synthetic: SyntheticData | None = None  # set for studies on the embedded benchmark
 
 
+CRITERIA = ("dev", "target-dev")
+
+
+class Selection(Strict):
+    """Checkpoint selection, as the papers did it: every `every` steps (and at the last), score the stage on dev
+    and keep the best checkpoint (primary metric; ties go to the earlier step). "dev": the dev split of the
+    stage's own training languages (zero-shot: no target-language data). "target-dev": the dev sets of the
+    evaluated languages, a labelled oracle row that shows what zero-shot selection costs (targets only)."""
+
+    every: int = Field(gt=0)
+    on: list[Literal["dev", "target-dev"]] = Field(default_factory=lambda: ["dev"], min_length=1)
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "Selection":
+        _unique("on", self.on)
+        return self
+
+
 class Training(Strict):
     steps: int | None = Field(default=None, ge=0)  # 0: no training (evaluate the encoder as it arrives)
     epochs: float | None = Field(default=None, gt=0)
@@ -83,6 +107,7 @@ class Training(Strict):
     max_length: int = Field(default=128, ge=8)
     checkpoint_every: int = Field(default=200, gt=0)  # steps between resumable checkpoints
     compile: bool = False  # torch.compile the model (pays off on long runs; the first steps compile)
+    select: Selection | None = None  # None: the stage's last step is its checkpoint
 
     @model_validator(mode="after")
     def _one_budget(self) -> "Training":
@@ -157,6 +182,25 @@ class TargetConfig(Strict):
         return _head_options(self.task, self.head)
 
 
+class Comparison(Strict):
+    """Recipe a against recipe b, each named by its label in the report: "method" (no intermediate stage) or
+    "method + condition" (e.g. "finetune + multilingual")."""
+
+    a: str
+    b: str
+
+
+class Published(Strict):
+    """A number from a paper this study should be compared with."""
+
+    task: str
+    language: str = "average"  # a language code, or "average" (over the evaluated languages)
+    metric: str
+    value: float  # x100, as the results
+    source: str
+    recipe: str | None = None  # the recipe label it corresponds to; None: shown beside every recipe
+
+
 class Study(Strict):
     name: str = "study"
     model: ModelConfig
@@ -170,6 +214,11 @@ class Study(Strict):
     # autocast through accelerate, on GPUs; "auto": bf16 where the GPU has it, full precision on CPUs
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
     output_dir: Path = Path("runs/study")
+    # the report's contrasts; none given: each condition against none, each pair of conditions of a method,
+    # and each pair of methods under a condition
+    comparisons: list[Comparison] = Field(default_factory=list)
+    multiplicity: Literal["holm", "bh"] = "holm"  # adjustment within each contrast table
+    published: list[Published] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> "Study":
@@ -183,7 +232,54 @@ class Study(Strict):
                         f"targets.{i}.intermediate: {name!r} is not a defined intermediate condition"
                         f" (defined: {', '.join(sorted(known))})"
                     )
+        for i, cond in enumerate(self.intermediate):
+            if cond.training.select is not None and "target-dev" in cond.training.select.on:
+                raise ValueError(f"intermediate.{i}.training.select.on: 'target-dev' selects a target's checkpoint"
+                                 " on its evaluated languages; an intermediate stage selects on 'dev'")
+        labels = {label for label, _ in self.recipe_labels()}
+        for i, comparison in enumerate(self.comparisons):
+            for side in ("a", "b"):
+                label = getattr(comparison, side)
+                if label not in labels:
+                    hint = difflib.get_close_matches(label, labels, n=1)
+                    raise ValueError(f"comparisons.{i}.{side}: no recipe {label!r}"
+                                     + (f"; did you mean {hint[0]!r}?" if hint else "")
+                                     + f" (recipes: {', '.join(sorted(labels))})")
         return self
+
+    def recipe_labels(self) -> list[tuple[str, str]]:
+        """(label, method) of every recipe the study can run: "method" and "method + condition", the oracle
+        rows of target-dev selection ("method@target-dev") and the random_init reference."""
+        oracle = any(t.training.select and "target-dev" in t.training.select.on for t in self.targets)
+        methods = [m.name for m in self.methods] + [oracle_label(m.name) for m in self.methods if oracle]
+        conditions = ["none"] + [c.name for c in self.intermediate]
+        labels = [(m if c == "none" else f"{m} + {c}", m) for m in methods for c in conditions]
+        return labels + [(r, r) for r in self.references if r == "random_init"]
+
+
+class DataLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans and floats: `on`, `off`, `yes`, `no` stay strings (a field
+    named `on`, Norwegian's language code `no`), and `3e-5` is a number, as a researcher writes it."""
+
+
+DataLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+DataLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+DataLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                                 list("-+0123456789."))
+
+
+def read_yaml(text: str) -> Any:
+    """Data only: no tags that construct objects, YAML 1.2 scalars (`DataLoader`)."""
+    return yaml.load(text, Loader=DataLoader)  # noqa: S506 (DataLoader is a SafeLoader)
+
+
+def oracle_label(method: str) -> str:
+    """The method name of a recipe's rows selected on the target languages' dev sets (an oracle)."""
+    return f"{method}{ORACLE}"
 
 
 def _unique(field: str, names: list[str]) -> None:
@@ -195,7 +291,7 @@ def _unique(field: str, names: list[str]) -> None:
 def load_study(path: Path, overrides: list[str] = ()) -> Study:
     """Read, override (`a.b=value`), validate and check names against the registries."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = read_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise XltError(f"{path}: no such config file") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
@@ -218,8 +314,10 @@ def validate_study(raw: dict, source: str) -> Study:
 
 def describe_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    where = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
+    if not where:  # a check across fields names its own field in the message
+        return message
     if first["type"] == "extra_forbidden":
         return f"{where}: unknown field (check its spelling against the config reference in README.md)"
     if first["type"] == "missing":
@@ -241,6 +339,7 @@ def check_registries(study: Study, source: str) -> None:
             _resolve(method, f"methods.{i}.options")
         for i, cond in enumerate(study.intermediate):
             _resolve(cond, f"intermediate.{i}.head", "head_options")
+            _check_selection(f"intermediate.{i}.training.select", cond.training, [get_task(cond.task)], None)
         for i, target in enumerate(study.targets):
             spec = get_task(target.task)
             try:
@@ -251,6 +350,7 @@ def check_registries(study: Study, source: str) -> None:
                 _check_languages(f"targets.{i}.train_languages", target.train_languages, trainer)
             _check_languages(f"targets.{i}.eval_languages", target.eval_languages, spec)
             _resolve(target, f"targets.{i}.head", "head_options")
+            _check_selection(f"targets.{i}.training.select", target.training, trainers, spec)
     except XltError as err:
         raise XltError(f"{source}: {err}") from None
 
@@ -263,6 +363,21 @@ def _resolve(config: BaseModel | None, where: str, attribute: str = "resolved") 
         getattr(config, attribute)
     except ValidationError as err:
         raise XltError(f"{where}.{describe_error(err)}") from None
+
+
+def _check_selection(where: str, training: Training, trainers: list, evaluated) -> None:
+    """Selection reads dev splits: the training tasks' own, and for target-dev the evaluated task's."""
+    if training.select is None:
+        return
+    for trainer in trainers:
+        if "dev" not in trainer.splits:
+            raise XltError(f"{where}: {trainer.name} has no dev split to select on (splits: {', '.join(trainer.splits)})")
+    if "target-dev" in training.select.on:
+        if trainers[-1].name != evaluated.name:
+            raise XltError(f"{where}.on: 'target-dev' scores the training model on {evaluated.name}'s dev sets, but "
+                           f"{evaluated.name} trains on {trainers[-1].name}; select this target on 'dev'")
+        if "dev" not in evaluated.splits:
+            raise XltError(f"{where}.on: {evaluated.name} has no dev split for 'target-dev'")
 
 
 def _check_benchmark(study: Study) -> None:
@@ -301,17 +416,11 @@ def apply_override(raw: dict, override: str) -> None:
 
 
 def _parse_value(text: str) -> Any:
-    """YAML scalars and lists; also `3e-5`, which YAML 1.1 would leave a string."""
+    """YAML scalars, lists and mappings; text that is not YAML stays the string it is."""
     try:
-        value = yaml.safe_load(text)
+        return read_yaml(text)
     except yaml.YAMLError:
         return text
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _child(node: Any, part: str, key: str) -> Any:

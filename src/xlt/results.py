@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 SCHEMA_VERSION = 1
-REFERENCES = ("majority", "random_init")  # reference rows: shown below the recipes, never given gains
+REFERENCES = ("majority", "random_init")  # reference rows: shown below the recipes, never contrasted by default
+ORACLE = "@target-dev"  # method-name suffix of the rows a target-dev selected checkpoint scores (an oracle)
 COLUMNS = (
     "method",  # recipe's method name as in the config, or a reference: "majority", "random_init"
     "intermediate",  # intermediate condition name ("none" when there is none)
@@ -61,6 +62,9 @@ class TrainRecord(Record):
     parameters: dict[str, int]  # trainable, total
     wall_seconds: float
     final_loss: float | None
+    mixture: dict[str, dict[str, int]] | None = None  # examples drawn per task and language
+    # per criterion ("dev", "target-dev"): the chosen step, its score, and every scoring
+    selection: dict[str, dict[str, Any]] | None = None
 
 
 class StageProvenance(TrainRecord):

@@ -7,7 +7,9 @@ tokenizer or setting never reads a stale cache.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from datasets import Dataset, load_from_disk
@@ -37,10 +39,24 @@ def cached_features(
     if (path / "COMPLETED").exists():
         return load_from_disk(str(path)).to_list()
     features = kind.featurize(examples, tokenizer, spec, max_length)
-    tmp = path.with_name(path.name + ".tmp")
-    for stale in (tmp, path):
-        shutil.rmtree(stale, ignore_errors=True)
-    Dataset.from_list(features).save_to_disk(str(tmp))
-    tmp.rename(path)
-    (path / "COMPLETED").touch()
+    _publish(Dataset.from_list(features), path)
     return features
+
+
+def _publish(dataset: Dataset, path: Path) -> None:
+    """Write into a private directory, mark it, then rename it into place: processes featurising the same
+    split at once (cluster jobs) never see or remove each other's half-written files; the first rename wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    try:
+        dataset.save_to_disk(str(tmp))
+        (tmp / "COMPLETED").touch()
+        if path.exists() and not (path / "COMPLETED").exists():
+            shutil.rmtree(path, ignore_errors=True)  # left unmarked by an older version or a crash
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not (path / "COMPLETED").exists():  # not another process's complete copy: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -51,6 +51,11 @@ class MixtureSampler:
         self._permutations: dict[tuple[int, int], np.ndarray] = {}
         self._group: tuple[int, list[list[tuple[str, int]]]] = (-1, [])  # the last group's batches
 
+    def drawn(self) -> dict[str, int]:
+        """Examples drawn per language over all steps: the mixture the stage actually trained on."""
+        counts = np.bincount(self._picks.reshape(-1), minlength=len(self.languages))
+        return {lang: int(count) for lang, count in zip(self.languages, counts)}
+
     def batch(self, step: int, rank: int = 0, world: int = 1) -> list[tuple[str, int]]:
         """This process's share of the step's global batch: every `world`-th example from `rank` on (a batch is
         sorted by length, so each share pads to about the same length)."""

@@ -61,6 +61,21 @@ class TaskSource:
             return self.hub.load(split, fields)
         return self.load_local(split, fields, Path(data_dir))
 
+    def locate(self, split: str, lang: str, data_dir: Path | str | None) -> tuple[str, bool | None]:
+        """Where the split would be read from, and whether it is there (None: on the Hub, not checked)."""
+        fields = {"lang": lang, **self.names(lang)}
+        if data_dir is None:
+            if self.hub is None or split not in self.hub.splits:
+                return f"no Hub source for {self.task} {split}", False
+            config = self.hub.config.format(**fields) if self.hub.config else None
+            return f"Hub {self.hub.dataset}" + (f" ({config})" if config else ""), None
+        paths = [Path(data_dir) / layout.files[split].format(**fields) for layout in self.layouts
+                 if split in layout.files]
+        found = next((path for path in paths if path.is_file()), None)
+        if found is not None:
+            return str(found), True
+        return (" or ".join(map(str, paths)) or f"no local layout for {self.task} {split}"), False
+
     def load_local(self, split: str, fields: Mapping[str, str], data_dir: Path) -> list[dict]:
         layouts = [layout for layout in self.layouts if split in layout.files]
         candidates = [(data_dir / layout.files[split].format(**fields), layout) for layout in layouts]

@@ -56,11 +56,17 @@ def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
     return carry.into_evaluation(get_task(source.task).kind, spec.kind)
 
 
+def official_scores(spec: TaskSpec, lang: str, examples: list[dict], predictions: list) -> tuple[dict, list]:
+    """The task's official metrics on one language, and the golds they were computed against."""
+    kind = get_kind(spec.kind)
+    golds = [kind.gold(example, spec) for example in kind.scored(examples)]
+    return SCORERS[spec.scorer](predictions, golds, lang), golds
+
+
 def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path) -> list:
     kind = get_kind(spec.kind)
     scored = kind.scored(examples)
-    golds = [kind.gold(example, spec) for example in scored]
-    scores = SCORERS[spec.scorer](predictions, golds, lang)
+    scores, golds = official_scores(spec, lang, examples, predictions)
     units = UNITS.get(spec.scorer, {}).get(spec.primary_metric)
     if units is not None:
         num, den = units(predictions, golds, lang)

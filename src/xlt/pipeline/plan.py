@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xlt.config import MethodConfig, Study, TargetConfig, Training
+from xlt.config import MethodConfig, Study, TargetConfig, Training, oracle_label
 from xlt.io import stable_hash
 from xlt.kinds import HeadOptions
 from xlt.methods import MethodOptions
@@ -18,6 +18,12 @@ from xlt.pipeline import carry
 from xlt.tasks import TaskSpec, get_task
 
 PLAN_VERSION = 2  # bump when a change to training or evaluation code changes stage outputs (see CHANGELOG.md)
+CHECKPOINT = "checkpoint"  # a training stage's checkpoint: its last step, or the step `select` chose on dev
+
+
+def checkpoint_name(criterion: str) -> str:
+    """The directory of the checkpoint a selection criterion keeps ("dev" keeps the stage's own)."""
+    return CHECKPOINT if criterion == "dev" else f"{CHECKPOINT}-{criterion}"
 
 
 @dataclass(frozen=True)
@@ -33,11 +39,16 @@ class TrainStage:
     seed: int
     parent: str | None
     identity: dict  # model and data identity
+    # target-dev selection: the evaluated task's languages whose dev sets pick the oracle checkpoint
+    oracle_languages: tuple[str, ...] = ()
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
         payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "hash"}
-        payload["training"] = self.training.model_dump(mode="json", exclude={"checkpoint_every"})
+        if not self.oracle_languages:  # fields added later join the hash only when set: older hashes stay valid
+            del payload["oracle_languages"]
+        unset = {"select"} if self.training.select is None else set()
+        payload["training"] = self.training.model_dump(mode="json", exclude={"checkpoint_every", *unset})
         payload["method_options"] = self.method_options.model_dump(mode="json")
         payload["head_options"] = self.head_options.model_dump(mode="json")
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "train": payload}))
@@ -60,12 +71,15 @@ class EvalStage:
     batch_size: int
     max_length: int
     head_options: HeadOptions | None = None  # the evaluated task's head (retrieval: layer, pooling)
+    checkpoint: str = CHECKPOINT  # which of the source stage's checkpoints (target-dev: the oracle's)
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
         fields = ("task", "train_languages", "languages", "split", "source", "max_length")
         payload = {k: getattr(self, k) for k in fields}
         payload["head_options"] = self.head_options.model_dump(mode="json") if self.head_options else {}
+        if self.checkpoint != CHECKPOINT:
+            payload["checkpoint"] = self.checkpoint
         if self.source is None:
             payload["identity"] = self.identity
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "eval": payload}))
@@ -102,14 +116,16 @@ def build_plan(study: Study, identity: dict) -> Plan:
                     parent = _intermediate_stage(study, condition, method, target, seed, identity)
                     if parent is not None:
                         train.setdefault(parent.hash, parent)
-                    for stage in _target_stages(target, spec, method, seed, parent, identity):
+                    for stage in _target_stages(target, spec, method, seed, parent, identity, eval_languages):
                         train.setdefault(stage.hash, stage)
                         parent = stage
-                    evals.append(EvalStage(
-                        label, condition, target.task, tuple(target.train_languages), eval_languages,
-                        target.split, seed, parent.hash, identity, target.training.eval_batch_size,
-                        target.training.max_length, target.head_options,
-                    ))
+                    for criterion in _criteria(target.training):
+                        evals.append(EvalStage(
+                            oracle_label(label) if criterion == "target-dev" else label, condition, target.task,
+                            tuple(target.train_languages), eval_languages, target.split, seed, parent.hash, identity,
+                            target.training.eval_batch_size, target.training.max_length, target.head_options,
+                            checkpoint_name(criterion),
+                        ))
             if "majority" in study.references:
                 evals.append(EvalStage(
                     "majority", "none", target.task, tuple(target.train_languages), eval_languages,
@@ -132,17 +148,23 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
 
 
 def _target_stages(target: TargetConfig, spec: TaskSpec, method: MethodConfig, seed: int,
-                   parent: TrainStage | None, identity: dict) -> list[TrainStage]:
+                   parent: TrainStage | None, identity: dict, eval_languages: tuple[str, ...]) -> list[TrainStage]:
     """The stages that train a target: its training task, after the earlier tasks of its chain, each the
     parent of the next (the first one's parent is the intermediate stage, if any)."""
     stages = []
+    oracle = eval_languages if "target-dev" in _criteria(target.training) else ()
     for task in spec.training_tasks:
         head = carry.training_head(target.head_options, spec.kind, get_task(task).kind)
         parent = TrainStage("target", task, tuple(target.train_languages), target.temperature, target.training,
                             method.method_type, method.resolved, head, seed, parent.hash if parent else None,
-                            identity)
+                            identity, oracle if task == target.task else ())
         stages.append(parent)
     return stages
+
+
+def _criteria(training: Training) -> list[str]:
+    """The checkpoints a target's evaluation reads: its selection criteria, or the last step's."""
+    return list(training.select.on) if training.select is not None else ["dev"]
 
 
 def _random_init(study: Study) -> MethodConfig:

@@ -62,7 +62,8 @@ def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> 
     local = Path(model.name_or_path).expanduser()
     if local.is_dir():
         return str(local.resolve()), {"path": str(local.resolve())}
-    ensure_hub_reachable(f"model {model.name_or_path!r}")
+    if build:  # a dry run names the Hub model and leaves its availability to the plan's list of needs
+        ensure_hub_reachable(f"model {model.name_or_path!r}")
     return model.name_or_path, {"hub": model.name_or_path, "revision": model.revision}
 
 

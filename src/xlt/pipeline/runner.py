@@ -23,11 +23,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlt.config import Study
-from xlt.distributed import is_main, main_first
+from xlt.distributed import is_main, main_first, on_main
+from xlt.errors import XltError
 from xlt.io import atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
+from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import Plan, build_plan
-from xlt.pipeline.resources import cache_dir, resolve
+from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.stages import Context, is_complete, stage_info
 from xlt.pipeline.train import train_stage
 from xlt.results import COLUMNS, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
@@ -48,49 +50,88 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
     console = console or Console(stderr=True)
     console.quiet = console.quiet or not is_main()
     started = time.perf_counter()
+    study = with_precision(study)
     with main_first():  # the main process generates the benchmark and pretrains the encoder if they are missing
         resources = resolve(study, progress=progress and is_main(), build=not dry_run)
     out_dir = study.output_dir
-    precision = resolved_precision(study.mixed_precision)
-    ctx = Context(out_dir, resources, cache_dir(), precision, progress)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": precision})
+    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress)
+    plan = study_plan(study, resources)
     console.print(plan_table(plan, ctx))
     if dry_run:
+        _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
+    on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     trained = 0
     for stage in plan.train.values():
         if not is_complete(ctx.stage_dir(stage.hash)):
             console.print(f"training {stage.describe()} ({stage.hash})", highlight=False, markup=False)
             train_stage(stage, ctx)
             trained += 1
-    for ev in _unique_evals(plan):
+    for ev in unique_evals(plan):
         if not is_complete(ctx.stage_dir(ev.hash)):
             console.print(f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task} ({len(ev.languages)} languages)",
                           highlight=False)
             evaluate_stage(ev, plan.train.get(ev.source), ctx)
     if not is_main():
         return Outcome(out_dir, plan, trained, {})
-    collect(study, plan, ctx, time.perf_counter() - started)
-    from xlt.report import build_report
-
-    report = build_report(out_dir)
-    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', out_dir)}")
+    report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
 
 
-def resolved_precision(requested: str) -> str:
-    """"auto" resolves here, so a stage's hash names the precision it really ran in."""
-    if requested != "auto":
-        return requested
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+def with_precision(study: Study, gpu: bool | None = None) -> Study:
+    """The study with "auto" precision resolved (before any plan is built, so a stage's hash names the
+    precision it runs in): bf16 on a GPU that has it, full precision on CPUs. `gpu`: whether the stages will
+    run on bf16-capable GPUs, where that is not this machine (a cluster's jobs); None: ask this machine."""
+    if study.mixed_precision != "auto":
+        return study
+    if gpu is None:
+        gpu = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return study.model_copy(update={"mixed_precision": "bf16" if gpu else "no"})
 
 
-def _unique_evals(plan: Plan):
+def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:
+    from xlt.pipeline.needs import needs_table
+
+    table, missing = needs_table(plan, resources)
+    console.print(table)
+    lines = [f"missing locally: {line}" for line in missing] or ["every file the plan reads is present"]
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+def study_plan(study: Study, resources: Resources) -> Plan:
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+
+
+def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
+    """Train or evaluate the one stage of the plan with this hash (what a cluster job runs)."""
+    if stage_hash in plan.train:
+        train_stage(plan.train[stage_hash], ctx)
+        return
+    ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
+    if ev is None:
+        raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+    evaluate_stage(ev, plan.train.get(ev.source), ctx)
+
+
+def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, console: Console) -> dict[str, Path]:
+    """Results, provenance and report from the completed stages."""
+    collect(study, plan, ctx, wall_seconds)
+    from xlt.report import build_report
+
+    report = build_report(ctx.out_dir)
+    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
+    return report
+
+
+def unique_evals(plan: Plan):
     return list({ev.hash: ev for ev in plan.evals}.values())
 
 
 def plan_table(plan: Plan, ctx: Context) -> Table:
-    table = Table(title=f"plan: {plan.training_runs} training runs, {len(_unique_evals(plan))} evaluations")
+    to_run = sum(not is_complete(ctx.stage_dir(stage.hash)) for stage in plan.train.values())
+    table = Table(title=f"plan: {plan.training_runs} training runs ({to_run} to run after reuse), "
+                        f"{len(unique_evals(plan))} evaluations")
     for column in ("stage", "hash", "parent", "feeds", "status"):
         table.add_column(column)
     for stage in plan.train.values():

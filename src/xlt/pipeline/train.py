@@ -27,7 +27,8 @@ from xlt.kinds.common import feature_length
 from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
-from xlt.pipeline.plan import TrainStage
+from xlt.pipeline.plan import CHECKPOINT, TrainStage
+from xlt.pipeline.selection import Selector
 from xlt.pipeline.stages import Context, mark_complete
 from xlt.results import TrainRecord
 from xlt.tasks import get_task
@@ -35,8 +36,7 @@ from xlt.tasks import get_task
 RESUME = "resume"
 
 
-def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
-    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
+def train_stage(stage: TrainStage, ctx: Context) -> None:
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -60,7 +60,8 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
                                                     stage.temperature, stage.training.batch_size, total, stage.seed)
     optimizer = optimizer_for(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
-    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler)
+    selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
+    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
     if stage.training.compile:
         model.compile()  # in place: parameter names, checkpoints and unwrap_model stay as they are
     # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
@@ -90,17 +91,19 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
             losses.append(round(global_loss, 6))
             step += 1
             progress.update(bar, advance=1, description=f"{name}  loss {global_loss:.4f}")
+            if selector is not None and selector.due(step, total):
+                selector.score(accelerator.unwrap_model(model), step)
             if step % stage.training.checkpoint_every == 0 and step < total:
                 on_main(_checkpoint, directory / RESUME, accelerator.unwrap_model(model), optimizer, scheduler, step,
-                        losses, elapsed + time.perf_counter() - started)
+                        losses, elapsed + time.perf_counter() - started, selector)
 
     unwrapped = accelerator.unwrap_model(model)
-    on_main(_finish, stage, ctx, unwrapped, losses, TrainRecord(
+    on_main(_finish, stage, ctx, unwrapped, losses, selector, TrainRecord(
         stage=stage.describe(), hash=stage.hash, parent=stage.parent, steps=total, examples=n_examples,
         carry_policy=carried.policy("parent") if carried else None, parameters=unwrapped.count_parameters(),
         wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
+        mixture={stage.task: sampler.drawn()} if sampler else None,
     ))
-    return unwrapped
 
 
 def _share_weight(terms: int, accelerator: Accelerator) -> float:
@@ -110,9 +113,12 @@ def _share_weight(terms: int, accelerator: Accelerator) -> float:
     return accelerator.num_processes * terms / total
 
 
-def _finish(stage: TrainStage, ctx: Context, model: TaskModel, losses: list, record: TrainRecord) -> None:
+def _finish(stage: TrainStage, ctx: Context, model: TaskModel, losses: list, selector: Selector | None,
+            record: TrainRecord) -> None:
     directory = ctx.stage_dir(stage.hash)
-    save_trainable(model, directory / "checkpoint", {"stage": stage.hash, "model": ctx.resources.identity})
+    save_trainable(model, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
+    if selector is not None:  # the selected steps replace it
+        record = record.model_copy(update={"selection": selector.finish(directory)})
     atomic_write_json(directory / "loss.json", losses)
     mark_complete(directory, record.model_dump(mode="json"))
 
@@ -126,15 +132,16 @@ def optimizer_for(model: TaskModel, options) -> torch.optim.Optimizer:
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay, fused=True)
 
 
-def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float) -> None:
+def _checkpoint(directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float,
+                selector: Selector | None) -> None:
     buffer = io.BytesIO()
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "losses": losses, "elapsed": elapsed}, buffer)
+                "losses": losses, "elapsed": elapsed, "selection": selector.state() if selector else {}}, buffer)
     save_trainable(model, directory)  # tensors first: a state file never points at older tensors
     atomic_write_bytes(directory / "state.pt", buffer.getvalue())
 
 
-def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, float]:
+def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
     state_file = directory / "state.pt"
     if not state_file.exists():
         return 0, [], 0.0
@@ -144,6 +151,8 @@ def _resume(directory: Path, model, optimizer, scheduler) -> tuple[int, list, fl
     load_trainable(model, directory)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    if selector is not None:
+        selector.restore(state.get("selection", {}))
     return state["step"], state["losses"], state["elapsed"]
 
 

@@ -164,17 +164,26 @@ def contrast_cell(draws: LanguageDraws, a: Hashable, b: Hashable) -> Contrast:
 def contrast_average(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
                      weights: Sequence[float] | None = None) -> Contrast:
     """Recipe a minus recipe b on the mean over languages (weighted by `weights` when given, as a pooled
-    task's average is). Languages are independent test sets, so their replicates are averaged; a seed's
-    model is the same on every language, so seed variance comes from each seed's mean over languages."""
+    task's average is)."""
+    w = np.full(len(draws), 1 / len(draws)) if weights is None else np.asarray(weights, float) / np.sum(weights)
+    return contrast_combination(draws, a, b, w)
+
+
+def contrast_combination(draws: Sequence[LanguageDraws], a: Hashable, b: Hashable,
+                         coefficients: Sequence[float]) -> Contrast:
+    """Sum over languages of coefficient x (a - b): an average (coefficients summing to 1) or a difference of
+    two groups' averages (+1/|seen| and -1/|unseen|). Languages are independent test sets, so their
+    replicates combine linearly; a seed's model is the same on every language, so seed variance comes from
+    each seed's combination over languages."""
     designs = [_design(d, a, b) for d in draws]
     first = designs[0]
     if any(d.seeds != first.seeds for d in designs):
         keys = ", ".join("/".join(d.key) for d in draws)
         raise XltError(f"{keys}: recipes {a} and {b} were scored by different seeds on different languages; "
                        "an average needs every language from the same seeds, so average only those languages")
-    w = np.full(len(draws), 1 / len(draws)) if weights is None else np.asarray(weights, float) / np.sum(weights)
-    mean = _Design(sum(wi * d.observed for wi, d in zip(w, designs)),
-                   sum(wi * d.replicates for wi, d in zip(w, designs)), first.groups, first.seeds, first.paired)
+    c = np.asarray(coefficients, float)
+    mean = _Design(sum(ci * d.observed for ci, d in zip(c, designs)),
+                   sum(ci * d.replicates for ci, d in zip(c, designs)), first.groups, first.seeds, first.paired)
     return _contrast(mean, sum(d.examples for d in draws))
 
 

@@ -1,49 +1,60 @@
-"""The report's content, in order: an overview, then per section its tables and heat maps, then provenance."""
+"""The report's content, in order: the answer (one sentence per contrast), then per section its scores,
+contrast tables and heat maps, the published numbers beside this run's, and provenance."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from xlt.report.comparisons import ContrastTable
 from xlt.report.plots import heatmap_png
-from xlt.report.render import Block, Figure, Heading, Paragraph
-from xlt.report.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, Summary
+from xlt.report.render import Block, Figure, Heading, Paragraph, Table
+from xlt.report.stats import BOOTSTRAP_SEED, Summary
+from xlt.report.summary import sentence
 from xlt.report.tables import (
-    gain_table,
+    contrast_table,
     language_header,
     language_table,
     provenance_tables,
+    published_table,
     score_table,
 )
 
 
-def report_blocks(title: str, summaries: list[Summary], languages: dict | None,
-                  provenance: dict | None) -> list[Block]:
+def report_blocks(title: str, summaries: list[Summary], contrasts: dict[str, list[ContrastTable]],
+                  languages: dict | None, provenance: dict | None, published: Table | None) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     blocks: list[Block] = [
         Heading(title, 1),
         Paragraph(
             f"{len(summaries)} section(s) of primary-metric scores; seeds in the results: {', '.join(seeds)}. "
-            f"Intervals: {BOOTSTRAP_REPLICATES} paired bootstrap replicates over test examples "
-            f"(numpy seed {BOOTSTRAP_SEED}), 2.5th to 97.5th percentile."
+            f"Contrasts are recipe a minus recipe b in points; each table's caption says what its intervals cover "
+            f"(bootstrap numpy seed {BOOTSTRAP_SEED})."
         ),
     ]
+    answers = [sentence(table) for summary in summaries for table in contrasts[summary.section.slug]]
+    if answers:
+        blocks += [Heading("Summary"), *(Paragraph(text) for text in answers)]
     for summary in summaries:
-        blocks += section_blocks(summary, languages)
+        blocks += section_blocks(summary, contrasts[summary.section.slug], languages)
+    if published is not None:
+        blocks += [Heading("Published numbers and this run"), published]
     if provenance is not None:
         blocks += [Heading("Provenance"), *provenance_tables(provenance)]
     return blocks
 
 
-def section_blocks(summary: Summary, languages: dict | None) -> list[Block]:
+def section_blocks(summary: Summary, tables: list[ContrastTable], languages: dict | None) -> list[Block]:
     section = summary.section
     blocks: list[Block] = [Heading(section.title), Heading("Scores", 3), score_table(summary)]
     described = language_table(languages, section.languages) if languages else None
     if described is not None:
         blocks.append(described)
     blocks.append(_score_figure(summary))
-    gains = gain_table(summary)
-    if gains is not None:
-        blocks += [Heading("Gains over the baseline", 3), gains, _gain_figure(summary)]
+    if tables:
+        blocks.append(Heading("Contrasts", 3))
+        for table in tables:
+            blocks += [Heading(table.comparison.title, 4), contrast_table(table)]
+        blocks.append(_contrast_figure(summary, tables))
     return blocks
 
 
@@ -59,16 +70,18 @@ def _score_figure(summary: Summary) -> Figure:
     return Figure(f"heatmap_scores_{section.slug}.png", png, f"scores, {section.title}")
 
 
-def _gain_figure(summary: Summary) -> Figure:
+def _contrast_figure(summary: Summary, tables: list[ContrastTable]) -> Figure:
     section = summary.section
-    gains = [[row.by_language.get(lang) for lang in section.languages] + [row.average] for row in summary.gains]
-    values = np.array([[np.nan if g is None else g.value for g in row] for row in gains])
-    # The cell says the value and marks significance; the interval itself is in the table.
-    labels = [["" if g is None else f"{g.value:+.1f}{'*' if g.significant else ''}" for g in row] for row in gains]
-    title = f"{section.title}: gain over baseline (* = 95% CI excludes 0)"
-    png = heatmap_png(values, labels, [row.recipe.label for row in summary.gains],
+    cells = [[{row.language: row for row in table.languages}.get(lang) for lang in section.languages]
+             + [table.overall if table.averages else None] for table in tables]
+    values = np.array([[np.nan if row is None else row.difference for row in line] for line in cells])
+    # The cell says the difference and marks adjusted significance; the interval is in the table.
+    labels = [["" if row is None else f"{row.difference:+.1f}{'*' if row.significant else ''}" for row in line]
+              for line in cells]
+    title = f"{section.title}: a - b (* = significant after adjustment)"
+    png = heatmap_png(values, labels, [table.comparison.title for table in tables],
                       [*language_header(summary), "avg"], title, diverging=True)
-    return Figure(f"heatmap_gains_{section.slug}.png", png, f"gains, {section.title}")
+    return Figure(f"heatmap_contrasts_{section.slug}.png", png, f"contrasts, {section.title}")
 
 
 def _or_nan(value: float | None) -> float:

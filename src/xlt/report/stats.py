@@ -1,9 +1,9 @@
-"""Scores averaged over seeds, transfer gaps, normalised transfer, and gains with paired-bootstrap intervals."""
+"""Scores averaged over seeds, transfer gaps, normalised transfer, units files and the paired bootstrap primitive
+(contrasts between recipes: `xlt.report.contrasts`)."""
 
 from __future__ import annotations
 
 import zipfile
-import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,7 +14,6 @@ from threadpoolctl import ThreadpoolController
 from xlt.errors import XltError
 from xlt.report.study import Recipe, Section
 
-BOOTSTRAP_REPLICATES = 1000
 BOOTSTRAP_SEED = 20240521  # fixed so that two builds of a report are identical
 _MAX_DRAWS = 1_000_000  # example indices drawn at once (~30 MB with their counts): replicates go in blocks below it
 
@@ -82,26 +81,6 @@ def normalised_transfer(
     return float(np.mean([(scores[lang] - majority[lang]) / (source - floor) for lang in others]))
 
 
-@dataclass(frozen=True)
-class Gain:
-    value: float
-    low: float | None = None  # 95% paired-bootstrap interval; None when units files are missing
-    high: float | None = None
-
-    @property
-    def significant(self) -> bool:
-        return self.low is not None and (self.low > 0 or self.high < 0)
-
-
-@dataclass(frozen=True)
-class GainRow:
-    recipe: Recipe
-    baseline: Recipe
-    seeds: list[str]  # seeds run by both, paired seed with seed
-    by_language: dict[str, Gain]
-    average: Gain | None  # over every evaluation language; None when one lacks a paired score
-
-
 class UnitsStore:
     """Reads units/{stage_hash}/{split}-{lang}.npz once each; a missing file is None, a malformed one an error."""
 
@@ -157,71 +136,6 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def paired_bootstrap(pairs: list[tuple[UnitArrays, UnitArrays]], rng: np.random.Generator,
-                     replicates: int = BOOTSTRAP_REPLICATES) -> np.ndarray:
-    """Replicates of the gain (x100) of recipe over baseline, one (recipe, baseline) pair per seed, on the
-    same resampled examples for every array (`replicate_ratios`); per replicate the seeds' gains are averaged.
-    """
-    ratios = replicate_ratios([units for pair in pairs for units in pair], rng, replicates)
-    return 100 * np.mean(ratios[:, 0::2] - ratios[:, 1::2], axis=1)
-
-
-def section_gains(section: Section, units: UnitsStore, weights: dict[str, float] | None) -> list[GainRow]:
-    """Every recipe against its baseline (same method, no intermediate), per language and on the language
-    average (`weights`: see `example_weights`)."""
-    rows = []
-    for recipe in section.recipes:
-        baseline = section.baseline(recipe)
-        seeds = [s for s in section.seeds(recipe) if s in section.cells[baseline]] if baseline else []
-        if seeds:
-            rows.append(_gain_row(section, units, recipe, baseline, seeds, weights))
-    return rows
-
-
-def _gain_row(section: Section, units: UnitsStore, recipe: Recipe, baseline: Recipe, seeds: list[str],
-              weights: dict[str, float] | None) -> GainRow:
-    by_language, draws = {}, {}
-    for lang in section.languages:
-        pairs = [(section.cells[recipe][s].get(lang), section.cells[baseline][s].get(lang)) for s in seeds]
-        if any(r is None or b is None for r, b in pairs):
-            continue
-        value = float(np.mean([r.value - b.value for r, b in pairs]))
-        draws[lang] = _language_draws(units, section.split, lang, [(r.stage_hash, b.stage_hash) for r, b in pairs])
-        by_language[lang] = _gain(value, draws[lang])
-    average = _average(section.languages, by_language, draws, weights)
-    return GainRow(recipe, baseline, seeds, by_language, average)
-
-
-def _language_draws(units: UnitsStore, split: str, lang: str, hashes: list[tuple[str, str]]) -> np.ndarray | None:
-    pairs = [(units.get(r, split, lang), units.get(b, split, lang)) for r, b in hashes]
-    if any(r is None or b is None for r, b in pairs):
-        return None
-    if len({len(a[0]) for pair in pairs for a in pair}) != 1:
-        return None  # examples differ between runs, so they cannot be paired
-    # Seeded per language, so a cell's interval does not depend on what else the study holds.
-    return paired_bootstrap(pairs, np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(lang.encode())]))
-
-
-def _average(languages: list[str], by_language: dict[str, Gain], draws: dict[str, np.ndarray | None],
-             weights: dict[str, float] | None) -> Gain | None:
-    """Gain on the language average; languages are separate test sets, so their replicates are averaged
-    (weighted as the average is)."""
-    if any(lang not in by_language for lang in languages):
-        return None
-    value = float(np.average([by_language[lang].value for lang in languages], weights=_weights(languages, weights)))
-    if any(draws[lang] is None for lang in languages):
-        return Gain(value)
-    return _gain(value, np.average([draws[lang] for lang in languages], axis=0, weights=_weights(languages, weights)))
-
-
-def _gain(value: float, draws: np.ndarray | None) -> Gain:
-    finite = draws[np.isfinite(draws)] if draws is not None else np.empty(0)
-    if not finite.size:
-        return Gain(value)
-    low, high = np.percentile(finite, [2.5, 97.5])
-    return Gain(value, float(low), float(high))
-
-
 @dataclass(frozen=True)
 class Summary:
     """Everything the report shows for one section, computed once for its tables and heat maps."""
@@ -232,7 +146,6 @@ class Summary:
     pooled: bool  # the average weights languages by their examples (the task's official pooling)
     gap: dict[Recipe, float | None]
     normalised: dict[Recipe, float | None] | None  # None when the section has no majority row
-    gains: list[GainRow]
 
 
 def summarise(section: Section, units: UnitsStore) -> Summary:
@@ -250,5 +163,4 @@ def summarise(section: Section, units: UnitsStore) -> Summary:
         weights is not None,
         {r: transfer_gap(s, section.train_languages) for r, s in scores.items()},
         normalised,
-        section_gains(section, units, weights),
     )

@@ -128,6 +128,24 @@ def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]
     return Section(task, train_languages, split, metric, ordered, _order_recipes(list(cells)), cells, averaging)
 
 
+def metric_means(rows: list[dict[str, str]]) -> dict[tuple[str, str, str, str], float]:
+    """(task, language or "average", metric, recipe label) -> mean over seeds, every metric, test split (dev
+    when a task has no test rows); "average" is the unweighted mean over the evaluated languages."""
+    splits = {(row["target_task"], row["split"]) for row in rows}
+    values: dict[tuple[str, str, str, str], list[float]] = {}
+    for line, row in enumerate(rows, start=2):
+        task = row["target_task"]
+        if row["split"] != ("test" if (task, "test") in splits else "dev"):
+            continue
+        label = Recipe(row["method"], row["intermediate"]).label
+        values.setdefault((task, row["eval_language"], row["metric"], label), []).append(_number(row, line))
+    means = {key: sum(v) / len(v) for key, v in values.items()}
+    by_recipe: dict[tuple[str, str, str], list[float]] = {}
+    for (task, _, metric, label), value in means.items():
+        by_recipe.setdefault((task, metric, label), []).append(value)
+    return means | {(task, "average", metric, label): sum(v) / len(v) for (task, metric, label), v in by_recipe.items()}
+
+
 def _is_primary(row: dict[str, str], line: int) -> bool:
     flag = row["primary"].strip().lower()
     if flag not in ("0", "1", "false", "true"):

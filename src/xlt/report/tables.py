@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from xlt.report.comparisons import ContrastTable, Row
+from xlt.report.contrasts import interval_note, multiplicity_note
 from xlt.report.render import Table
-from xlt.report.stats import BOOTSTRAP_REPLICATES, Gain, Summary
+from xlt.report.stats import Summary
 
 MISSING = "–"
 
@@ -38,30 +40,48 @@ def score_table(summary: Summary) -> Table:
     return Table(header, rows, caption)
 
 
-def gain_table(summary: Summary) -> Table | None:
-    if not summary.gains:
-        return None
-    header = ["recipe", "baseline", "seeds", *language_header(summary), "avg"]
-    rows = [
-        [row.recipe.label, row.baseline.label, str(len(row.seeds))]
-        + [gain_text(row.by_language.get(lang)) for lang in summary.section.languages]
-        + [gain_text(row.average)]
-        for row in summary.gains
-    ]
-    caption = (
-        "gain = recipe minus baseline (points), mean over paired seeds; [low, high] = 95% interval from a "
-        f"paired bootstrap over test examples ({BOOTSTRAP_REPLICATES} replicates); * = the interval excludes 0; "
-        "[n/a] = no interval (units files missing or unpaired)"
-    )
+def contrast_table(table: ContrastTable) -> Table:
+    """Per language a - b with its interval, raw and adjusted p-values; then the average rows."""
+    header = ["language", "group", "a - b", "95% interval", "p", "p adjusted", "seeds"]
+    rows = [_contrast_row(row, table.section.train_languages) for row in table.languages + table.averages]
+    first = next((row.contrast for row in table.languages + table.averages if row.contrast), None)
+    note = interval_note(first.seeds, first.paired) if first else "no interval: units missing or unpaired"
+    caption = (f"{table.comparison.title} ({table.section.metric}, points); {note}; "
+               f"{multiplicity_note(table.method)}; seen = a training stage of either recipe drew examples in "
+               "the language (intermediate mixture or the target's training languages)")
     return Table(header, rows, caption)
 
 
-def gain_text(gain: Gain | None) -> str:
-    if gain is None:
-        return MISSING
-    if gain.low is None:
-        return f"{gain.value:+.2f} [n/a]"
-    return f"{gain.value:+.2f} [{gain.low:+.2f}, {gain.high:+.2f}]" + (" *" if gain.significant else "")
+def _contrast_row(row: Row, train_languages: tuple[str, ...]) -> list[str]:
+    language = f"{row.language} (train)" if row.language in train_languages else row.language
+    c = row.contrast
+    if c is None:
+        return [language, row.group, f"{row.difference:+.2f}", "n/a", "", "", ""]
+    seeds = str(c.seeds[0]) if c.paired else f"{c.seeds[0]}+{c.seeds[1]}"
+    mark = " *" if row.significant else ""
+    return [language, row.group, f"{row.difference:+.2f}{mark}", f"[{c.low:+.2f}, {c.high:+.2f}]",
+            _p(c.p_value), _p(row.p_adjusted), seeds]
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def published_table(published: list[dict], scores: dict[tuple[str, str, str, str], float]) -> Table:
+    """The config's published numbers beside this run's: `scores` maps (task, language or "average", metric,
+    recipe label) to this run's value."""
+    rows = []
+    for entry in published:
+        recipe = entry.get("recipe")
+        matches = {label: value for (task, lang, metric, label), value in scores.items()
+                   if (task, lang, metric) == (entry["task"], entry["language"], entry["metric"])
+                   and (recipe is None or label == recipe)}
+        run = ", ".join(f"{label} {value:.1f}" for label, value in matches.items()) or MISSING
+        rows.append([entry["task"], entry["language"], entry["metric"], f"{entry['value']:.1f}", run, entry["source"]])
+    caption = "published numbers (x100) beside this run's mean over seeds; average = over the evaluated languages"
+    return Table(["task", "language", "metric", "published", "this run", "source"], rows, caption)
 
 
 def language_table(properties: dict, languages: list[str]) -> Table | None:
@@ -83,8 +103,11 @@ STAGE_FIELDS = {
     "total params": ("parameters", "total"),
     "wall s": ("wall_seconds",),
     "final loss": ("final_loss",),
+    "selected step": ("selection", "dev", "step"),
+    "oracle step": ("selection", "target-dev", "step"),
 }
-STAGE_COLUMNS = ("stage", "seed", "steps", "trainable params", "total params", "trainable %", "wall s", "final loss")
+STAGE_COLUMNS = ("stage", "seed", "steps", "selected step", "oracle step", "examples drawn", "trainable params",
+                 "total params", "trainable %", "wall s", "final loss")
 COUNTS = ("steps", "trainable params", "total params")  # shown with thousands separators
 
 
@@ -117,6 +140,10 @@ def _stage_values(record: dict) -> dict[str, object]:
     trainable, total = row["trainable params"], row["total params"]
     if isinstance(trainable, int) and isinstance(total, int) and total:
         row["trainable %"] = 100 * trainable / total
+    mixture = record.get("mixture")
+    if isinstance(mixture, dict):  # the mixture the sampler drew: examples per (task and) language
+        row["examples drawn"] = "; ".join(" ".join(f"{lang} {n:,}" for lang, n in counts.items())
+                                          for counts in mixture.values() if isinstance(counts, dict))
     return row
 
 

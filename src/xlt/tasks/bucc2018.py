@@ -33,6 +33,7 @@ register(
         kind="mining",
         languages={"xtreme": LANGUAGES},
         load=load,
+        source=SOURCE,
         train_task="squad",
         splits=("dev", "test"),
     )

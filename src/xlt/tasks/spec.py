@@ -36,6 +36,7 @@ class TaskSpec:
     train_task: str | None = None  # the task that trains this one ("squad" for "xquad"); see training_tasks
     chain: tuple[str, ...] = ()  # tasks trained one after another before evaluation: ("siqa", "copa") for XCOPA
     hub: str = ""  # Hugging Face dataset id (and config pattern), for `xlt tasks`
+    source: Any = None  # the TaskSource `load` reads (it is `load` itself when that is one): where files are
     splits: tuple[str, ...] = ("train", "dev", "test")
     # a task's average: "languages" = unweighted mean of the per-language scores (XTREME's rule);
     # "examples" = one score over the examples of all languages together (LAReQA's pooled mAP)
@@ -50,7 +51,8 @@ class TaskSpec:
             kind = get_kind(self.kind)
         except XltError as err:
             raise ValueError(f"task {self.name!r}: {err}") from None
-        defaults = {"metrics": kind.metrics, "scorer": kind.scorer, "submission": kind.submission}
+        defaults = {"metrics": kind.metrics, "scorer": kind.scorer, "submission": kind.submission,
+                    "source": self.load if hasattr(self.load, "locate") else None}
         for name, default in defaults.items():
             if not getattr(self, name):
                 object.__setattr__(self, name, default)

@@ -34,6 +34,7 @@ register(
         kind="ranking",
         languages={"english": ("en",)},
         load=load,
+        source=SOURCE,
         hub="rajpurkar/squad (as retrieval)",
         splits=("train", "dev"),
     )

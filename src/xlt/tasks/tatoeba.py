@@ -48,6 +48,7 @@ register(
         kind="retrieval",
         languages={"xtreme": XTREME, "xtreme-r": XTREME_R},
         load=load,
+        source=SOURCE,
         train_task="squad",
         hub="mteb/tatoeba-bitext-mining ({lang3}-eng)",
         splits=("test",),

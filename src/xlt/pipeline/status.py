@@ -1,0 +1,190 @@
+"""A study at a glance: every stage done, running, queued, failed or still to run, with its job and the
+reason a failed one gave, and one line: stages done / total, elapsed, time left at the pace so far.
+
+It reads the study directory (manifest, stage markers, job records) and, when squeue answers, the live
+queue; it never needs the machine the study runs on. Once every stage is done it collects the results.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from xlt.pipeline.jobs import JobRecord, Live, live_states, load_records, log_error, read_run
+from xlt.pipeline.manifest import Manifest, load_manifest
+from xlt.pipeline.plan import Plan
+from xlt.pipeline.runner import finish_study, unique_evals
+from xlt.pipeline.stages import MARKER, is_complete, stage_info
+
+QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED", "STOPPED"}
+RUNNING = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"}
+STATES = ("done", "running", "queued", "failed", "to run")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One stage of the plan as a job sees it: what it is and which stage must be complete before it runs."""
+
+    hash: str
+    kind: str  # "train" or "eval"
+    label: str
+    upstream: str | None  # the parent (training) or the evaluated stage (evaluation)
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    stage: Planned
+    state: str  # one of STATES
+    job_id: str | None = None
+    reason: str | None = None  # why it failed; why a queued job waits
+    wall_seconds: float | None = None  # of a done stage
+
+
+def planned_stages(plan: Plan) -> list[Planned]:
+    """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
+    stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
+    return stages + [Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
+                     for ev in unique_evals(plan)]
+
+
+def stage_statuses(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
+                   live: dict[str, Live] | None) -> list[StageStatus]:
+    statuses: dict[str, StageStatus] = {}
+    for stage in planned_stages(plan):
+        status = _status(study_dir, stage, records.get(stage.hash), live)
+        upstream = statuses.get(stage.upstream)
+        if status.state in ("queued", "failed") and upstream is not None and upstream.state == "failed":
+            # its afterok can no longer hold: Slurm cancels it (--kill-on-invalid-dep) or has forgotten it, or
+            # only the files are there to read and they still say queued
+            status = StageStatus(stage, "failed", status.job_id, f"upstream stage {stage.upstream} failed")
+        statuses[stage.hash] = status
+    return list(statuses.values())
+
+
+def _status(study_dir: Path, stage: Planned, record: JobRecord | None, live: dict[str, Live] | None) -> StageStatus:
+    directory = Path(study_dir) / "stages" / stage.hash
+    if is_complete(directory):
+        return StageStatus(stage, "done", record.job_id if record else None,
+                           wall_seconds=stage_info(directory).get("wall_seconds"))
+    if record is None:
+        return StageStatus(stage, "to run")
+    job, run = record.job_id, read_run(study_dir, record.job_id)
+    known = live.get(job) if live is not None else None
+    if known is not None and known.state in QUEUED:
+        return StageStatus(stage, "queued", job, _waiting(known))
+    if known is not None and known.state in RUNNING:
+        return StageStatus(stage, "running", job)
+    if known is None and live is None and (run is None or "ended" not in run):  # no scheduler to ask
+        return StageStatus(stage, "queued" if run is None else "running", job)
+    return StageStatus(stage, "failed", job, _failure(study_dir, stage, job, run, known))
+
+
+def _waiting(live: Live) -> str | None:
+    return None if live.reason in ("None", "") else live.reason
+
+
+def _failure(study_dir: Path, stage: Planned, job: str, run: dict | None, live: Live | None) -> str:
+    if run is not None and run.get("error"):
+        return run["error"]
+    if live is not None and live.reason == "DependencyNeverSatisfied":
+        return f"upstream stage {stage.upstream} failed"
+    words = log_error(study_dir, job)
+    state = f"{live.state} ({live.reason})" if live is not None and live.reason != "None" else (
+        live.state if live is not None else "ended")
+    if run is None and words is None:
+        return f"{state} before it started"
+    return f"{state}: {words}" if words else f"{state} without writing {MARKER}"
+
+
+def status_table(statuses: list[StageStatus]) -> Table:
+    table = Table(title="stages")
+    for column in ("stage", "hash", "state", "job", "reason"):
+        table.add_column(column)
+    for s in statuses:
+        table.add_row(escape(s.stage.label), s.stage.hash, s.state, s.job_id or "-", escape(s.reason or ""))
+    return table
+
+
+def overall_line(statuses: list[StageStatus], elapsed: float | None) -> str:
+    counts = {state: sum(s.state == state for s in statuses) for state in STATES}
+    parts = [f"{counts['done']}/{len(statuses)} stages done"] + [
+        f"{n} {state}" for state, n in counts.items() if n and state != "done"]
+    if elapsed is not None:
+        parts.append(f"elapsed {_duration(elapsed)}")
+        left = time_left(statuses, elapsed)
+        if left is not None:
+            parts.append(f"about {_duration(left)} left at the pace so far")
+    return ", ".join(parts)
+
+
+def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
+    """Elapsed time x (work left / work done), work measured in stage-seconds: each stage left costs the
+    mean wall time of the finished stages of its kind (training or evaluation; either kind's mean while
+    none of its own has finished). The pace covers parallel jobs and queueing as they were so far."""
+    done = [s for s in statuses if s.state == "done" and s.wall_seconds is not None]
+    if not done or all(s.state == "done" for s in statuses):
+        return None
+    means = {kind: statistics.fmean(s.wall_seconds for s in done if s.stage.kind == kind)
+             for kind in {s.stage.kind for s in done}}
+    overall = statistics.fmean(s.wall_seconds for s in done)
+    work_done = sum(s.wall_seconds for s in done)
+    work_left = sum(means.get(s.stage.kind, overall) for s in statuses if s.state != "done")
+    return elapsed * work_left / work_done if work_done > 0 else None
+
+
+def elapsed_seconds(study_dir: Path, statuses: list[StageStatus], records: dict[str, JobRecord],
+                    now: float) -> float | None:
+    """From the first submission (or, for a local run, the first finished stage's start) to now, or to the
+    last stage's end once all are done."""
+    markers = {s.stage.hash: (Path(study_dir) / "stages" / s.stage.hash / MARKER).stat().st_mtime
+               for s in statuses if s.state == "done"}
+    starts = [r.submitted for r in records.values()] or [
+        markers[s.stage.hash] - (s.wall_seconds or 0) for s in statuses if s.stage.hash in markers]
+    if not starts:
+        return None
+    end = max(markers.values()) if len(markers) == len(statuses) else now
+    return max(0.0, end - min(starts))
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+
+
+def print_status(study_dir: Path, plan: Plan, records: dict[str, JobRecord],
+                 console: Console) -> tuple[list[StageStatus], float | None]:
+    """The table and the overall line; returns the statuses and the elapsed time."""
+    live = live_states([r.job_id for r in records.values()]) if records else None
+    statuses = stage_statuses(study_dir, plan, records, live)
+    console.print(status_table(statuses))
+    elapsed = elapsed_seconds(study_dir, statuses, records, time.time())
+    note = " (squeue did not answer: job states read from files)" if records and live is None else ""
+    console.print(overall_line(statuses, elapsed) + note, highlight=False)
+    return statuses, elapsed
+
+
+def show_status(study_dir: Path, console: Console) -> list[StageStatus]:
+    """`xlt status`: every stage's state; the results once every stage is done."""
+    manifest = load_manifest(study_dir)
+    plan = manifest.plan()
+    statuses, elapsed = print_status(manifest.study_dir, plan, load_records(manifest.study_dir), console)
+    if all(s.state == "done" for s in statuses):
+        collect_if_stale(manifest, plan, elapsed or 0.0, console)
+    return statuses
+
+
+def collect_if_stale(manifest: Manifest, plan: Plan, elapsed: float, console: Console) -> None:
+    """Write results and report unless results.csv is already newer than every stage."""
+    results = manifest.study_dir / "results.csv"
+    newest = max((p.stat().st_mtime for p in (manifest.study_dir / "stages").glob(f"*/{MARKER}")), default=0.0)
+    if results.is_file() and results.stat().st_mtime >= newest:
+        console.print(f"results are up to date: {results}", highlight=False)
+        return
+    finish_study(manifest.study, plan, manifest.context(), elapsed, console)
