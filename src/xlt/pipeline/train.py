@@ -36,7 +36,8 @@ from xlt.tasks import get_task
 RESUME = "resume"
 
 
-def train_stage(stage: TrainStage, ctx: Context) -> None:
+def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
+    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -104,6 +105,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
         wall_seconds=round(elapsed + time.perf_counter() - started, 2), final_loss=losses[-1] if losses else None,
         mixture={stage.task: sampler.drawn()} if sampler else None,
     ))
+    return unwrapped
 
 
 def _share_weight(terms: int, accelerator: Accelerator) -> float:
