@@ -140,14 +140,23 @@ def log(message: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", flush=True)
 
 
+def clock() -> float:
+    """Seconds of work: on a GPU, wall time (after the queued kernels finish); on a CPU, the CPU time of this
+    process's threads, which a shared machine's other jobs do not inflate as they inflate wall time (the
+    contenders run on the same threads, so the ratios compare their work)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        return time.perf_counter()
+    return time.process_time()
+
+
+CLOCK = "wall seconds" if torch.cuda.is_available() else "CPU seconds of this process"
+
+
 def timed(run: Callable[[], object]) -> float:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    started = time.perf_counter()
+    started = clock()
     run()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - started
+    return clock() - started
 
 
 def compare(contenders: dict[str, Callable[[], object]], repeats: int, warmup: dict[str, Callable[[], object]]):
@@ -172,6 +181,7 @@ def ratio(times: dict[str, list[float]], slower: str, faster: str) -> float:
 def report(title: str, times: dict[str, list[float]], figures: dict[str, float], notes: list[str]) -> None:
     print(f"\n{title}\n{device_name()}, torch {torch.__version__}")
     width = max(map(len, times))
+    print(f"{CLOCK}; the machine's load average {os.getloadavg()[0]:.1f}")
     print(f"{'contender':<{width}}  median s  min s   max s   rounds")
     for name, values in times.items():
         print(f"{name:<{width}}  {statistics.median(values):8.2f}  {min(values):6.2f}  {max(values):6.2f}  "

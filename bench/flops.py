@@ -13,7 +13,6 @@ the best of repeated square matmuls of several sizes (float32 on a CPU; bfloat16
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -46,9 +45,7 @@ def step_ends(run: common.XltRun) -> list[float]:
     stamps: list[float] = []
 
     def stamp(*_):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        stamps.append(time.perf_counter())
+        stamps.append(common.clock())
 
     handle = register_optimizer_step_post_hook(stamp)
     run.train()

@@ -42,6 +42,8 @@ class TrainerModel(nn.Module):
         batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
                  "start_positions": start_positions, "end_positions": end_positions}
         outputs = self.model(batch)
+        if labels is None and start_positions is None:  # Trainer.predict on unlabelled features
+            return {"logits": outputs}
         return {"loss": self.kind.loss(outputs, batch), "logits": outputs}
 
 

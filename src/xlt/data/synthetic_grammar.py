@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 from itertools import accumulate
 
 NOUN_CLASSES = 6
@@ -127,7 +127,7 @@ def noun_class(head: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zipf_cumulative(n: int) -> list[float]:
     """Running sums of the weights 1 / rank: what `random.choices(weights=...)` computes on every call (the same
     floats, so the same draws), once per length."""
