@@ -13,6 +13,7 @@ the best of repeated square matmuls of several sizes (float32 on a CPU; bfloat16
 from __future__ import annotations
 
 import argparse
+import shutil
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -80,6 +81,7 @@ def main() -> None:
           f"{sum(flops) / len(flops) / 1e9:.1f} GFLOP a step; achieved {sorted(achieved)[len(achieved) // 2] / 1e9:.1f}"
           f" GFLOP/s; matmul peak {sorted(peaks)[len(peaks) // 2] / 1e9:.1f} GFLOP/s")
     print(f"mfu={mfu:.3f}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
