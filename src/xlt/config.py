@@ -118,6 +118,7 @@ class Training(Strict):
     eval_batch_size: int = Field(default=64, gt=0)
     max_length: int = Field(default=128, ge=8)
     checkpoint_every: int = Field(default=200, gt=0)  # steps between resumable checkpoints
+    compile: bool = False  # torch.compile the model (pays off on long runs; the first steps compile)
     select: Selection | None = None  # None: the stage's last step is its checkpoint
 
     @model_validator(mode="after")
@@ -231,7 +232,8 @@ class Study(Strict):
     targets: list[TargetConfig] = Field(min_length=1)
     references: list[Literal["majority", "random_init"]] = Field(default_factory=lambda: ["majority"])
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    mixed_precision: Literal["no", "fp16", "bf16"] = "no"  # through accelerate, on GPUs
+    # autocast through accelerate, on GPUs; "auto": bf16 where the GPU has it, full precision on CPUs
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
     output_dir: Path = Path("runs/study")
     # the report's contrasts; none given: each condition against none, each pair of conditions of a method,
     # and each pair of methods under a condition

@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _state = {"depth": 0, "pending": None}
@@ -57,6 +58,11 @@ def requested() -> bool:
 
 
 def stop_if_requested(where: str = "") -> None:
+    if requested():
+        stop(where)
+
+
+def stop(where: str = "") -> NoReturn:
+    """Stop now: by the signal this process noted, or by SIGTERM when another process of its launch was told."""
     signum, _state["pending"] = _state["pending"], None
-    if signum is not None:
-        raise Interrupted(signum, where)
+    raise Interrupted(signal.SIGTERM if signum is None else signum, where)

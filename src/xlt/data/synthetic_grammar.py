@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from functools import cache
+from itertools import accumulate
 
 NOUN_CLASSES = 6
 NOUNS_PER_CLASS = 12
@@ -125,6 +127,13 @@ def noun_class(head: str) -> int | None:
     return None
 
 
+@cache
+def _zipf_cumulative(n: int) -> list[float]:
+    """Running sums of the weights 1 / rank: what `random.choices(weights=...)` computes on every call (the same
+    floats, so the same draws), once per length."""
+    return list(accumulate(1 / (r + 1) for r in range(n)))
+
+
 class PropositionSampler:
     """Draws random clauses with Zipfian concept frequencies; verbs select their arguments' classes."""
 
@@ -136,7 +145,7 @@ class PropositionSampler:
         self.object_class = {v: (None if i < N_INTRANSITIVE else i % NOUN_CLASSES) for i, v in enumerate(c["verb"])}
 
     def zipf(self, items) -> str:
-        return self.rng.choices(items, weights=[1 / (r + 1) for r in range(len(items))])[0]
+        return self.rng.choices(items, cum_weights=_zipf_cumulative(len(items)))[0]
 
     def noun(self, cls: int) -> str:
         return self.zipf(self.c["noun"][cls * NOUNS_PER_CLASS : (cls + 1) * NOUNS_PER_CLASS])

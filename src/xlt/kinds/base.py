@@ -70,6 +70,11 @@ class Kind(ABC):
             "train_task, or evaluate it untrained (training steps: 0)"
         )
 
+    def loss_terms(self, features: list[dict]) -> int:
+        """How many terms `loss` averages over for these features (one per example unless the loss is per
+        token): a global batch split across processes weighs each share's loss by its terms."""
+        return len(features)
+
     @abstractmethod
     def decode(self, outputs: list[torch.Tensor], features: list[dict], examples: list[dict], spec: TaskSpec) -> list:
         """One prediction per scored example, of the type the kind's module docstring names."""

@@ -64,6 +64,13 @@ def pad(rows: list, value: int) -> torch.Tensor:
     return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
+def feature_length(feature: dict) -> int:
+    """The length a batch pads this feature to: its longest row of input ids (a pair's query or candidate,
+    a multiple-choice feature's longest choice)."""
+    rows = [ids for key, ids in feature.items() if key.endswith("input_ids")]
+    return max(max(map(len, ids)) if isinstance(ids[0], list) else len(ids) for ids in rows)
+
+
 def collate(features: list[dict], pad_values: dict[str, int]) -> dict[str, torch.Tensor]:
     """Pad the keys of `pad_values` that the features carry; a padded input id is masked anyway."""
     keys = [key for key in pad_values if key in features[0]]

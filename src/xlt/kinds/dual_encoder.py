@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from xlt.distributed import gather_rows
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind
 from xlt.kinds.common import collate, encode, feature_rows, masked_mean, tokenize
@@ -126,14 +127,17 @@ def embeddings_by_role(outputs: list[torch.Tensor], features: list[dict]) -> dic
 
 
 def in_batch_loss(outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Cross-entropy of each query over the batch's candidates by scaled cosine similarity."""
+    """Cross-entropy of each query over the batch's candidates by scaled cosine similarity. A global batch split
+    across processes scores each query against the candidates of every share."""
     if outputs.dim() != 3:
         raise XltError("retrieval trains on (query, candidate) pairs; the training examples hold lone sentences")
-    queries, candidates = F.normalize(outputs[:, 0], dim=-1), F.normalize(outputs[:, 1], dim=-1)
+    queries = F.normalize(outputs[:, 0], dim=-1)
+    candidates, own = gather_rows(F.normalize(outputs[:, 1], dim=-1))
     logits = SCALE * queries @ candidates.T
     # a batch may hold one candidate twice (two mentions of an entity): its other copy is no negative. Keys are
     # hashes of candidate names, equal across languages (batches mix them); a collision only drops a negative
     key = batch["candidate_key"]
-    duplicate = (key[:, None] == key[None, :]) & ~torch.eye(len(key), dtype=torch.bool, device=key.device)
+    duplicate = key[:, None] == gather_rows(key)[0][None, :]
+    duplicate[torch.arange(len(key)), own] = False
     logits = logits.masked_fill(duplicate, float("-inf"))
-    return F.cross_entropy(logits, torch.arange(len(logits), device=logits.device))
+    return F.cross_entropy(logits, own)

@@ -103,6 +103,9 @@ class Tagging(Kind):
     def loss(self, outputs, batch):
         return F.cross_entropy(outputs.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
 
+    def loss_terms(self, features):
+        return sum(label != IGNORE for feature in features for label in feature["labels"])
+
     def decode(self, outputs, features, examples, spec):
         predictions = [[None] * len(example["tokens"]) for example in examples]
         for feature, logits in feature_rows(outputs, features):

@@ -2,7 +2,8 @@
 
 Each language yields the official metrics (xlt.metrics, the same code as `xlt score`), per-example
 units of the primary metric for the report's paired bootstrap, and predictions in the XTREME
-submission layout, so a study's outputs can be scored by either tool.
+submission layout, so a study's outputs can be scored by either tool. Under several processes the
+batches are dealt out among them and the main process scores and writes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from xlt.distributed import gather, is_main, on_main, rank_world, state
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
+from xlt.kinds.common import feature_length
 from xlt.metrics import SCORERS, UNITS
 from xlt.model import TaskModel, load_trainable
 from xlt.pipeline import carry
@@ -37,19 +40,24 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     for lang in ev.languages:
         examples = spec.load(ev.split, lang, ctx.resources.data_dir)
         predictions = predict(examples, lang)
-        rows += _score(spec, lang, ev.split, examples, predictions, directory)
-    atomic_write_json(directory / "rows.json", rows)
-    log_evaluation(ev, rows, 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"], ctx)
+        if is_main():
+            rows += _score(spec, lang, ev.split, examples, predictions, directory)
     carried = None if source is None else _carry(source, spec).policy("the evaluated stage")
-    mark_complete(
-        directory,
-        {
-            "evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
-            "source": ev.source,
-            "carry_policy": carried,
-            "wall_seconds": round(time.perf_counter() - started, 2),
-        },
-    )
+    info = {
+        "evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
+        "source": ev.source,
+        "carry_policy": carried,
+        "wall_seconds": round(time.perf_counter() - started, 2),
+    }
+    steps = 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"]
+    on_main(_finish, ev, rows, info, steps, ctx)
+
+
+def _finish(ev: EvalStage, rows: list, info: dict, steps: int, ctx: Context) -> None:
+    directory = ctx.stage_dir(ev.hash)
+    atomic_write_json(directory / "rows.json", rows)
+    log_evaluation(ev, rows, steps, ctx)
+    mark_complete(directory, info)
 
 
 def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
@@ -106,7 +114,7 @@ def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Con
     assert ev.head_options is not None  # the plan gives every model evaluation its head's options
     model = build_task_model(source.method, source.method_options, spec, ev.head_options, ctx.resources, source.seed)
     load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix=_carry(source, spec).prefix)
-    model.eval()
+    model.to(state().device).eval()
     max_length = min(ev.max_length, model.encoder.max_input_length)
     outputs_seen: dict | None = {} if kind.reuse_outputs else None
 
@@ -139,11 +147,19 @@ def _input_key(feature: dict) -> bytes:
 
 @torch.inference_mode()
 def _forward(model: TaskModel, kind, features: list[dict], batch_size: int) -> list[torch.Tensor]:
+    """Batches cut from the features sorted by length (each pads little), dealt out among the processes;
+    the outputs come back in feature order."""
     device = next(model.parameters()).device
-    outputs: list[torch.Tensor] = []
-    for start in range(0, len(features), batch_size):
-        batch = {k: v.to(device) for k, v in kind.collate(features[start : start + batch_size]).items()}
-        outputs.extend(model(batch).float().cpu().unbind(0))
+    by_length = sorted(range(len(features)), key=lambda i: -feature_length(features[i]))
+    batches = [by_length[start : start + batch_size] for start in range(0, len(features), batch_size)]
+    rank, world = rank_world()
+    mine: list[tuple[int, torch.Tensor]] = []
+    for indices in batches[rank::world]:
+        batch = {k: v.to(device) for k, v in kind.collate([features[i] for i in indices]).items()}
+        mine.extend(zip(indices, model(batch).float().cpu().unbind(0)))
+    outputs: list[torch.Tensor] = [torch.empty(0)] * len(features)
+    for index, output in gather(mine):
+        outputs[index] = output
     return outputs
 
 

@@ -17,7 +17,7 @@ from xlt.methods import MethodOptions
 from xlt.pipeline import carry
 from xlt.tasks import TaskSpec, get_task
 
-PLAN_VERSION = 1  # bump when a change to training or evaluation code changes stage outputs (see CHANGELOG.md)
+PLAN_VERSION = 2  # bump when a change to training or evaluation code changes stage outputs (see CHANGELOG.md)
 CHECKPOINT = "checkpoint"  # a training stage's checkpoint: its last step, or the step `select` chose on dev
 
 

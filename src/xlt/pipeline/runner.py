@@ -3,7 +3,9 @@
 Results are rebuilt from the completed evaluation stages in plan order on every run, so a run that
 was killed and resumed writes exactly the rows of an uninterrupted one: none lost, none twice. Inputs
 are checked before anything is written (`preflight`), and stages run under per-stage locks
-(`scheduler`), so several processes (and cluster jobs) may run one study directory at once.
+(`scheduler`), so several processes (and cluster jobs) may run one study directory at once. Under
+several processes of one launch (`accelerate launch`, `torchrun`) they run each stage together and the
+main one prints and writes (`xlt.distributed`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.table import Table
 
 from xlt import integrity
 from xlt.config import Study
+from xlt.distributed import is_main, main_first, on_main
 from xlt.errors import XltError
 from xlt.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
 from xlt.pipeline.evaluate import evaluate_stage
@@ -54,20 +57,23 @@ class Outcome:
 
 def run_study(study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True) -> Outcome:
     console = console or Console(stderr=True)
+    console.quiet = console.quiet or not is_main()
+    progress = progress and is_main()
     started = time.perf_counter()
-    resources = resolve(study, progress=progress, build=not dry_run)
+    study = with_precision(study)
+    with main_first():  # the main process generates the benchmark and pretrains the encoder if they are missing
+        resources = resolve(study, progress=progress, build=not dry_run)
     out_dir = study.output_dir
     plan = study_plan(study, resources)
-    ctx = Context(
-        out_dir, resources, cache_dir(), study.mixed_precision, progress, Tracking.for_study(study, plan, out_dir)
-    )
+    tracking = Tracking.for_study(study, plan, out_dir) if is_main() else None
+    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress, tracking)
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     console.print(plan_table(plan, ctx))
     if dry_run:
         _print_needs(plan, resources, console)
         return Outcome(out_dir, plan, 0, {})
-    save_manifest(out_dir, study, resources, ctx.cache_root)
+    on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
         live = replace(ctx, display=display)
         jobs = [_train_job(stage, live) for stage in plan.train.values()] + [
@@ -80,8 +86,21 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
 
         ran = run_jobs(jobs, say)
     trained = sum(job.directory.name in plan.train for job in ran)
+    if not is_main():
+        return Outcome(out_dir, plan, trained, {})
     report = finish_study(study, plan, ctx, time.perf_counter() - started, console)
     return Outcome(out_dir, plan, trained, report)
+
+
+def with_precision(study: Study, gpu: bool | None = None) -> Study:
+    """The study with "auto" precision resolved (before any plan is built, so a stage's hash names the
+    precision it runs in): bf16 on a GPU that has it, full precision on CPUs. `gpu`: whether the stages will
+    run on bf16-capable GPUs, where that is not this machine (a cluster's jobs); None: ask this machine."""
+    if study.mixed_precision != "auto":
+        return study
+    if gpu is None:
+        gpu = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return study.model_copy(update={"mixed_precision": "bf16" if gpu else "no"})
 
 
 def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:

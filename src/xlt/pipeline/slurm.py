@@ -33,7 +33,7 @@ from xlt.errors import XltError
 from xlt.pipeline.jobs import JobRecord, live_states, load_records, logs_folder, save_records, write_run
 from xlt.pipeline.manifest import Manifest, load_manifest, save_manifest
 from xlt.pipeline.resources import cache_dir, resolve
-from xlt.pipeline.runner import run_stage, study_plan
+from xlt.pipeline.runner import run_stage, study_plan, with_precision
 from xlt.pipeline.stages import is_complete
 from xlt.pipeline.status import Planned, StageStatus, collect_if_stale, print_status, stage_statuses
 from xlt.pipeline.train import RESUME
@@ -94,6 +94,7 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
     minutes = slurm_minutes(options.time)
     if not dry_run:
         _check_sbatch(options)
+    study = with_precision(study, gpu=options.gpus_per_job > 0)  # the jobs' GPUs, not this machine's
     resources = resolve(study, build=not dry_run)
     manifest = Manifest(study.output_dir.resolve(), study, resources, cache_dir())
     plan = study_plan(study, resources)

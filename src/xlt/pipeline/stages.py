@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from xlt import integrity
 from xlt.data.features import cached_features
+from xlt.distributed import main_first
 from xlt.integrity import MARKER  # noqa: F401 (the marker's name, for readers of stage directories)
 from xlt.io import atomic_write_json
 from xlt.pipeline.build import load_tokenizer
@@ -44,7 +45,10 @@ class Context:
     def features(self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int) -> list[dict]:
         """The examples' features for this study's tokenizer, from the shared Arrow cache."""
         key = {"split": split, "lang": lang, "data": self.resources.identity["data"]}
-        return cached_features(kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root, key)
+        with main_first():  # the main process writes a missing cache; the others then read it
+            return cached_features(
+                kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root, key
+            )
 
 
 def is_complete(directory: Path) -> bool:

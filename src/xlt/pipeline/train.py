@@ -2,7 +2,8 @@
 
 Every batch and every dropout mask is a function of (seed, step), and the optimizer and scheduler
 state are checkpointed with the trainable tensors, so a run killed at any moment and resumed ends
-with the same weights as one that never stopped.
+with the same weights as one that never stopped. Under several processes each draws its share of every
+global batch and the main one writes (`xlt.distributed`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import time
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, DistributedDataParallelKwargs
 from rich.markup import escape
 from transformers import get_linear_schedule_with_warmup
 
 from xlt import faults, interrupts
 from xlt.data.mixing import MixtureSampler
+from xlt.distributed import any_process, check_batch_size, on_main, rank_world
 from xlt.io import atomic_write_json
 from xlt.kinds import get_kind
+from xlt.kinds.common import feature_length
 from xlt.model import TaskModel, load_trainable, save_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
@@ -32,7 +35,8 @@ from xlt.results import TrainRecord
 from xlt.tasks import get_task
 
 
-def train_stage(stage: TrainStage, ctx: Context) -> None:
+def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
+    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -53,18 +57,23 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     options = stage.method_options
     n_examples = sum(len(f) for f in features.values())
     total = stage.training.total_steps(n_examples, options.steps_scale)
+    rank, world = rank_world()
+    check_batch_size(stage.training.batch_size, f"{stage.describe()}: training")
+    lengths = {lang: [feature_length(f) for f in lang_features] for lang, lang_features in features.items()}
     sampler = (
-        None
-        if untrained
-        else MixtureSampler(
-            {k: len(v) for k, v in features.items()}, stage.temperature, stage.training.batch_size, total, stage.seed
-        )
+        None if untrained else MixtureSampler(lengths, stage.temperature, stage.training.batch_size, total, stage.seed)
     )
-    optimizer = _optimizer(model, options)
+    optimizer = optimizer_for(model, options)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
     selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
     step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision)
+    if stage.training.compile:
+        model.compile()  # in place: parameter names, checkpoints and unwrap_model stay as they are
+    # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
+    unused = DistributedDataParallelKwargs(find_unused_parameters=True)
+    accelerator = Accelerator(
+        cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision, kwargs_handlers=[unused]
+    )
     model, optimizer = accelerator.prepare(model, optimizer)
 
     model.train()
@@ -74,26 +83,31 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
     with stage_bar(ctx, name, total, step) as (progress, bar), interrupts.deferred():
         while step < total:
             assert sampler is not None  # an untrained stage has no steps
-            torch.manual_seed(stage.seed * 1_000_003 + step)  # dropout depends on the step alone
-            batch = kind.collate([features[lang][i] for lang, i in sampler.batch(step)])
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            torch.manual_seed((stage.seed * 1_000_003 + step) * world + rank)  # dropout: the step and process alone
+            share = [features[lang][i] for lang, i in sampler.batch(step, rank, world)]
+            batch = {k: v.to(accelerator.device) for k, v in kind.collate(share).items()}
             with accelerator.autocast():
                 loss = kind.loss(model(batch), batch)
+            if world > 1:
+                loss = loss * _share_weight(kind.loss_terms(share), accelerator)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            losses.append(round(loss.item(), 6))
+            global_loss = accelerator.reduce(loss.detach(), "mean").item()  # the global batch's mean loss
+            losses.append(round(global_loss, 6))
             step += 1
-            progress.update(bar, advance=1, description=f"{name}  loss {loss.item():.4f}")
+            progress.update(bar, advance=1, description=f"{name}  loss {global_loss:.4f}")
             if selector is not None and selector.due(step, total):
                 selector.score(accelerator.unwrap_model(model), step)
             run.step(step, losses[-1], scheduler.get_last_lr(), selector)
             faults.point(f"step {step} of {stage.hash}")
-            stopping = interrupts.requested()  # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary
+            # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary (every process, when any was told)
+            stopping = any_process(interrupts.requested())
             if (step % stage.training.checkpoint_every == 0 or stopping) and step < total:
-                _checkpoint(
+                on_main(
+                    _checkpoint,
                     directory / RESUME,
                     accelerator.unwrap_model(model),
                     optimizer,
@@ -104,36 +118,50 @@ def train_stage(stage: TrainStage, ctx: Context) -> None:
                     selector,
                 )
             if stopping and step < total:
-                interrupts.stop_if_requested(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
+                interrupts.stop(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
 
     run.finish()
     unwrapped = accelerator.unwrap_model(model)
-    save_trainable(unwrapped, directory / CHECKPOINT, {"stage": stage.hash, "model": ctx.resources.identity})
-    selection = selector.finish(directory) if selector is not None else None  # the selected steps replace it
-    atomic_write_json(directory / "loss.json", losses)
-    mark_complete(
-        directory,
-        TrainRecord(
-            stage=stage.describe(),
-            hash=stage.hash,
-            parent=stage.parent,
-            steps=total,
-            examples=n_examples,
-            carry_policy=carry.into_training().policy("parent") if stage.parent is not None else None,
-            parameters=unwrapped.count_parameters(),
-            wall_seconds=round(elapsed + time.perf_counter() - started, 2),
-            final_loss=losses[-1] if losses else None,
-            mixture={stage.task: sampler.drawn()} if sampler else None,
-            selection=selection,
-        ).model_dump(mode="json"),
+    record = TrainRecord(
+        stage=stage.describe(),
+        hash=stage.hash,
+        parent=stage.parent,
+        steps=total,
+        examples=n_examples,
+        carry_policy=carry.into_training().policy("parent") if stage.parent is not None else None,
+        parameters=unwrapped.count_parameters(),
+        wall_seconds=round(elapsed + time.perf_counter() - started, 2),
+        final_loss=losses[-1] if losses else None,
+        mixture={stage.task: sampler.drawn()} if sampler else None,
     )
+    on_main(_finish, directory, ctx, unwrapped, losses, selector, record)
+    return unwrapped
 
 
-def _optimizer(model: TaskModel, options) -> torch.optim.Optimizer:
+def _share_weight(terms: int, accelerator: Accelerator) -> float:
+    """DDP averages the processes' gradients: weighed by its share of the global batch's loss terms (tokens,
+    examples), each process's mean loss adds up to the global batch's mean, as in one process."""
+    total = accelerator.reduce(torch.tensor(float(terms), device=accelerator.device), "sum").item()
+    return accelerator.num_processes * terms / total
+
+
+def _finish(
+    directory: Path, ctx: Context, model: TaskModel, losses: list, selector: Selector | None, record: TrainRecord
+) -> None:
+    save_trainable(model, directory / CHECKPOINT, {"stage": record.hash, "model": ctx.resources.identity})
+    if selector is not None:  # the selected steps replace it
+        record = record.model_copy(update={"selection": selector.finish(directory)})
+    atomic_write_json(directory / "loss.json", losses)
+    mark_complete(directory, record.model_dump(mode="json"))
+
+
+def optimizer_for(model: TaskModel, options) -> torch.optim.Optimizer:
+    """AdamW over the trainable tensors only (frozen ones get neither gradients nor state); the head at head_lr."""
     head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("head.")]
     rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
     groups = [{"params": rest, "lr": options.lr}, {"params": head, "lr": options.head_lr or options.lr}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay)
+    # one fused kernel for all tensors: on a CPU too, where it measured 4x faster than the default loop
+    return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=options.weight_decay, fused=True)
 
 
 def _checkpoint(

@@ -1,0 +1,75 @@
+"""`xlt run CONFIG` in one process of a launch, recording for tests/test_distributed.py what this process did:
+the training examples it drew at each step, the files it wrote, and its trainable tensors after each stage.
+
+    python -m torch.distributed.run --standalone --nproc_per_node 2 tests/distributed_worker.py CONFIG RECORD_DIR
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+from pathlib import Path
+
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+
+def main(config: str, record_dir: str) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from xlt.cli import main as cli
+    from xlt.data.mixing import MixtureSampler
+    from xlt.pipeline import runner
+
+    rank = int(os.environ.get("RANK", 0))
+    record = Path(record_dir) / f"rank{rank}"
+    record.mkdir(parents=True, exist_ok=True)
+    watched = [os.path.realpath(os.environ["XLT_CACHE"]), os.path.realpath(Path(config).parent)]
+    writes: list[str] = []
+    drawn: list[dict] = []
+
+    def audit(event: str, args: tuple) -> None:
+        path = args[0] if event == "open" else args[1] if event == "os.rename" else None
+        if event == "open" and not (isinstance(args[2], int) and args[2] & WRITE_FLAGS or "w" in str(args[1])):
+            return
+        if isinstance(path, (str, Path)):
+            path = os.path.realpath(path)
+            if any(path.startswith(root + os.sep) for root in watched) and not path.startswith(str(record)):
+                writes.append(path)
+
+    original_batch = MixtureSampler.batch
+
+    def recorded_batch(self, step, rank=0, world=1):
+        share = original_batch(self, step, rank, world)
+        drawn.append({"stage": id(self), "step": step, "examples": share})
+        return share
+
+    original_train = runner.train_stage
+
+    def recorded_train(stage, ctx):
+        model = original_train(stage, ctx)
+        tensors = {name: t.detach().clone().contiguous() for name, t in model.trainable_state().items()}
+        save_file(tensors, str(record / f"{stage.hash}.safetensors"))
+        return model
+
+    def dump() -> None:
+        stages = {key: n for n, key in enumerate(dict.fromkeys(entry["stage"] for entry in drawn))}
+        for entry in drawn:
+            entry["stage"] = stages[entry["stage"]]
+        (record / "drawn.json").write_text(json.dumps(drawn))
+        (record / "writes.json").write_text(json.dumps(writes))
+
+    MixtureSampler.batch = recorded_batch
+    runner.train_stage = recorded_train
+    atexit.register(dump)
+    sys.addaudithook(audit)
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)  # float rounding far below the 1e-6 the test allows between runs
+    sys.argv = ["xlt", "run", config]
+    cli()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
