@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from in_process import run_xlt
 from test_pipeline import TRAINING, run, tiny_study
 from xlt.analysis import embed
 from xlt.analysis.measures import MEASURES
@@ -178,21 +179,6 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
     }
 
 
-def run_cli(args: list[str], capsys) -> tuple[int, str]:
-    from xlt import cli
-
-    old = sys.argv
-    sys.argv = ["xlt", *args]
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    finally:
-        sys.argv = old
-    return code, capsys.readouterr().err
-
-
 @pytest.fixture
 def fresh_copy(study, tmp_path) -> Path:
     """The study without its analysis, to check that bad input writes nothing into it."""
@@ -218,7 +204,7 @@ def listing(directory: Path) -> dict[str, float]:
 )
 def test_bad_input_gets_one_line_exit_2_and_writes_nothing(fresh_copy, capsys, extra, message):
     before = listing(fresh_copy)
-    code, err = run_cli(["analyze", str(fresh_copy), *extra], capsys)
+    code, err = run_xlt(capsys, "analyze", str(fresh_copy), *extra)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert listing(fresh_copy) == before
 
@@ -227,9 +213,8 @@ def test_misaligned_pair_files_are_refused(fresh_copy, tmp_path, capsys):
     (tmp_path / "en.txt").write_text("".join(f"sentence {i}\n" for i in range(10)))
     (tmp_path / "de.txt").write_text("".join(f"Satz {i}\n" for i in range(9)))
     before = listing(fresh_copy)
-    code, err = run_cli(
-        ["analyze", str(fresh_copy), "--parallel", f"pairs:{tmp_path / 'en.txt'},{tmp_path / 'de.txt'}"], capsys
-    )
+    pairs = f"pairs:{tmp_path / 'en.txt'},{tmp_path / 'de.txt'}"
+    code, err = run_xlt(capsys, "analyze", str(fresh_copy), "--parallel", pairs)
     assert code == 2 and "has 10 lines but" in err and len(err.strip().splitlines()) == 1
     assert listing(fresh_copy) == before
 
@@ -238,14 +223,14 @@ def test_a_study_without_trained_stages_or_no_study_at_all_is_refused(study, tmp
     untrained = tmp_path / "untrained"
     untrained.mkdir()
     shutil.copy(study / "provenance.json", untrained)
-    code, err = run_cli(["analyze", str(untrained)], capsys)
+    code, err = run_xlt(capsys, "analyze", str(untrained))
     assert code == 2 and "no completed training stage" in err
     assert sorted(p.name for p in untrained.iterdir()) == ["provenance.json"]
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, err = run_cli(["analyze", str(empty)], capsys)
+    code, err = run_xlt(capsys, "analyze", str(empty))
     assert code == 2 and "not a study directory" in err and not any(empty.iterdir())
-    code, err = run_cli(["analyze"], capsys)
+    code, err = run_xlt(capsys, "analyze")
     assert code == 2 and "--model" in err
 
 

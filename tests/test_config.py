@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from in_process import run_xlt
 from xlt.config import apply_override, load_study
 from xlt.errors import XltError
 
@@ -94,14 +93,14 @@ def load_study_from(raw):
     return validate_study(raw, "test")
 
 
-def test_cli_bad_config_exits_nonzero_with_one_line_and_writes_nothing(tmp_path):
+def test_cli_bad_config_exits_nonzero_with_one_line_and_writes_nothing(tmp_path, capsys):
     raw = demo_raw()
     raw["methods"][1]["options"] = {"prompt_length": "long"}
     raw["output_dir"] = str(tmp_path / "out")
     path = write(tmp_path, raw)
-    result = subprocess.run([sys.executable, "-m", "xlt", "run", str(path)], capture_output=True, text=True)
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "methods.1.options.prompt_length" in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    code, stderr = run_xlt(capsys, "run", str(path))
+    assert code == 2
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "methods.1.options.prompt_length" in lines[0], stderr
+    assert "Traceback" not in stderr
     assert not (tmp_path / "out").exists()

@@ -208,7 +208,11 @@ def test_null_false_positive_rate_is_nominal_with_one_seed():
     assert low <= rejected.mean() <= high
 
 
-@pytest.mark.parametrize("seeds", [TWO, THREE, FIVE], ids=["2", "3", "5"])
+@pytest.mark.parametrize(
+    "seeds",
+    [pytest.param(TWO, marks=pytest.mark.slow), THREE, pytest.param(FIVE, marks=pytest.mark.slow)],
+    ids=["2", "3", "5"],
+)
 def test_null_false_positive_rate_is_nominal_when_seed_noise_dominates(seeds):
     rejected, contrasts = rates(f"seeds {len(seeds)}", seeds_a=seeds, seeds_b=seeds, seed_sd=0.3, example_sd=0.3)
     low, high = band(ALPHA)
@@ -226,7 +230,11 @@ def test_null_false_positive_rate_is_nominal_when_test_examples_dominate():
     assert np.median([c.df for c in contrasts]) > 30  # effectively a normal reference
 
 
-@pytest.mark.parametrize("seeds", [TWO, THREE, FIVE], ids=["2", "3", "5"])
+@pytest.mark.parametrize(
+    "seeds",
+    [pytest.param(TWO, marks=pytest.mark.slow), THREE, pytest.param(FIVE, marks=pytest.mark.slow)],
+    ids=["2", "3", "5"],
+)
 def test_null_false_positive_rate_matches_the_exact_rate_and_stays_at_most_nominal_when_both_noises_matter(seeds):
     regime = {"examples": EXAMPLES, "seed_sd": 0.015, "example_sd": 0.15, "within_sd": 0.1}
     seed_part, shared = gaussian_variances(seeds=len(seeds), **regime)
@@ -253,6 +261,7 @@ def test_one_level_bootstrap_misses_seed_noise_that_the_contrast_covers():
     assert low <= np.mean(new) <= high
 
 
+@pytest.mark.slow
 def test_null_false_positive_rate_is_nominal_on_the_average_when_seeds_shift_every_language():
     """Half of a seed's effect is the same on all 4 languages, so the languages' seed noise does not average
     out: the average takes its seed variance from each seed's mean over languages."""
@@ -272,7 +281,7 @@ def test_unpaired_seeds_keep_the_false_positive_rate_at_most_nominal():
     [
         (ONE, {"seed_sd": 0.0, "example_sd": 0.3, "within_sd": 0.3}),  # normal reference
         (THREE, {"seed_sd": 0.02, "example_sd": 0.01, "within_sd": 0.01}),  # noncentral t, 2 df
-        (FIVE, {"seed_sd": 0.01, "example_sd": 0.15, "within_sd": 0.1}),  # both noises
+        pytest.param(FIVE, {"seed_sd": 0.01, "example_sd": 0.15, "within_sd": 0.1}, marks=pytest.mark.slow),  # both
     ],
     ids=["1 seed", "3 seeds, seed noise", "5 seeds, both"],
 )

@@ -206,6 +206,7 @@ def test_missing_results_is_an_error(tmp_path):
         build_report(tmp_path)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_report_never_imports_torch(study):
     code = f"import sys; from xlt.report import build_report; build_report({str(study)!r}); print(sorted(sys.modules))"
     modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -34,6 +34,16 @@ STAGES = {"ft-none-0": None, "ft-multi-0": "inter-0", "ft-none-1": None, "ft-mul
 
 @pytest.fixture
 def study(tmp_path):
+    return fake_study(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One report with every export, built once for the tests that only read it."""
+    return build_report(fake_study(tmp_path_factory.mktemp("study")), latex=True, csv_wide=True)
+
+
+def fake_study(tmp_path):
     write_study(tmp_path, RUNS)
     stages = {
         stage: {
@@ -78,8 +88,8 @@ def test_trailing_mean_averages_the_last_twentieth_of_the_steps():
     assert trailing_mean(np.array([3.0])).tolist() == [3.0]
 
 
-def test_every_section_gets_its_training_curves(study):
-    paths = build_report(study)
+def test_every_section_gets_its_training_curves(built):
+    paths = built
     markdown = paths["markdown"].read_text()
     assert "### Training curves" in markdown and "![training curves, toy" in markdown
     assert paths["curves_toy_en_accuracy.png"].read_bytes().startswith(b"\x89PNG")
@@ -91,8 +101,8 @@ def test_no_loss_files_no_curves(study):
     assert "Training curves" not in build_report(study)["markdown"].read_text()
 
 
-def test_the_language_table_leads_with_name_family_and_script(study):
-    markdown = build_report(study)["markdown"].read_text()
+def test_the_language_table_leads_with_name_family_and_script(built):
+    markdown = built["markdown"].read_text()
     rows = [
         line.split(" | ")[0].lstrip("| ")
         for line in markdown.splitlines()
@@ -111,8 +121,8 @@ def _distance_rows(markdown):
     }
 
 
-def test_transfer_vs_distance_correlates_scores_and_gains_with_distance(study):
-    paths = build_report(study)
+def test_transfer_vs_distance_correlates_scores_and_gains_with_distance(built):
+    paths = built
     rows = _distance_rows(paths["markdown"].read_text())
     others = LANGS[1:]
     scores = [np.mean([RUNS[("ft", "none", s)][lang] for s in "01"]) for lang in others]
@@ -129,9 +139,9 @@ def test_transfer_vs_distance_correlates_scores_and_gains_with_distance(study):
 
 def test_spearman_interval_replicates_are_scipy_spearman_on_resampled_languages():
     x, y = np.array([0.0, 0.0, 0.25, 0.5, 0.75, 0.75]), np.array([48.0, 42, 47, 35, 43, 44])
-    found = spearman_interval(x, y, replicates=4000)
+    found = spearman_interval(x, y, replicates=1000)
     rng = np.random.default_rng(20240521)
-    idx = rng.integers(0, 6, size=(4000, 6))
+    idx = rng.integers(0, 6, size=(1000, 6))
     direct = [spearmanr(x[i], y[i]).statistic for i in idx if np.ptp(x[i]) and np.ptp(y[i])]
     assert found.rho == pytest.approx(spearmanr(x, y).statistic)
     assert (found.low, found.high) == pytest.approx(tuple(np.percentile(direct, [2.5, 97.5])))
@@ -143,8 +153,8 @@ def _cells(markdown, label):
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_latex_tables_print_the_report_numbers_to_the_digit(study):
-    paths = build_report(study, latex=True)
+def test_latex_tables_print_the_report_numbers_to_the_digit(built):
+    paths = built
     markdown = paths["markdown"].read_text()
     tex = {name: path.read_text() for name, path in paths.items() if name.endswith(".tex")}
     assert set(tex) == {"tables/scores_toy_en_accuracy.tex", "tables/contrast_toy_en_accuracy_ft-multi-vs-ft.tex"}
@@ -171,8 +181,8 @@ def test_booktabs_escapes_latex_specials():
     assert escape("a\\b") == r"a\textbackslash{}b"
 
 
-def test_wide_csv_has_a_row_per_recipe_and_a_column_per_language(study):
-    paths = build_report(study, csv_wide=True)
+def test_wide_csv_has_a_row_per_recipe_and_a_column_per_language(built):
+    paths = built
     with paths["wide"].open(newline="") as handle:
         rows = {row["recipe"]: row for row in csv.DictReader(handle)}
     markdown = paths["markdown"].read_text()

@@ -3,13 +3,12 @@ limits; sbatch's errors and a missing sbatch as one line."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from in_process import run_xlt
 from xlt.cli import DEMO_CONFIG, QUICK
 from xlt.config import load_study
 from xlt.errors import XltError
@@ -117,38 +116,29 @@ def test_sbatch_errors_become_one_line():
     )
 
 
-def xlt(*args, path: str | None = None):
-    env = {**os.environ, **({"PATH": path} if path is not None else {})}
-    return subprocess.run([sys.executable, "-m", "xlt", *args], capture_output=True, text=True, timeout=300, env=env)
-
-
-def test_without_sbatch_the_slurm_backend_says_so_in_one_line(tmp_path):
-    result = xlt(
-        "demo", "--quick", "--backend", "slurm", "--out", str(tmp_path / "s"), path=str(Path(sys.executable).parent)
-    )  # a PATH holding python and no Slurm
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "sbatch is not on PATH" in result.stderr
+def test_without_sbatch_the_slurm_backend_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # python and no Slurm
+    code, stderr = run_xlt(capsys, "demo", "--quick", "--backend", "slurm", "--out", str(tmp_path / "s"))
+    assert code == 2
+    assert stderr.strip().count("\n") == 0 and "sbatch is not on PATH" in stderr
     assert not (tmp_path / "s").exists()
 
 
-def test_slurm_options_need_the_slurm_backend(tmp_path):
-    result = xlt("demo", "--quick", "--partition", "gpu", "--retry-failed", "--out", str(tmp_path / "s"))
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: --partition, --retry-failed: Slurm options; add --backend slurm"
-
-
-def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path):
-    out, cache = tmp_path / "s", tmp_path / "cache"
-    env = {**os.environ, "XLT_CACHE": str(cache), "PATH": str(Path(sys.executable).parent)}  # no Slurm either
-    result = subprocess.run(
-        [sys.executable, "-m", "xlt", "demo", "--quick", "--backend", "slurm", "--dry-run", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**env, "COLUMNS": "200"},
+def test_slurm_options_need_the_slurm_backend(tmp_path, capsys):
+    code, stderr = run_xlt(
+        capsys, "demo", "--quick", "--partition", "gpu", "--retry-failed", "--out", str(tmp_path / "s")
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    would = [line for line in result.stderr.splitlines() if line.startswith("would submit")]
+    assert code == 2
+    assert stderr.strip() == "error: --partition, --retry-failed: Slurm options; add --backend slurm"
+
+
+def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    out, cache = tmp_path / "s", tmp_path / "cache"
+    monkeypatch.setenv("XLT_CACHE", str(cache))
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no Slurm either
+    code, stderr = run_xlt(capsys, "demo", "--quick", "--backend", "slurm", "--dry-run", "--out", str(out))
+    assert code == 0, stderr[-2000:]
+    would = [line for line in stderr.splitlines() if line.startswith("would submit")]
     assert len(would) == 15 and would[0] == "would submit an array of 12 stages"
-    assert "0/26 stages done, 26 to run" in result.stderr
+    assert "0/26 stages done, 26 to run" in stderr
     assert not out.exists() and not (cache / "encoders").exists()

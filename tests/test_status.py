@@ -3,14 +3,13 @@ the job records, the job's own run file, its stderr and (when given) the live qu
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from submitit.core.utils import JobPaths
 
+from in_process import run_xlt
 from small_study import quick_demo_manifest
 from xlt.pipeline.jobs import JobRecord, Live, load_records, logs_folder, save_records, write_run
 from xlt.pipeline.manifest import load_manifest
@@ -134,8 +133,6 @@ def test_time_left_is_elapsed_times_work_left_over_work_done():
     assert time_left(left, elapsed=10.0) is None and overall_line(done, 3723.0) == "3/3 stages done, elapsed 1h02m"
 
 
-def test_status_of_a_directory_that_is_no_study_is_one_line(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "xlt", "status", str(tmp_path)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no study.json" in result.stderr
+def test_status_of_a_directory_that_is_no_study_is_one_line(tmp_path, capsys):
+    code, stderr = run_xlt(capsys, "status", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and "no study.json" in stderr

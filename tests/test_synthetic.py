@@ -32,6 +32,7 @@ def _files(root):
     return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # generates the benchmark twice more
 def test_generation_is_deterministic_and_seeded(bench, tmp_path):
     again = generate_benchmark(tmp_path / "again", seed=0, sizes=SIZES)
     other = generate_benchmark(tmp_path / "other", seed=1, sizes=SIZES)

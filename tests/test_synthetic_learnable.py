@@ -13,6 +13,7 @@ from xlt.data.synthetic_grammar import BASE
 from xlt.tasks import get_task
 
 torch.set_num_threads(2)
+pytestmark = pytest.mark.slow  # trains a model per task
 SIZES = BenchmarkSizes(train=400, dev=10, test=100, pretrain=10)
 
 

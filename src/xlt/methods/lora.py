@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from peft import LoraConfig, inject_adapter_in_model
-
 from xlt.methods.base import Backbone, Method, MethodOptions, register
 from xlt.methods.common import BackboneEncoder
 
@@ -22,6 +20,10 @@ class Lora(Method[LoraOptions]):
     Options = LoraOptions
 
     def adapt(self, backbone: Backbone, options: LoraOptions) -> BackboneEncoder:
+        # imported here: peft takes seconds to import, and every `xlt` process (a cluster job's too) loads
+        # the method registry, most without training LoRA
+        from peft import LoraConfig, inject_adapter_in_model
+
         config = LoraConfig(
             r=options.r,
             lora_alpha=options.alpha,

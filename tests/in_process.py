@@ -1,0 +1,32 @@
+"""Run the `xlt` command inside the test process: a fresh interpreter would spend ~10 s importing torch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from xlt import cli
+from xlt.interrupts import SIGNALS
+
+
+def run_xlt(capsys, *args: str) -> tuple[int, str]:
+    """`xlt ARGS` through its real entry point (`guard.run`); returns the exit status and stderr.
+
+    The handlers and umask `guard.run` installs are put back, so later tests see the session's own.
+    """
+    handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    umask = os.umask(0)
+    os.umask(umask)
+    argv, sys.argv = sys.argv, ["xlt", *args]
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    finally:
+        sys.argv = argv
+        os.umask(umask)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return int(code), capsys.readouterr().err
