@@ -14,7 +14,6 @@ import torch
 
 from xlt.config import Study
 from xlt.pipeline.resources import Resources
-from xlt.report.stats import BOOTSTRAP_SEED
 
 RULES = {  # where each stream is derived from its seed (the code is the definition)
     "model": "xlt.pipeline.build.build_task_model: method tensors and head from the stage seed",
@@ -33,7 +32,7 @@ def randomness(study: Study, resources: Resources) -> dict[str, Any]:
         "study_seeds": list(study.seeds),
         "synthetic_data_seed": synthetic.seed if synthetic is not None else None,
         "pretraining_seed": pretrain.resolved.seed if pretrain is not None else None,
-        "bootstrap_seed": BOOTSTRAP_SEED,
+        "bootstrap_seed": _bootstrap_seed(),
         "rules": RULES,
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -43,3 +42,9 @@ def randomness(study: Study, resources: Resources) -> dict[str, Any]:
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "model_identity": resources.identity["model"],
     }
+
+
+def _bootstrap_seed() -> int:
+    from xlt.report.stats import BOOTSTRAP_SEED  # here: the report's plotting libraries load in seconds
+
+    return BOOTSTRAP_SEED

@@ -14,7 +14,6 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator, DistributedDataParallelKwargs
 from rich.markup import escape
-from transformers import get_linear_schedule_with_warmup
 
 from xlt import faults, interrupts
 from xlt.data.mixing import MixtureSampler
@@ -64,7 +63,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
         None if untrained else MixtureSampler(lengths, stage.temperature, stage.training.batch_size, total, stage.seed)
     )
     optimizer = optimizer_for(model, options)
-    scheduler = get_linear_schedule_with_warmup(optimizer, round(options.warmup_ratio * total), total)
+    scheduler = linear_schedule(optimizer, round(options.warmup_ratio * total), total)
     selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
     step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
     if stage.training.compile:
@@ -101,7 +100,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
             progress.update(bar, advance=1, description=f"{name}  loss {global_loss:.4f}")
             if selector is not None and selector.due(step, total):
                 selector.score(accelerator.unwrap_model(model), step)
-            run.step(step, losses[-1], scheduler.get_last_lr(), selector)
+            run.step(step, losses[-1], [float(lr) for lr in scheduler.get_last_lr()], selector)
             faults.point(f"step {step} of {stage.hash}")
             # SIGTERM / Ctrl-C: checkpoint, then stop at this boundary (every process, when any was told)
             stopping = any_process(interrupts.requested())
@@ -136,6 +135,19 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     )
     on_main(_finish, directory, ctx, unwrapped, losses, selector, record)
     return unwrapped
+
+
+def linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """transformers' get_linear_schedule_with_warmup, the same factor at every step: linear warm-up, then linear
+    decay to 0. Not imported: transformers.optimization loads the Trainer's utilities (and PEFT), seconds in
+    every process that trains (a cluster job's too)."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return step / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _share_weight(terms: int, accelerator: Accelerator) -> float:
