@@ -246,6 +246,7 @@ def test_null_false_positive_rate_matches_the_exact_rate_and_stays_at_most_nomin
     assert low <= rejected.mean() <= high
 
 
+@pytest.mark.slow
 def test_one_level_bootstrap_misses_seed_noise_that_the_contrast_covers():
     """The report's intervals before contrasts (seeds fixed, examples resampled) on the same studies."""
     rng = np.random.default_rng(11)
@@ -270,6 +271,7 @@ def test_null_false_positive_rate_is_nominal_on_the_average_when_seeds_shift_eve
     assert low <= rejected.mean() <= high and contrasts[0].examples == 4 * EXAMPLES
 
 
+@pytest.mark.slow
 def test_unpaired_seeds_keep_the_false_positive_rate_at_most_nominal():
     rejected, contrasts = rates("unpaired", seeds_a=THREE, seeds_b=["3", "4", "5"], seed_sd=0.3, example_sd=0.3)
     _, high = band(ALPHA)

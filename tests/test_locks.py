@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from xlt.locks import Lock, held
 
 HOLD = """
@@ -63,6 +65,7 @@ def test_held_waits_for_the_holder_and_says_so_once(tmp_path):
     assert waited > 0.5 and len(said) == 1 and f"process {process.pid}" in said[0]
 
 
+@pytest.mark.slow  # 80 takes, most of them waiting a poll interval
 def test_concurrent_takers_never_both_hold(tmp_path):
     path, inside, overlaps = tmp_path / ".lock", [], []
 

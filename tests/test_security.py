@@ -4,6 +4,7 @@ remote code stays off, and nothing xlt writes is world-writable."""
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import pickle
 import stat
@@ -22,14 +23,21 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "xlt"
 DEMO = SOURCE / "configs" / "demo.yaml"
 
 
-def calls(name: str):
-    """(file, call node) for every call of `name` (a function or a method) in xlt's source."""
+@functools.cache
+def source_calls() -> tuple[tuple[str, str, ast.Call], ...]:
+    """(file, called name, node) for every call in xlt's source, parsed once."""
+    found = []
     for path in sorted(SOURCE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call):
                 called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if called == name:
-                    yield path.relative_to(SOURCE).as_posix(), node
+                found.append((path.relative_to(SOURCE).as_posix(), called, node))
+    return tuple(found)
+
+
+def calls(name: str):
+    """(file, call node) for every call of `name` (a function or a method) in xlt's source."""
+    return [(file, node) for file, called, node in source_calls() if called == name]
 
 
 def keyword(node: ast.Call, name: str):
