@@ -10,8 +10,9 @@ from xlt import cli
 from xlt.interrupts import SIGNALS
 
 
-def run_xlt(capsys, *args: str) -> tuple[int, str]:
-    """`xlt ARGS` through its real entry point (`guard.run`); returns the exit status and stderr.
+def run_xlt(capsys, *args: str, width: int = 200) -> tuple[int, str]:
+    """`xlt ARGS` through its real entry point (`guard.run`); returns the exit status and stderr, printed `width`
+    columns wide (a captured console is not a terminal: rich would wrap at 80).
 
     The handlers and umask `guard.run` installs are put back, so later tests see the session's own.
     """
@@ -19,6 +20,7 @@ def run_xlt(capsys, *args: str) -> tuple[int, str]:
     umask = os.umask(0)
     os.umask(umask)
     argv, sys.argv = sys.argv, ["xlt", *args]
+    columns, cli.console.width = cli.console.width, width
     try:
         cli.main()
         code = 0
@@ -26,6 +28,7 @@ def run_xlt(capsys, *args: str) -> tuple[int, str]:
         code = exit_.code or 0
     finally:
         sys.argv = argv
+        cli.console.width = columns
         os.umask(umask)
         for signum, handler in handlers.items():
             signal.signal(signum, handler)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 TRAINING = {"steps": 12, "batch_size": 8, "max_length": 48, "checkpoint_every": 3, "eval_batch_size": 32}
@@ -86,25 +84,6 @@ def xlt_process(*args: str, env: dict | None = None) -> subprocess.Popen:
     )
 
 
-def xlt_in_process(argv: list[str], capfd) -> tuple[int, str]:
-    """Run `xlt ARGV` in this process, as its console script does; returns (exit status, stderr). The
-    signal handlers and umask the command sets are put back afterwards."""
-    from xlt import cli
-
-    saved = sys.argv, {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}, os.umask(0o022)
-    os.umask(saved[2])
-    sys.argv = ["xlt", *argv]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            cli.main()
-    finally:
-        sys.argv = saved[0]
-        for signum, handler in saved[1].items():
-            signal.signal(signum, handler)
-        os.umask(saved[2])
-    return stop.value.code, capfd.readouterr().err
-
-
 def _run_in_child(raw: dict, env: dict) -> None:
     os.environ.update(env)
     from rich.console import Console
@@ -115,8 +94,10 @@ def _run_in_child(raw: dict, env: dict) -> None:
     run_study(validate_study(raw, "small"), console=Console(stderr=True, quiet=True), progress=False)
 
 
+# what every run imports, once, in the server: xlt, the report, and the encoder's transformers classes
+PRELOAD = ["xlt.pipeline.runner", "xlt.report", "transformers.models.xlm_roberta.modeling_xlm_roberta"]
 _FORKSERVER = multiprocessing.get_context("forkserver")
-_FORKSERVER.set_forkserver_preload(["xlt.pipeline.runner", "xlt.report"])
+_FORKSERVER.set_forkserver_preload(PRELOAD)
 
 
 def run_forked(raw: dict, env: dict | None = None) -> int:

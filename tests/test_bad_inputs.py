@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from small_study import xlt_in_process
+from in_process import run_xlt
 from xlt import cli
 
 DEMO = Path(cli.DEMO_CONFIG)
@@ -449,7 +449,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(case, tiny_model_dir
         monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", case.env["HF_ENDPOINT"])
     argv = case.argv(setup)
     capfd.readouterr()
-    code, stderr = xlt_in_process(argv, capfd)
+    code, stderr = run_xlt(capfd, *argv)
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code == 2, stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr

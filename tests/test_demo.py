@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 
 import pytest
+
+from in_process import run_xlt
 
 pytestmark = pytest.mark.slow  # runs the demo (quick and dry run) end to end
 
@@ -31,19 +30,13 @@ def test_quick_demo_runs_the_grid_to_a_report(quick_demo):
     assert "report at" in (out.parent.parent / "stderr.txt").read_text()
 
 
-def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path):
+def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "plan-only"
-    env = {**os.environ, "XLT_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run(
-        [sys.executable, "-m", "xlt", "demo", "--quick", "--dry-run", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "14 training runs" in result.stderr
-    assert "[base]" in result.stderr  # stage languages shown (not eaten as rich markup)
-    assert "1 training" in result.stderr and "synth-nli" in result.stderr  # what each stage feeds
+    monkeypatch.setenv("XLT_CACHE", str(tmp_path / "cache"))
+    code, stderr = run_xlt(capsys, "demo", "--quick", "--dry-run", "--out", str(out))
+    assert code == 0, stderr[-3000:]
+    assert "14 training runs" in stderr
+    assert "[base]" in stderr  # stage languages shown (not eaten as rich markup)
+    assert "1 training" in stderr and "synth-nli" in stderr  # what each stage feeds
     assert not (out / "stages").exists()
     assert not (tmp_path / "cache" / "encoders").exists(), "a dry run pretrains nothing"

@@ -8,13 +8,12 @@ import functools
 import os
 import pickle
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from in_process import run_xlt
 from small_study import small_study, write_config
 from xlt.config import load_study, validate_study
 from xlt.errors import XltError
@@ -143,20 +142,17 @@ def test_names_cannot_leave_the_study_directory(field, value):
 
 
 @pytest.mark.slow
-def test_nothing_xlt_writes_is_world_writable_even_with_umask_0(tmp_path):
+def test_nothing_xlt_writes_is_world_writable_even_with_umask_0(tmp_path, monkeypatch, capsys):
     raw = small_study(tmp_path / "study")
     raw["targets"][0].update(intermediate=["none"], eval_languages=["base"])
     config = write_config(tmp_path / "study.yaml", raw)
-    env = {**os.environ, "XLT_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run(
-        [sys.executable, "-m", "xlt", "run", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=lambda: os.umask(0),
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    monkeypatch.setenv("XLT_CACHE", str(tmp_path / "cache"))
+    umask = os.umask(0)  # as a user with umask 0 starts `xlt run`
+    try:
+        code, stderr = run_xlt(capsys, "run", str(config))
+    finally:
+        os.umask(umask)
+    assert code == 0, stderr[-2000:]
     written = [p for root in (tmp_path / "study", tmp_path / "cache") for p in [root, *root.rglob("*")]]
     assert len(written) > 50
     writable = [p for p in written if not p.is_symlink() and p.stat().st_mode & stat.S_IWOTH]

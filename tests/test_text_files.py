@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from small_study import xlt_in_process
+from in_process import run_xlt
 from xlt.data.text_files import language_files
 from xlt.errors import XltError
 
@@ -58,7 +58,7 @@ def _pretrained_languages(out) -> dict:
 
 def test_xlt_pretrain_takes_the_tatoeba_release_files_as_they_come(shared_dir, tmp_path, capfd):
     pair = [shared_dir / "data/tatoeba/tatoeba.deu-eng.deu", shared_dir / "data/tatoeba/tatoeba.deu-eng.eng"]
-    code, stderr = xlt_in_process(["pretrain", *map(str, pair), "--out", str(tmp_path / "enc"), *TINY], capfd)
+    code, stderr = run_xlt(capfd, "pretrain", *map(str, pair), "--out", str(tmp_path / "enc"), *TINY)
     assert code == 0, stderr
     assert _pretrained_languages(tmp_path / "enc") == {"deu": str(pair[0]), "eng": str(pair[1])}
 
@@ -68,9 +68,7 @@ def test_xlt_pretrain_records_which_file_gave_which_language(tmp_path, capfd):
     words = ["anna", "omar", "bonn", "cat", "dog", "sees", "runs", "the", "a", "."]
     for name in ("one.txt", "two.txt"):
         (tmp_path / name).write_text("".join(" ".join(rng.choices(words, k=6)) + "\n" for _ in range(200)))
-    code, stderr = xlt_in_process(
-        ["pretrain", f"sw={tmp_path / 'one.txt'}", f"yo={tmp_path / 'two.txt'}", "--out", str(tmp_path / "enc"), *TINY],
-        capfd,
-    )
+    named = [f"sw={tmp_path / 'one.txt'}", f"yo={tmp_path / 'two.txt'}"]
+    code, stderr = run_xlt(capfd, "pretrain", *named, "--out", str(tmp_path / "enc"), *TINY)
     assert code == 0, stderr
     assert _pretrained_languages(tmp_path / "enc") == {"sw": str(tmp_path / "one.txt"), "yo": str(tmp_path / "two.txt")}
