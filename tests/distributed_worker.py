@@ -41,9 +41,14 @@ def main(config: str, record_dir: str) -> None:
 
     original_batch = MixtureSampler.batch
 
+    samplers: list = []  # every stage's sampler, kept alive: a freed one's id() could name the next
+
     def recorded_batch(self, step, rank=0, world=1):
         share = original_batch(self, step, rank, world)
-        drawn.append({"stage": id(self), "step": step, "examples": share})
+        if not any(sampler is self for sampler in samplers):
+            samplers.append(self)
+        stage = next(n for n, sampler in enumerate(samplers) if sampler is self)
+        drawn.append({"stage": stage, "step": step, "examples": share})
         return share
 
     original_train = runner.train_stage
@@ -55,9 +60,6 @@ def main(config: str, record_dir: str) -> None:
         return model
 
     def dump() -> None:
-        stages = {key: n for n, key in enumerate(dict.fromkeys(entry["stage"] for entry in drawn))}
-        for entry in drawn:
-            entry["stage"] = stages[entry["stage"]]
         (record / "drawn.json").write_text(json.dumps(drawn))
         (record / "writes.json").write_text(json.dumps(writes))
 

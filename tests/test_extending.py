@@ -135,7 +135,7 @@ def test_a_kind_method_and_task_registered_from_one_file_run_a_whole_study(tiny_
                 "model": {"name_or_path": str(tiny_model_dir)},
                 "data": {"dir": str(tmp_path)},
                 "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
-                "targets": [{"task": "toy-task", "training": {"steps": 60, "batch_size": 16, "max_length": 16}}],
+                "targets": [{"task": "toy-task", "training": {"steps": 120, "batch_size": 16, "max_length": 16}}],
                 "output_dir": str(tmp_path / "study"),
             },
             "toys",
@@ -145,7 +145,7 @@ def test_a_kind_method_and_task_registered_from_one_file_run_a_whole_study(tiny_
         rows = [row for row in csv.DictReader(handle) if row["primary"] == "1"]
     scores = {(row["method"], row["eval_language"]): float(row["value"]) for row in rows}
     assert set(scores) == {(m, lang) for m in ("toy_bitfit", "majority") for lang in ("en", "de")}
-    assert scores[("toy_bitfit", "en")] > scores[("majority", "en")] + 10  # it learned, from the biases alone
+    assert scores[("toy_bitfit", "en")] > scores[("majority", "en")] + 10, scores  # it learned, from the biases alone
     record = next(iter(json.loads((outcome.out_dir / "provenance.json").read_text())["stages"].values()))
     assert 0 < record["parameters"]["trainable"] < record["parameters"]["total"] / 10
     assert (outcome.out_dir / "predictions/toy_bitfit.none.seed0/toy-task/test-de.tsv").is_file()
