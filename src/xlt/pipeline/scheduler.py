@@ -47,7 +47,7 @@ def run_jobs(jobs: list[Job], say: Callable[[str], None]) -> list[Job]:
             lock = Lock(job.directory / LOCK)
             if not lock.acquire():
                 if job.title not in told:
-                    say(f"waiting: {job.title} is being run by {lock.holder()}")
+                    say(_waiting(job, lock.holder()))
                     told.add(job.title)
                 continue
             try:
@@ -86,7 +86,11 @@ def _run_together(jobs: list[Job], say: Callable[[str], None]) -> list[Job]:
 
 
 def _held(job: Job, say: Callable[[str], None]):
-    return held(job.directory / LOCK, lambda holder: say(f"waiting: {job.title} is being run by {holder}"))
+    return held(job.directory / LOCK, lambda holder: say(_waiting(job, holder)))
+
+
+def _waiting(job: Job, holder: str) -> str:
+    return f"waiting: {job.title} is being run by {holder}"
 
 
 def _run_locked(job: Job, say: Callable[[str], None]) -> bool:
