@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from xlt.data import synthetic
 from xlt.data.synthetic import (
     ANCHORS,
     BenchmarkSizes,
@@ -38,6 +39,12 @@ def test_generation_is_deterministic_and_seeded(bench, tmp_path):
     other = generate_benchmark(tmp_path / "other", seed=1, sizes=SIZES)
     assert _files(again) == _files(bench)
     assert _files(other)[pretraining_files(other)[0].relative_to(other)] != pretraining_files(bench)[0].read_bytes()
+
+
+def test_several_processes_write_the_files_one_process_writes(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(synthetic, "PARALLEL_FROM", 0)  # the pool, whatever the sizes
+    monkeypatch.setattr(synthetic.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert _files(generate_benchmark(tmp_path / "pooled", seed=0, sizes=SIZES)) == _files(bench)
 
 
 def test_complete_benchmark_is_reused_and_foreign_directory_refused(bench, tmp_path):

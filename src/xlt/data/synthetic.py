@@ -14,10 +14,13 @@ other files as they were. Labelled sentences and pretraining text come from inde
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache, partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -31,6 +34,7 @@ SPLITS = ("train", "dev", "test")
 NON_BASE = tuple(lang for lang in LANGUAGES if lang != BASE)
 ANCHORS = frozenset(NAMES) | frozenset(NUMERALS) | {".", ",", "?"}
 COMPLETED = "COMPLETED"
+PARALLEL_FROM = 5000  # pretraining sentences a language from which writing in several processes pays for starting them
 SYNTAX = ("order", "adjective", "adposition", "morphology")  # the properties of LANGUAGES that are syntax
 
 
@@ -92,24 +96,41 @@ def _completed_settings(out: Path) -> dict | None:
 
 
 def _write_all(root: Path, seed: int, sizes: BenchmarkSizes) -> None:
-    lexicons = build_lexicons(seed)
-    realisers = {lang: Realiser(lang, lexicons[lang]) for lang in LANGUAGES}
     (root / "languages.json").write_text(json.dumps(language_properties(), indent=2, ensure_ascii=False))
-    (root / "lexicon.json").write_text(json.dumps(lexicons, indent=2, ensure_ascii=False, sort_keys=True))
-    (root / "text").mkdir()
-    for lang, realiser in realisers.items():
-        lines = text_lines(random.Random(f"{seed}-text-{lang}"), realiser, sizes.pretrain)
+    (root / "lexicon.json").write_text(json.dumps(build_lexicons(seed), indent=2, ensure_ascii=False, sort_keys=True))
+    for folder in ("text", *GENERATORS):
+        (root / folder).mkdir()
+    units = [("text", "pretrain", lang) for lang in LANGUAGES]
+    units += [(task, split, lang) for task in GENERATORS for split in SPLITS for lang in task_languages(task)]
+    write = partial(_write_unit, root, seed, sizes)
+    workers = min(len(os.sched_getaffinity(0)), 8)
+    if workers == 1 or sizes.pretrain < PARALLEL_FROM:
+        list(map(write, units))
+        return
+    # The grammar is pure Python (a minute for the default sizes on one core); each file has its own random
+    # stream, so the files are the same whichever process writes them. Spawned: no forked torch threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(write, units))
+
+
+@cache
+def _realisers(seed: int) -> dict[str, Realiser]:
+    lexicons = build_lexicons(seed)
+    return {lang: Realiser(lang, lexicons[lang]) for lang in LANGUAGES}
+
+
+def _write_unit(root: Path, seed: int, sizes: BenchmarkSizes, unit: tuple[str, str, str]) -> None:
+    """One file: a language's pretraining text, or one (task, split, language)."""
+    task, split, lang = unit
+    if task == "text":
+        lines = text_lines(random.Random(f"{seed}-text-{lang}"), _realisers(seed)[lang], sizes.pretrain)
         (root / "text" / f"{lang}.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    for task, generate in GENERATORS.items():
-        (root / task).mkdir()
-        for split in SPLITS:
-            n = getattr(sizes, split)
-            for lang in task_languages(task):
-                rng = random.Random(f"{seed}-{task}-{split}-{lang}")
-                examples = generate(rng, realisers, lang, n)
-                for i, example in enumerate(examples):
-                    example["id"] = f"{lang}-{split}-{i}"
-                _write_jsonl(root / task / f"{split}-{lang}.jsonl", examples)
+        return
+    examples = GENERATORS[task](random.Random(f"{seed}-{task}-{split}-{lang}"), _realisers(seed), lang,
+                                getattr(sizes, split))  # fmt: skip
+    for i, example in enumerate(examples):
+        example["id"] = f"{lang}-{split}-{i}"
+    _write_jsonl(root / task / f"{split}-{lang}.jsonl", examples)
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
