@@ -36,7 +36,8 @@ from xlt.tasks import get_task
 
 
 def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
-    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
+    """Train (or resume) the stage and write its checkpoint; returns the trained model (under FSDP still sharded:
+    `xlt.distributed.whole` gathers its tensors)."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
