@@ -2,6 +2,10 @@
 the training examples it drew at each step, the files it wrote, and its trainable tensors after each stage.
 
     python -m torch.distributed.run --standalone --nproc_per_node 2 tests/distributed_worker.py CONFIG RECORD_DIR
+    accelerate launch --config_file configs/accelerate/fsdp.yaml tests/distributed_worker.py CONFIG RECORD_DIR
+
+Under the FSDP config on a machine without a GPU, accelerate would quietly fall back to DDP (its state turns
+FSDP on for GPU-like devices only); `shard_on_cpu` lets it shard there, over gloo, as it does on GPUs.
 """
 
 from __future__ import annotations
@@ -15,12 +19,29 @@ from pathlib import Path
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT
 
 
+def shard_on_cpu() -> None:
+    """accelerate's FSDP on CPU processes: the config's plugin, which AcceleratorState leaves out under MULTI_CPU."""
+    from accelerate.state import AcceleratorState
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+    original_init = AcceleratorState.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.distributed_type == DistributedType.MULTI_CPU:
+            self.distributed_type = DistributedType.FSDP
+            self.fsdp_plugin = FullyShardedDataParallelPlugin()  # from the FSDP_* variables the launcher set
+
+    AcceleratorState.__init__ = init
+
+
 def main(config: str, record_dir: str) -> None:
     import torch
     from safetensors.torch import save_file
 
     from xlt.cli import main as cli
     from xlt.data.mixing import MixtureSampler
+    from xlt.distributed import whole
     from xlt.pipeline import runner
 
     rank = int(os.environ.get("RANK", 0))
@@ -55,7 +76,8 @@ def main(config: str, record_dir: str) -> None:
 
     def recorded_train(stage, ctx):
         model = original_train(stage, ctx)
-        tensors = {name: t.detach().clone().contiguous() for name, t in model.trainable_state().items()}
+        state = whole(model).trainable_state()  # a sharded model's gathered: whole on the main process, none elsewhere
+        tensors = {name: t.detach().clone().contiguous() for name, t in state.items()}
         save_file(tensors, str(record / f"{stage.hash}.safetensors"))
         return model
 
@@ -63,6 +85,8 @@ def main(config: str, record_dir: str) -> None:
         (record / "drawn.json").write_text(json.dumps(drawn))
         (record / "writes.json").write_text(json.dumps(writes))
 
+    if os.environ.get("ACCELERATE_USE_FSDP") == "true" and not torch.cuda.is_available():
+        shard_on_cpu()
     MixtureSampler.batch = recorded_batch
     runner.train_stage = recorded_train
     atexit.register(dump)

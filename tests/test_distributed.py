@@ -1,5 +1,7 @@
 """Two CPU processes (torchrun, gloo) against one: disjoint halves of every global batch, the same trained tensors,
 every file written by the main process alone, and a killed two-process run that resumes to the same results.
+Then two processes under the shipped FSDP config (configs/accelerate/fsdp.yaml, sharded over gloo), killed and
+resumed: the single-process tensors, checkpoints and results again, and the second process writes nothing.
 
 Dropout is off (encoder, head), so one process and two compute the same thing: each process draws its own
 dropout masks, which would otherwise make the two runs equally good but different. The workers compute in
@@ -24,6 +26,7 @@ import yaml
 from safetensors.torch import load_file
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
+FSDP_CONFIG = Path(__file__).parents[1] / "configs" / "accelerate" / "fsdp.yaml"
 TRAINING = {"steps": 6, "batch_size": 8, "max_length": 48, "checkpoint_every": 2, "eval_batch_size": 16}
 STUDY = {
     "name": "ddp",
@@ -71,26 +74,22 @@ STUDY = {
 pytestmark = pytest.mark.slow
 
 
-def launch(root: Path, processes: int, cache: Path, **popen) -> subprocess.Popen:
-    """`xlt run` of the study in `root` under torchrun; each process records into root/record/rank{r}."""
+def launch(root: Path, processes: int, cache: Path, fsdp: bool = False, env: dict | None = None) -> subprocess.Popen:
+    """`xlt run` of the study in `root` under torchrun (or `accelerate launch` with the FSDP config); each
+    process records into root/record/rank{r}."""
     config = root / "study.yaml"
     if not config.exists():
         root.mkdir(parents=True)
         config.write_text(yaml.safe_dump({**STUDY, "output_dir": str(root / "out")}))
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={processes}",
-        str(WORKER),
-        str(config),
-        str(root / "record"),
-    ]
-    env = {**os.environ, "XLT_CACHE": str(cache), "OMP_NUM_THREADS": "1", "PYTHONPATH": _pythonpath()}
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, **popen
+    launcher = (
+        ["accelerate.commands.launch", "--config_file", str(FSDP_CONFIG), "--num_processes", str(processes)]
+        + ["--main_process_port", "0"]  # a free port: other launches may run beside it
+        if fsdp
+        else ["torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
     )
+    command = [sys.executable, "-m", *launcher, str(WORKER), str(config), str(root / "record")]
+    env = {**os.environ, **(env or {}), "XLT_CACHE": str(cache), "OMP_NUM_THREADS": "1", "PYTHONPATH": _pythonpath()}
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _pythonpath() -> str:
@@ -188,3 +187,39 @@ def test_killed_two_process_run_resumes_to_the_uninterrupted_results(runs):
     assert resumed.keys() == uninterrupted.keys()
     for stage, state in uninterrupted.items():
         assert all(torch.equal(resumed[stage][name], tensor) for name, tensor in state.items()), stage
+
+
+@pytest.fixture(scope="module")
+def sharded(runs):
+    """Two processes under the FSDP config, SIGKILLed by the fault hook at the first stage's third step (after its
+    step-2 resume point), then launched again to resume and finish."""
+    root, cache = runs / "fsdp", runs / "cache-two"
+    killed = launch(root, 2, cache, fsdp=True, env={"XLT_FAULT_MATCH": "^step 3 of", "XLT_FAULT_AT": "1"})
+    _, stderr = killed.communicate(timeout=600)
+    assert killed.returncode != 0 and b"SIGKILL at point 1" in stderr
+    assert list((root / "out" / "stages").glob("*/resume/state.pt")) and not (root / "out" / "results.csv").exists()
+    finish(launch(root, 2, cache, fsdp=True))
+    return root
+
+
+def test_fsdp_resumes_to_the_single_process_tensors_checkpoints_and_results(runs, sharded):
+    single, main, other = tensors(runs / "one", 0), tensors(sharded, 0), tensors(sharded, 1)
+    assert main.keys() == single.keys() and all(not state for state in other.values())  # sharded: rank 1 holds slices
+    for stage, state in single.items():
+        saved = load_file(sharded / "out" / "stages" / stage / "checkpoint" / "trainable.safetensors")
+        assert main[stage].keys() == saved.keys() == state.keys()
+        for name, tensor in state.items():  # a resume that lost the optimizer state would be off by about lr
+            assert torch.allclose(main[stage][name], tensor, atol=1e-6, rtol=0), name
+            assert torch.equal(saved[name], main[stage][name]), name  # the checkpoint: whole tensors
+    # each evaluation loaded the checkpoint into a plain, unsharded model
+    assert (sharded / "out" / "results.csv").read_text() == (runs / "one" / "out" / "results.csv").read_text()
+
+
+def test_under_fsdp_only_the_main_process_writes(runs, sharded):
+    main = json.loads((record(sharded, 0) / "writes.json").read_text())  # the resumed launch's writes
+    other = json.loads((record(sharded, 1) / "writes.json").read_text())
+    assert all(path.endswith(".lock") for path in other), other  # a lock taken to read the cache it shares
+    single = {path for path in written(runs / "one", 0) if path.startswith("out/")}
+    out = os.path.realpath(sharded / "out")
+    kept = {"out" + path[len(out) :] for path in main if path.startswith(out) and os.path.exists(path)}
+    assert kept and kept <= single and "out/results.csv" in kept

@@ -6,18 +6,33 @@ of every global batch, `MixtureSampler.batch(step, rank, world)`) and accelerate
 gradients; evaluation batches are dealt out and their outputs gathered. Files (caches, checkpoints,
 markers, results, reports) are written by the main process alone, and the others wait for it wherever
 they read what it wrote next. In one process every function here is a no-op or the identity.
+
+Under an accelerate config that asks for FSDP (configs/accelerate/fsdp.yaml) the training model is sharded
+too: each process holds a slice of every tensor, its gradients and its optimizer state, and gathers a layer
+whole only while it runs. What is written stays what one process would write: the trainable tensors and
+the optimizer state are gathered whole first (every process takes part), then the main process writes them.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from types import MethodType
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import torch
-from accelerate import PartialState
-from accelerate.utils import gather_object
+from accelerate import Accelerator, DistributedDataParallelKwargs, PartialState
+from accelerate.utils import DistributedType, gather_object
+from torch import nn
 
 from xlt.errors import XltError
+
+if TYPE_CHECKING:
+    from xlt.model import TaskModel
+
+T = TypeVar("T")
 
 
 def state() -> PartialState:
@@ -92,3 +107,96 @@ def gather_rows(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     from torch.distributed.nn.functional import all_gather
 
     return torch.cat(all_gather(tensor.contiguous())), own
+
+
+def accelerator(mixed_precision: str) -> Accelerator:
+    """The training stage's accelerator: DDP across processes, or FSDP2 where the launch's config asks for it."""
+    # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
+    unused = DistributedDataParallelKwargs(find_unused_parameters=True)
+    made = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=mixed_precision, kwargs_handlers=[unused])
+    if made.distributed_type == DistributedType.FSDP and not made.is_fsdp2:
+        # FSDP1 flattens a layer's tensors into one: per-tensor names, shapes and requires_grad are gone
+        raise XltError("xlt shards with FSDP2 only: set fsdp_version: 2 in the accelerate config")
+    return made
+
+
+def sharded(module: nn.Module) -> bool:
+    """Whether FSDP shards `module` (accelerate wraps the model itself and each layer its config names)."""
+    fsdp = sys.modules.get("torch.distributed.fsdp")  # loaded by whatever sharded it; a second to import otherwise
+    return fsdp is not None and isinstance(module, fsdp.FSDPModule)
+
+
+def as_forward(module: nn.Module, step: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """`step(module, ...)`, run as `module`'s own forward would be: for code that uses a layer's tensors without
+    calling the layer (the prompt methods run XLM-R's layers piece by piece). FSDP gathers a sharded layer's
+    tensors in hooks around its forward only; registered as a forward method, `step` gets them too (and so does
+    its backward)."""
+    if not sharded(module):
+        return partial(step, module)
+    name = f"_xlt_{step.__name__}"
+    if name not in module.__dict__:
+        from torch.distributed.fsdp import register_fsdp_forward_method
+
+        setattr(module, name, MethodType(step, module))
+        register_fsdp_forward_method(module, name)
+    return getattr(module, name)
+
+
+class _Whole:
+    """A sharded model's trainable tensors, gathered whole onto the main process's CPU: what `save_trainable`
+    reads of a model (its `trainable_state()`), without a second model."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor]):
+        self.tensors = tensors
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        return self.tensors
+
+
+def whole(model: TaskModel) -> TaskModel:
+    """`model` as `save_trainable` should see it: itself unless sharded, else its trainable tensors gathered one at
+    a time (a collective: every process calls this; only the main one keeps them, on its CPU)."""
+    if not sharded(model):
+        return model
+    from torch.distributed.tensor import DTensor
+
+    tensors = {}
+    for name, tensor in model.trainable_state().items():
+        full = tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
+        if is_main():
+            tensors[name] = full.cpu()
+    return cast("TaskModel", _Whole(tensors))  # a stand-in: save_trainable reads trainable_state() alone
+
+
+def optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
+    """The optimizer's state as one process holds it; a sharded model's is gathered whole, keyed by tensor name,
+    onto the main process's CPU (a collective: every process calls this)."""
+    if not sharded(model):
+        return optimizer.state_dict()
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_optimizer_state_dict(model, optimizer, options=options)
+
+
+def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Restore what `optimizer_state` returned; every process read the same file, each keeps its own slices."""
+    if not sharded(model):
+        optimizer.load_state_dict(state)
+        return
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    # not strict: a trainable tensor no batch reaches (the pooler under a token head) has no state to restore
+    options = StateDictOptions(full_state_dict=True, strict=False)
+    set_optimizer_state_dict(model, optimizer, state, options=options)
+
+
+def deal(items: list[T], lockstep: bool) -> list[tuple[T, bool]]:
+    """This process's share of `items` (every world-th from its rank), each with whether to keep its result.
+    In lockstep (a sharded model: every forward pass gathers each layer from all processes, so all must run it)
+    every process runs as many as the busiest one, those short of it repeating the first item for nothing."""
+    rank, world = rank_world()
+    mine = [(item, True) for item in items[rank::world]]
+    if lockstep and items:
+        mine += [(items[0], False)] * (-(-len(items) // world) - len(mine))
+    return mine

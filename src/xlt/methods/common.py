@@ -56,14 +56,20 @@ def run_layers(
     `prefixes` [layers, 2, batch, P, hidden] holds the keys and values prepended in each layer (P = 0: none).
     Returns the input and every layer's output.
     """
+    from xlt.distributed import as_forward  # here: xlt.methods loads without accelerate
+
     mask = key_mask[:, None, None, :]  # broadcast over heads and queries
     states = [hidden]
     for index, layer in enumerate(backbone.encoder.layer):
         prefix = None if prefixes is None else prefixes[index]
-        attended = layer.attention.output(_self_attention(layer.attention.self, hidden, mask, prefix), hidden)
-        hidden = layer.output(layer.intermediate(attended), attended)
+        hidden = as_forward(layer, _prompted_layer)(hidden, mask, prefix)  # FSDP gathers a sharded layer for it
         states.append(hidden)
     return states
+
+
+def _prompted_layer(layer: Any, hidden: torch.Tensor, mask: torch.Tensor, prefix) -> torch.Tensor:
+    attended = layer.attention.output(_self_attention(layer.attention.self, hidden, mask, prefix), hidden)
+    return layer.output(layer.intermediate(attended), attended)
 
 
 def _self_attention(attention: Any, hidden: torch.Tensor, mask: torch.Tensor, prefix) -> torch.Tensor:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xlt.distributed import gather, is_main, on_main, rank_world, state
+from xlt.distributed import deal, gather, is_main, on_main, sharded, state
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
@@ -147,16 +147,17 @@ def _input_key(feature: dict) -> bytes:
 
 @torch.inference_mode()
 def _forward(model: TaskModel, kind, features: list[dict], batch_size: int) -> list[torch.Tensor]:
-    """Batches cut from the features sorted by length (each pads little), dealt out among the processes;
-    the outputs come back in feature order."""
+    """Batches cut from the features sorted by length (each pads little), dealt out among the processes (a
+    sharded model's in lockstep); the outputs come back in feature order."""
     device = next(model.parameters()).device
     by_length = sorted(range(len(features)), key=lambda i: -feature_length(features[i]))
     batches = [by_length[start : start + batch_size] for start in range(0, len(features), batch_size)]
-    rank, world = rank_world()
     mine: list[tuple[int, torch.Tensor]] = []
-    for indices in batches[rank::world]:
+    for indices, kept in deal(batches, lockstep=sharded(model)):
         batch = {k: v.to(device) for k, v in kind.collate([features[i] for i in indices]).items()}
-        mine.extend(zip(indices, model(batch).float().cpu().unbind(0)))
+        result = model(batch)
+        if kept:
+            mine.extend(zip(indices, result.float().cpu().unbind(0)))
     outputs: list[torch.Tensor] = [torch.empty(0)] * len(features)
     for index, output in gather(mine):
         outputs[index] = output

@@ -3,7 +3,8 @@
 Every batch and every dropout mask is a function of (seed, step), and the optimizer and scheduler
 state are checkpointed with the trainable tensors, so a run killed at any moment and resumed ends
 with the same weights as one that never stopped. Under several processes each draws its share of every
-global batch and the main one writes (`xlt.distributed`).
+global batch and the main one writes (`xlt.distributed`); under FSDP the model is sharded across them, and
+what is written is gathered whole first.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import time
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator, DistributedDataParallelKwargs
+from accelerate import Accelerator
 from rich.markup import escape
 
-from xlt import faults, interrupts
+from xlt import distributed, faults, interrupts
 from xlt.data.mixing import MixtureSampler
-from xlt.distributed import any_process, check_batch_size, on_main, rank_world
+from xlt.distributed import any_process, check_batch_size, on_main, rank_world, whole
 from xlt.io import atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
@@ -35,7 +36,8 @@ from xlt.tasks import get_task
 
 
 def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
-    """Train (or resume) the stage and write its checkpoint; returns the trained model."""
+    """Train (or resume) the stage and write its checkpoint; returns the trained model (under FSDP still sharded:
+    `xlt.distributed.whole` gathers its tensors)."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -65,15 +67,12 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     optimizer = optimizer_for(model, options)
     scheduler = linear_schedule(optimizer, round(options.warmup_ratio * total), total)
     selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
-    step, losses, elapsed = _resume(directory / RESUME, model, optimizer, scheduler, selector)
+    point = load_point(directory / RESUME, model)  # its tensors go in before FSDP shards them
     if stage.training.compile:
         model.compile()  # in place: parameter names, checkpoints and unwrap_model stay as they are
-    # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
-    unused = DistributedDataParallelKwargs(find_unused_parameters=True)
-    accelerator = Accelerator(
-        cpu=not torch.cuda.is_available(), mixed_precision=ctx.mixed_precision, kwargs_handlers=[unused]
-    )
+    accelerator = distributed.accelerator(ctx.mixed_precision)
     model, optimizer = accelerator.prepare(model, optimizer)
+    step, losses, elapsed = _resume(point, model, optimizer, scheduler, selector)
 
     model.train()
     run = StageRun(stage, ctx)
@@ -108,8 +107,8 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
                 on_main(
                     _checkpoint,
                     directory / RESUME,
-                    accelerator.unwrap_model(model),
-                    optimizer,
+                    whole(accelerator.unwrap_model(model)),
+                    distributed.optimizer_state(model, optimizer.optimizer),
                     scheduler,
                     step,
                     losses,
@@ -133,7 +132,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
         final_loss=losses[-1] if losses else None,
         mixture={stage.task: sampler.drawn()} if sampler else None,
     )
-    on_main(_finish, directory, ctx, unwrapped, losses, selector, record)
+    on_main(_finish, directory, ctx, whole(unwrapped), losses, selector, record)
     return unwrapped
 
 
@@ -151,8 +150,8 @@ def linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -
 
 
 def _share_weight(terms: int, accelerator: Accelerator) -> float:
-    """DDP averages the processes' gradients: weighed by its share of the global batch's loss terms (tokens,
-    examples), each process's mean loss adds up to the global batch's mean, as in one process."""
+    """DDP and FSDP average the processes' gradients: weighed by its share of the global batch's loss terms
+    (tokens, examples), each process's mean loss adds up to the global batch's mean, as in one process."""
     total = accelerator.reduce(torch.tensor(float(terms), device=accelerator.device), "sum").item()
     return accelerator.num_processes * terms / total
 
@@ -177,13 +176,20 @@ def optimizer_for(model: TaskModel, options) -> torch.optim.Optimizer:
 
 
 def _checkpoint(
-    directory: Path, model, optimizer, scheduler, step: int, losses: list, elapsed: float, selector: Selector | None
+    directory: Path,
+    model: TaskModel,
+    optimizer_state: dict,
+    scheduler,
+    step: int,
+    losses: list,
+    elapsed: float,
+    selector: Selector | None,
 ) -> None:
     save_point(
         directory,
         model,
         {
-            "optimizer": optimizer.state_dict(),
+            "optimizer": optimizer_state,
             "scheduler": scheduler.state_dict(),
             "step": step,
             "losses": losses,
@@ -193,11 +199,12 @@ def _checkpoint(
     )
 
 
-def _resume(directory: Path, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
-    state = load_point(directory, model)
+def _resume(state: dict | None, model, optimizer, scheduler, selector: Selector | None) -> tuple[int, list, float]:
+    """The rest of a resume point (its tensors are in the model already), once the model and optimizer are prepared:
+    a sharded optimizer takes its slices of the saved state."""
     if state is None:
         return 0, [], 0.0
-    optimizer.load_state_dict(state["optimizer"])
+    distributed.load_optimizer_state(model, optimizer.optimizer, state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if selector is not None:
         selector.restore(state.get("selection", {}))
