@@ -41,7 +41,7 @@ def main(config: str, record_dir: str) -> None:
 
     from xlt.cli import main as cli
     from xlt.data.mixing import MixtureSampler
-    from xlt.distributed import whole
+    from xlt.distributed import trainable_tensors
     from xlt.pipeline import runner
 
     rank = int(os.environ.get("RANK", 0))
@@ -76,7 +76,7 @@ def main(config: str, record_dir: str) -> None:
 
     def recorded_train(stage, ctx):
         model = original_train(stage, ctx)
-        state = whole(model).trainable_state()  # a sharded model's gathered: whole on the main process, none elsewhere
+        state = trainable_tensors(model)  # a sharded model's gathered: whole on the main process, none elsewhere
         tensors = {name: t.detach().clone().contiguous() for name, t in state.items()}
         save_file(tensors, str(record / f"{stage.hash}.safetensors"))
         return model

@@ -44,6 +44,7 @@ STUDY = {
                 "warmup_steps": 2,
                 "vocab_size": 300,
                 "dropout": 0.0,
+                "attention_dropout": 0.0,
             }
         }
     },

@@ -83,7 +83,7 @@ def state(step: int) -> dict:
 
 def test_a_resume_point_restores_its_tensors(tiny_backbone, tmp_path):
     model = tiny_model(tiny_backbone)
-    save_point(tmp_path, model, state(4))
+    save_point(tmp_path, model.trainable_state(), state(4))
     other = tiny_model(tiny_backbone)
     with torch.no_grad():
         for p in other.parameters():
@@ -96,7 +96,7 @@ def test_a_resume_point_restores_its_tensors(tiny_backbone, tmp_path):
 
 def test_a_kill_between_the_tensors_and_the_state_resumes_from_the_previous_point(tiny_backbone, tmp_path):
     model = tiny_model(tiny_backbone)
-    save_point(tmp_path, model, state(3))
+    save_point(tmp_path, model.trainable_state(), state(3))
     before = {k: v.clone() for k, v in model.trainable_state().items()}
     with torch.no_grad():
         next(p for p in model.parameters() if p.requires_grad).add_(1.0)
@@ -118,7 +118,7 @@ def test_a_damaged_resume_point_starts_the_stage_again_with_one_warning(
     tiny_backbone, tmp_path, capfd, damage, message
 ):
     model = tiny_model(tiny_backbone)
-    save_point(tmp_path, model, state(3))
+    save_point(tmp_path, model.trainable_state(), state(3))
     damage(tmp_path)
     assert load_point(tmp_path, tiny_model(tiny_backbone)) is None
     lines = capfd.readouterr().err.strip().splitlines()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from types import MethodType
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 from accelerate import Accelerator, DistributedDataParallelKwargs, PartialState
@@ -142,22 +142,11 @@ def as_forward(module: nn.Module, step: Callable[..., torch.Tensor]) -> Callable
     return getattr(module, name)
 
 
-class _Whole:
-    """A sharded model's trainable tensors, gathered whole onto the main process's CPU: what `save_trainable`
-    reads of a model (its `trainable_state()`), without a second model."""
-
-    def __init__(self, tensors: dict[str, torch.Tensor]):
-        self.tensors = tensors
-
-    def trainable_state(self) -> dict[str, torch.Tensor]:
-        return self.tensors
-
-
-def whole(model: TaskModel) -> TaskModel:
-    """`model` as `save_trainable` should see it: itself unless sharded, else its trainable tensors gathered one at
-    a time (a collective: every process calls this; only the main one keeps them, on its CPU)."""
+def trainable_tensors(model: TaskModel) -> dict[str, torch.Tensor]:
+    """The model's trainable tensors as `save_tensors` writes them: gathered one at a time from a sharded model (a
+    collective: every process calls this; only the main one keeps them, on its CPU, the others get none)."""
     if not sharded(model):
-        return model
+        return model.trainable_state()
     from torch.distributed.tensor import DTensor
 
     tensors = {}
@@ -165,7 +154,7 @@ def whole(model: TaskModel) -> TaskModel:
         full = tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
         if is_main():
             tensors[name] = full.cpu()
-    return cast("TaskModel", _Whole(tensors))  # a stand-in: save_trainable reads trainable_state() alone
+    return tensors
 
 
 def optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:

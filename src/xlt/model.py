@@ -45,8 +45,12 @@ class TaskModel(nn.Module):
 def save_trainable(model: TaskModel, directory: Path, meta: dict | None = None) -> str:
     """Write the trainable tensors (safetensors) and their metadata atomically into `directory`;
     returns the sha256 of the tensors file."""
-    tensors = {name: t.contiguous().cpu() for name, t in model.trainable_state().items()}
-    data = save(tensors)
+    return save_tensors(model.trainable_state(), directory, meta)
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], directory: Path, meta: dict | None = None) -> str:
+    """`save_trainable` of tensors already taken from a model (`xlt.distributed.trainable_tensors`)."""
+    data = save({name: t.contiguous().cpu() for name, t in tensors.items()})
     atomic_write_bytes(directory / WEIGHTS, data)
     atomic_write_json(directory / META, meta or {})
     return hashlib.sha256(data).hexdigest()

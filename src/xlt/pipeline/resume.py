@@ -18,14 +18,14 @@ import torch
 from rich.console import Console
 
 from xlt.io import atomic_write_bytes, file_digest
-from xlt.model import WEIGHTS, TaskModel, load_trainable, save_trainable
+from xlt.model import WEIGHTS, TaskModel, load_trainable, save_tensors
 
 STATE = "state.pt"
 
 
-def save_point(directory: Path, model: TaskModel, state: dict) -> None:
+def save_point(directory: Path, tensors: dict[str, torch.Tensor], state: dict) -> None:
     name = f"step-{state['step']:08d}"
-    digest = save_trainable(model, directory / name)
+    digest = save_tensors(tensors, directory / name)
     buffer = io.BytesIO()
     torch.save({**state, "tensors": name, "tensors_sha256": digest}, buffer)
     atomic_write_bytes(directory / STATE, buffer.getvalue())

@@ -16,10 +16,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlt.distributed import on_main, whole
+from xlt.distributed import on_main, trainable_tensors
 from xlt.io import atomic_copy_tree
 from xlt.kinds import get_kind
-from xlt.model import TaskModel, save_trainable
+from xlt.model import TaskModel, save_tensors
 from xlt.pipeline.evaluate import official_scores, run_model
 from xlt.pipeline.plan import TrainStage, checkpoint_name
 from xlt.pipeline.stages import Context
@@ -76,8 +76,8 @@ class Selector:
             criterion.history.append([step, value])
             if criterion.best is None or value > criterion.best:  # strictly better: ties keep the earlier step
                 criterion.best, criterion.step = value, step
-                best = whole(model)  # every process scored the same: all take part in gathering a sharded model
-                on_main(save_trainable, best, self.directory / criterion.name, {"step": step, "score": value})
+                best = trainable_tensors(model)  # every process scored the same: all take part in gathering
+                on_main(save_tensors, best, self.directory / criterion.name, {"step": step, "score": value})
         model.train()
 
     def _score(self, model: TaskModel, criterion: Criterion, lang: str) -> float:

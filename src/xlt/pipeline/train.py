@@ -18,11 +18,11 @@ from rich.markup import escape
 
 from xlt import distributed, faults, interrupts
 from xlt.data.mixing import MixtureSampler
-from xlt.distributed import any_process, check_batch_size, on_main, rank_world, whole
+from xlt.distributed import any_process, check_batch_size, on_main, rank_world, trainable_tensors
 from xlt.io import atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
-from xlt.model import TaskModel, load_trainable, save_trainable
+from xlt.model import TaskModel, load_trainable, save_tensors
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CHECKPOINT, TrainStage
@@ -37,7 +37,7 @@ from xlt.tasks import get_task
 
 def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     """Train (or resume) the stage and write its checkpoint; returns the trained model (under FSDP still sharded:
-    `xlt.distributed.whole` gathers its tensors)."""
+    `xlt.distributed.trainable_tensors` gathers them)."""
     started = time.perf_counter()
     directory = ctx.stage_dir(stage.hash)
     spec = get_task(stage.task)
@@ -107,7 +107,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
                 on_main(
                     _checkpoint,
                     directory / RESUME,
-                    whole(accelerator.unwrap_model(model)),
+                    trainable_tensors(accelerator.unwrap_model(model)),
                     distributed.optimizer_state(model, optimizer.optimizer),
                     scheduler,
                     step,
@@ -132,7 +132,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
         final_loss=losses[-1] if losses else None,
         mixture={stage.task: sampler.drawn()} if sampler else None,
     )
-    on_main(_finish, directory, ctx, whole(unwrapped), losses, selector, record)
+    on_main(_finish, directory, ctx, trainable_tensors(unwrapped), losses, selector, record)
     return unwrapped
 
 
@@ -157,9 +157,9 @@ def _share_weight(terms: int, accelerator: Accelerator) -> float:
 
 
 def _finish(
-    directory: Path, ctx: Context, model: TaskModel, losses: list, selector: Selector | None, record: TrainRecord
+    directory: Path, ctx: Context, tensors: dict, losses: list, selector: Selector | None, record: TrainRecord
 ) -> None:
-    save_trainable(model, directory / CHECKPOINT, {"stage": record.hash, "model": ctx.resources.identity})
+    save_tensors(tensors, directory / CHECKPOINT, {"stage": record.hash, "model": ctx.resources.identity})
     if selector is not None:  # the selected steps replace it
         record = record.model_copy(update={"selection": selector.finish(directory)})
     atomic_write_json(directory / "loss.json", losses)
@@ -177,7 +177,7 @@ def optimizer_for(model: TaskModel, options) -> torch.optim.Optimizer:
 
 def _checkpoint(
     directory: Path,
-    model: TaskModel,
+    tensors: dict,
     optimizer_state: dict,
     scheduler,
     step: int,
@@ -187,7 +187,7 @@ def _checkpoint(
 ) -> None:
     save_point(
         directory,
-        model,
+        tensors,
         {
             "optimizer": optimizer_state,
             "scheduler": scheduler.state_dict(),
