@@ -12,11 +12,12 @@ from safetensors.torch import load_file
 from xlt.data.synthetic_grammar import Realiser, build_lexicons
 from xlt.data.synthetic_tasks import text_lines
 from xlt.errors import XltError
-from xlt.pretrain import PretrainOptions, mask_tokens, pack_blocks, pretrain
+from xlt.pretrain import PretrainOptions, mask_tokens, pack_blocks, pretrain, token_ids
 
 torch.set_num_threads(2)
 TINY = PretrainOptions(vocab_size=400, hidden_size=32, layers=2, heads=2, ffn=64, max_length=32, max_positions=64,
-                       lr=5e-3, warmup_steps=5, batch_size=16, max_steps=40, log_every=5)  # fmt: skip
+                       lr=5e-3, warmup_steps=5, batch_size=16, max_steps=40, log_every=5, dropout=0.1,
+                       attention_dropout=0.0)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,16 @@ def test_output_loads_with_auto_classes_and_loss_falls(pretrained):
     assert len(curve) == TINY.max_steps // TINY.log_every
     assert curve[-1]["loss"] < curve[0]["loss"] - 0.5
     assert (pretrained / "loss.csv").read_text().startswith("step,loss\n")
+
+
+def test_the_saved_config_carries_each_dropout_and_the_fast_ids_are_the_tokenizers(pretrained, text_files):
+    from transformers import AutoConfig, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(pretrained)
+    assert (config.hidden_dropout_prob, config.attention_probs_dropout_prob) == (TINY.dropout, TINY.attention_dropout)
+    tokenizer = AutoTokenizer.from_pretrained(pretrained)
+    lines = text_files[1].read_text(encoding="utf-8").splitlines()
+    assert token_ids(tokenizer, lines) == tokenizer(lines, add_special_tokens=False)["input_ids"]
 
 
 @pytest.mark.slow  # pretrains twice
