@@ -29,6 +29,7 @@ from xlt.kinds import get_kind
 from xlt.tasks import get_task
 
 PROMPT = {"prompt_length": 16, "steps_scale": 1.0}  # the steps of every contender are the same
+PEFT = "Trainer + PEFT prefix tuning (tuned)"
 
 
 class TrainerModel(nn.Module):
@@ -136,9 +137,24 @@ def trainer_contenders(run: common.XltRun, model_dir, method: str, steps: int, b
         "Trainer (papers: max-length padding)": train(model, False, padded, default_data_collator),
         "Trainer (tuned: dynamic padding, group_by_length)": train(model, True, dynamic, collator),
     }
-    if method == "deep_prompt":
-        contenders["Trainer + PEFT prefix tuning (tuned)"] = train(peft_model, True, dynamic, collator)
+    if method == "deep_prompt" and peft_can_prefix_tune(model_dir, tagging):
+        contenders[PEFT] = train(peft_model, True, dynamic, collator)
     return contenders
+
+
+def peft_can_prefix_tune(model_dir, tagging: bool) -> bool:
+    """PEFT's prefix tuning hands its prefixes to the model as `past_key_values`; transformers 5 dropped that
+    argument from XLM-R's models (PEFT then raises), so on those versions the contender cannot run at all."""
+    import inspect
+
+    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoModelForTokenClassification
+
+    auto = AutoModelForTokenClassification if tagging else AutoModelForQuestionAnswering
+    model_class = auto._model_mapping[type(AutoConfig.from_pretrained(model_dir))]
+    if "past_key_values" in inspect.signature(model_class.forward).parameters:
+        return True
+    common.log(f"{PEFT}: left out, {model_class.__name__}.forward takes no past_key_values in this transformers")
+    return False
 
 
 def main() -> None:
@@ -169,8 +185,8 @@ def main() -> None:
         figures[f"train_vs_tuned_{label}"] = common.ratio(
             times, f"Trainer (tuned: dynamic padding, group_by_length) {method}", ours
         )
-        if method == "deep_prompt":
-            figures["pt_vs_peft"] = common.ratio(times, "Trainer + PEFT prefix tuning (tuned) deep_prompt", ours)
+        if f"{PEFT} deep_prompt" in times:
+            figures["pt_vs_peft"] = common.ratio(times, f"{PEFT} deep_prompt", ours)
     common.report(
         f"training: {args.task}, {args.steps} steps of batch {args.batch_size}, max length {max_length}",
         times,

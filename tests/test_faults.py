@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from small_study import checkpoints, results, run_forked, small_study, write_config, xlt_process
 from xlt import integrity
@@ -137,15 +139,77 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     assert_same_study(out, ref_dir)
 
 
-def test_two_processes_share_a_study_without_training_a_stage_twice(reference, tmp_path):
+def test_workers_share_a_study_each_stage_run_once_with_the_reference_results(reference, tmp_path):
+    """`xlt run --workers 2`: the run and its worker process (on half the threads each) run every stage once
+    between them; the results equal the one-process reference's, and the weights do to float rounding (fewer
+    threads sum in another order: each stage records its threads). The test holds every stage's lock until
+    the worker is up (it takes seconds to start, the small study's stages a fraction of one)."""
     ref_dir, _ = reference
-    out = tmp_path / "shared"
+    out = tmp_path / "workers"
     config = write_config(tmp_path / "study.yaml", small_study(out))
-    first, second = xlt_process("run", str(config)), xlt_process("run", str(config))
-    logs = [ended(process) for process in (first, second)]
-    trained = [re.findall(r"^training .* \((\w{16})\)$", log, re.MULTILINE) for log in logs]
-    assert sorted(trained[0] + trained[1]) == sorted(checkpoints(ref_dir)), "a stage was trained twice or never"
-    assert_same_study(out, ref_dir)
+    stages = sorted(path.name for path in ref_dir.glob("stages/*"))
+    locks = [Lock(out / "stages" / stage / ".lock") for stage in stages]
+    assert all(lock.acquire() for lock in locks)
+    process, log = xlt_process("run", str(config), "--workers", "2"), out / "workers" / "1.log"
+    try:
+        deadline = time.monotonic() + 120
+        while not (log.exists() and "waiting: " in log.read_text()):
+            assert time.monotonic() < deadline and process.poll() is None, "the worker never started"
+            time.sleep(0.1)
+    finally:
+        for lock in locks:
+            lock.release()
+    logs = [ended(process), log.read_text()]
+    threads = max(1, len(os.sched_getaffinity(0)) // 2)
+    assert re.match(rf"worker 1: pid \d+, {threads} threads?\n", logs[1]), logs[1][:300]
+    ran = [re.findall(r"^(?:training|evaluating) .* \((\w{16})\)$", text, re.MULTILINE) for text in logs]
+    assert sorted(ran[0] + ran[1]) == stages, "a stage was run twice or never"
+    assert ran[0] and ran[1], f"one process ran every stage: {ran}"
+    assert results(out) == results(ref_dir)
+    for stage in stages:
+        assert json.loads((out / "stages" / stage / "stage.json").read_text())["threads"] == threads
+    for stage in checkpoints(ref_dir):
+        mine, theirs = (
+            load_file(d / "stages" / stage / "checkpoint" / "trainable.safetensors") for d in (out, ref_dir)
+        )
+        assert mine.keys() == theirs.keys()
+        assert all(torch.allclose(mine[name], theirs[name], rtol=0, atol=1e-5) for name in mine)
+
+
+def test_workers_stop_at_a_checkpoint_when_their_run_is_killed(tmp_path):
+    """SIGKILL the run while its worker trains: the worker is sent SIGTERM (the parent-death signal), saves a
+    resume point at its next step and exits, leaving nothing running."""
+    out = tmp_path / "killed"
+    raw = small_study(out)
+    long = {**raw["targets"][0]["training"], "steps": 5000, "checkpoint_every": 10**6}
+    raw["targets"][0]["training"] = raw["intermediate"][0]["training"] = long
+    config = write_config(tmp_path / "study.yaml", raw)
+    points = tmp_path / "points.log"
+    process = xlt_process("run", str(config), "--workers", "2", env={"XLT_FAULT_LOG": str(points)})
+    log = out / "workers" / "1.log"
+    deadline = time.monotonic() + 120
+    while not (log.exists() and re.search(r"^training .* \((\w{16})\)$", log.read_text(), re.MULTILINE)):
+        assert time.monotonic() < deadline and process.poll() is None, "the worker never started training"
+        time.sleep(0.1)
+    worker = int(re.match(r"worker 1: pid (\d+)", log.read_text()).group(1))
+    stage = re.search(r"^training .* \((\w{16})\)$", log.read_text(), re.MULTILINE).group(1)
+    _wait_for_line(points, rf"^\d+\tstep 2 of {stage}$", process)  # the worker's stage is under way
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 60
+    while _alive(worker):
+        assert time.monotonic() < deadline, "the worker outlived its run by a minute"
+        time.sleep(0.1)
+    assert re.search(r"stopped by SIGTERM after step \d+ of 5000 .*checkpoint saved", log.read_text()), log.read_text()
+    assert (out / "stages" / stage / "resume").is_dir() and not integrity.is_complete(out / "stages" / stage)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody has reaped yet has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):

@@ -132,6 +132,13 @@ def test_slurm_options_need_the_slurm_backend(tmp_path, capsys):
     assert stderr.strip() == "error: --partition, --retry-failed: Slurm options; add --backend slurm"
 
 
+def test_workers_are_the_local_backends(tmp_path, capsys):
+    out = tmp_path / "s"
+    code, stderr = run_xlt(capsys, "demo", "--quick", "--backend", "slurm", "--workers", "2", "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert stderr.strip() == "error: --workers: the local backend's; on Slurm every stage is a job of its own"
+
+
 def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path, monkeypatch, capsys):
     out, cache = tmp_path / "s", tmp_path / "cache"
     monkeypatch.setenv("XLT_CACHE", str(cache))

@@ -47,6 +47,15 @@ ArrayParallelism = Annotated[
     int | None, typer.Option("--array-parallelism", min=1, help="Jobs of one Slurm job array running at once (32).")
 ]
 RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes running independent stages at once on this machine, the cores (or GPUs) shared among"
+        " them (local backend; default 1, for `xlt demo` one a CPU core up to 4).",
+    ),
+]
 Track = Annotated[
     str | None,
     typer.Option(
@@ -83,11 +92,12 @@ def run(
     time: JobTime = None,
     array_parallelism: ArrayParallelism = None,
     retry_failed: RetryFailed = False,
+    workers: Workers = None,
     track: Track = None,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
     slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
-    _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm)
+    _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm, workers)
 
 
 @app.command()
@@ -103,13 +113,18 @@ def demo(
     time: JobTime = None,
     array_parallelism: ArrayParallelism = None,
     retry_failed: RetryFailed = False,
+    workers: Workers = None,
 ) -> None:
     """The built-in study on the embedded synthetic benchmark (pretrains a small encoder once, cached)."""
     slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
     overrides = (QUICK if quick else []) + list(set_)
     if out is None:
         out = Path("runs") / ("demo-quick" if quick else "demo")
-    _run(DEMO_CONFIG, out, overrides, dry_run, slurm)
+    if workers is None and slurm is None:
+        from xlt.pipeline.workers import demo_workers
+
+        workers = demo_workers()
+    _run(DEMO_CONFIG, out, overrides, dry_run, slurm, workers)
 
 
 def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed):
@@ -138,9 +153,13 @@ def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, ar
     return None
 
 
-def _run(config: Path, out: Path | None, overrides: list[str], dry_run: bool, slurm=None) -> None:
+def _run(
+    config: Path, out: Path | None, overrides: list[str], dry_run: bool, slurm=None, workers: int | None = None
+) -> None:
     from xlt.config import load_study
 
+    if slurm is not None and workers is not None:
+        raise XltError("--workers: the local backend's; on Slurm every stage is a job of its own")
     if out is not None:
         overrides = [*overrides, f"output_dir={out}"]
     study = load_study(config, overrides)
@@ -151,7 +170,7 @@ def _run(config: Path, out: Path | None, overrides: list[str], dry_run: bool, sl
         return
     from xlt.pipeline.runner import run_study
 
-    run_study(study, console=console, dry_run=dry_run)
+    run_study(study, console=console, dry_run=dry_run, workers=workers or 1)
 
 
 @app.command()
@@ -276,7 +295,7 @@ def pretrain(
     console.print(f"encoder and tokenizer saved in {path}")
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """xlt shows its own progress and one-line errors; the libraries' bars and warnings would bury them."""
     import datasets
     import transformers
@@ -292,5 +311,5 @@ def main() -> None:
 
 def _command() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze"):
-        _quiet_libraries()
+        quiet_libraries()
     app()

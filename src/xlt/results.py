@@ -65,6 +65,9 @@ class TrainRecord(Record):
     carry_policy: dict[str, str] | None  # what it took from its parent (`xlt.pipeline.carry`); None without one
     parameters: dict[str, int]  # trainable, total
     wall_seconds: float
+    # torch's threads in the process that trained it (`--workers` shares the cores): on CPU the thread count
+    # decides the order of floating-point sums, so the same stage on other threads differs in the last bits
+    threads: int | None = None
     final_loss: float | None
     mixture: dict[str, dict[str, int]] | None = None  # examples drawn per task and language
     # per criterion ("dev", "target-dev"): the chosen step, its score, and every scoring

@@ -48,6 +48,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
         "source": ev.source,
         "carry_policy": carried,
         "wall_seconds": round(time.perf_counter() - started, 2),
+        "threads": torch.get_num_threads(),
     }
     steps = 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"]
     on_main(_finish, ev, rows, info, steps, ctx)

@@ -41,6 +41,7 @@ from xlt.pipeline.scheduler import Job, run_jobs, run_one
 from xlt.pipeline.stages import RESUME, Context, is_complete, stage_info
 from xlt.pipeline.tracking import Tracking
 from xlt.pipeline.train import train_stage
+from xlt.pipeline.workers import worker_processes
 from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
 from xlt.tasks import get_task
 
@@ -55,7 +56,10 @@ class Outcome:
     report: dict[str, Path]
 
 
-def run_study(study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True) -> Outcome:
+def run_study(
+    study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True, workers: int = 1
+) -> Outcome:
+    """`workers`: processes running stages at once on this machine, this one included (`xlt.pipeline.workers`)."""
     console = console or Console(stderr=True)
     console.quiet = console.quiet or not is_main()
     progress = progress and is_main()
@@ -75,16 +79,14 @@ def run_study(study: Study, console: Console | None = None, dry_run: bool = Fals
         return Outcome(out_dir, plan, 0, {})
     on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
-        live = replace(ctx, display=display)
-        jobs = [_train_job(stage, live) for stage in plan.train.values()] + [
-            _eval_job(ev, plan, live) for ev in unique_evals(plan)
-        ]
+        jobs = stage_jobs(plan, replace(ctx, display=display))
 
         def say(line: str) -> None:  # before each stage this process runs or waits for: the overall line moves on
             console.print(line, highlight=False, markup=False, soft_wrap=True)
             display.refresh()
 
-        ran = run_jobs(jobs, say)
+        with worker_processes(out_dir, min(workers, _to_run(jobs))):
+            ran = run_jobs(jobs, say)
     trained = sum(job.directory.name in plan.train for job in ran)
     if not is_main():
         return Outcome(out_dir, plan, trained, {})
@@ -127,6 +129,17 @@ def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
             raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
         job = _eval_job(ev, plan, ctx)
     run_one(job, lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def stage_jobs(plan: Plan, ctx: Context) -> list[Job]:
+    """Every stage of the plan as a job: training stages (parents first), then each distinct evaluation."""
+    return [_train_job(stage, ctx) for stage in plan.train.values()] + [
+        _eval_job(ev, plan, ctx) for ev in unique_evals(plan)
+    ]
+
+
+def _to_run(jobs: list[Job]) -> int:
+    return sum(not integrity.is_complete(job.directory) for job in jobs)
 
 
 def _train_job(stage: TrainStage, ctx: Context) -> Job:

@@ -129,6 +129,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
         carry_policy=carry.into_training().policy("parent") if stage.parent is not None else None,
         parameters=unwrapped.count_parameters(),
         wall_seconds=round(elapsed + time.perf_counter() - started, 2),
+        threads=torch.get_num_threads(),
         final_loss=losses[-1] if losses else None,
         mixture={stage.task: sampler.drawn()} if sampler else None,
     )
