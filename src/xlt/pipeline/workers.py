@@ -5,8 +5,9 @@ the next stage whose inputs are complete; this starts N - 1 of them beside the c
 its share of the machine: on CPUs `usable cores // N` torch threads apiece, since a small encoder's step
 is made of products too small for two threads to speed up much (the demo's 14 training runs and 12
 evaluations: 216 s in one process on 2 threads, 139 s in two on one thread each); on GPUs one visible
-GPU apiece, round robin. A stage's numbers do not depend on which process runs it or on its threads
-(tested: the same results.csv with one worker and with two).
+GPU apiece, round robin. Which process runs a stage does not matter; its thread count does, in the last
+bits (a CPU kernel's sums follow its threads), so each stage records its threads (tested: the same
+results.csv as one process, the weights within 1e-5).
 
 A worker rebuilds the study from the directory's manifest, runs stages until none is left and writes
 nothing but stages and its log (`workers/{i}.log`); the calling process collects and reports once every
