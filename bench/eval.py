@@ -20,6 +20,7 @@ import shutil
 
 import torch
 
+import baselines
 import common
 from train import TrainerModel
 from xlt.kinds import get_kind
@@ -46,7 +47,7 @@ def trainer_sweep(run: common.XltRun, langs: list[str], padded: bool):
     for lang in langs:
         examples = spec.load("test", lang, run.resources.data_dir)
         features = run.context(fresh=False).features(spec, kind, examples, "test", lang, ev.max_length)
-        dataset = common.as_dataset(
+        dataset = baselines.as_dataset(
             features,
             ("input_ids", "attention_mask"),
             ev.max_length if padded else None,
@@ -58,7 +59,7 @@ def trainer_sweep(run: common.XltRun, langs: list[str], padded: bool):
     def sweep():
         model = build_task_model(stage.method, stage.method_options, spec, ev.head_options, run.resources, 0)
         load_trainable(model, run.context(fresh=False).stage_dir(stage.hash) / "checkpoint")
-        args = common.trainer_arguments(run.work / "trainer", 1, 32, 1e-5, 0.0, False, run.precision, ev.batch_size)
+        args = baselines.trainer_arguments(run.work / "trainer", 1, 32, 1e-5, 0.0, False, run.precision, ev.batch_size)
         trainer = Trainer(model=TrainerModel(model.eval(), kind), args=args, data_collator=collator)
         for lang, (examples, features, dataset) in sets.items():
             logits = torch.from_numpy(trainer.predict(dataset).predictions)

@@ -9,7 +9,8 @@ udpos: real UD-POS English (../shared/data/udpos/train-en.tsv), max length 128. 
   xlt                 `xlt.pipeline.train.train_stage` (model load, cached features, the loop, the checkpoint)
   Trainer (papers)    every feature padded to the maximum length, random batches (Tu et al., P-tuning v2, XTREME)
   Trainer (tuned)     dynamic padding and train_sampling_strategy="group_by_length" (transformers' own)
-  Trainer + PEFT      deep prompts: PEFT's PrefixTuningConfig, tuned Trainer
+  Trainer + PEFT      deep prompts: PEFT's PrefixTuningConfig, tuned Trainer, in a child process under
+                      `--peft-python` (a transformers 4 environment: bench/peft_prefix.py says why)
 Both Trainer setups train the same model as xlt: the Hugging Face head (`AutoModelFor...`) for fine-tuning,
 xlt's deep-prompt model itself for prompts. Times include building the model; the Trainer's datasets are
 built once outside the timing (xlt reads its features from its cache inside it).
@@ -20,10 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 import torch
 from torch import nn
 
+import baselines
 import common
 from xlt.kinds import get_kind
 from xlt.tasks import get_task
@@ -76,7 +80,9 @@ def xlt_runner(work, model, data, target, method, steps, batch_size, max_length)
     return common.XltRun(work / f"xlt-{method}-{steps}", model, data, target, method, options, training)
 
 
-def trainer_contenders(run: common.XltRun, model_dir, method: str, steps: int, batch_size: int, max_length: int):
+def trainer_contenders(
+    run: common.XltRun, model_dir, method: str, steps: int, batch_size: int, max_length: int, peft_python: str | None
+):
     """The Trainer setups for `method`, each a function that builds its model and trains `steps` steps."""
     from transformers import (
         AutoModelForQuestionAnswering,
@@ -100,8 +106,8 @@ def trainer_contenders(run: common.XltRun, model_dir, method: str, steps: int, b
         else ("input_ids", "attention_mask", "start_positions", "end_positions")
     )
     common.log(f"{len(features)} {stage.task} features")
-    padded = common.as_dataset(features, keys, max_length, {"labels": -100, "input_ids": tokenizer.pad_token_id})
-    dynamic = common.as_dataset(features, keys)
+    padded = baselines.as_dataset(features, keys, max_length, {"labels": -100, "input_ids": tokenizer.pad_token_id})
+    dynamic = baselines.as_dataset(features, keys)
     collator = DataCollatorForTokenClassification(tokenizer) if tagging else DataCollatorWithPadding(tokenizer)
     options = stage.method_options
 
@@ -117,15 +123,9 @@ def trainer_contenders(run: common.XltRun, model_dir, method: str, steps: int, b
             build_task_model(stage.method, options, spec, stage.head_options, run.resources, stage.seed), kind
         )
 
-    def peft_model():
-        from peft import PrefixTuningConfig, TaskType, get_peft_model
-
-        task_type = TaskType.TOKEN_CLS if tagging else TaskType.QUESTION_ANS
-        return get_peft_model(hf_model(), PrefixTuningConfig(task_type=task_type, num_virtual_tokens=16))
-
     def train(build, grouped: bool, dataset, data_collator):
         def run_trainer():
-            args = common.trainer_arguments(
+            args = baselines.trainer_arguments(
                 run.work / "trainer", steps, batch_size, options.lr, options.warmup_ratio, grouped, run.precision
             )
             Trainer(model=build(), args=args, train_dataset=dataset, data_collator=data_collator).train()
@@ -137,24 +137,35 @@ def trainer_contenders(run: common.XltRun, model_dir, method: str, steps: int, b
         "Trainer (papers: max-length padding)": train(model, False, padded, default_data_collator),
         "Trainer (tuned: dynamic padding, group_by_length)": train(model, True, dynamic, collator),
     }
-    if method == "deep_prompt" and peft_can_prefix_tune(model_dir, tagging):
-        contenders[PEFT] = train(peft_model, True, dynamic, collator)
+    if method == "deep_prompt" and peft_python:
+        contenders[PEFT] = peft_contender(run, model_dir, features, keys, len(spec.labels), steps, batch_size,
+                                          peft_python)  # fmt: skip
     return contenders
 
 
-def peft_can_prefix_tune(model_dir, tagging: bool) -> bool:
-    """PEFT's prefix tuning hands its prefixes to the model as `past_key_values`; transformers 5 dropped that
-    argument from XLM-R's models (PEFT then raises), so on those versions the contender cannot run at all."""
-    import inspect
+def peft_contender(run: common.XltRun, model_dir, features, keys, labels: int, steps: int, batch_size: int, python):
+    """PEFT prefix tuning (P = 16) on the tuned Trainer, in a child process under `python` (bench/peft_prefix.py
+    says why), which times itself: its model build and training, after a warm-up run of its own."""
+    path = run.work / f"peft-features-{steps}.json"
+    path.write_text(json.dumps([{key: feature[key] for key in keys} for feature in features]))
+    options = run.stage.method_options
+    task = "tagging" if "labels" in keys else "qa"
+    command = [
+        python, str(Path(__file__).with_name("peft_prefix.py")), "--model", str(model_dir), "--features", str(path),
+        "--task", task, "--labels", str(labels), "--prefix", str(PROMPT["prompt_length"]), "--steps", str(steps),
+        "--batch-size", str(batch_size), "--lr", str(options.lr), "--warmup-ratio", str(options.warmup_ratio),
+        "--precision", run.precision, "--threads", str(torch.get_num_threads()),
+    ]  # fmt: skip
 
-    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoModelForTokenClassification
+    def run_child() -> common.Seconds:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{PEFT} failed: {(done.stderr.strip() or done.stdout.strip()).splitlines()[-1]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        common.log(f"{PEFT}: transformers {result['transformers']}, peft {result['peft']}")
+        return common.Seconds(result["seconds"])
 
-    auto = AutoModelForTokenClassification if tagging else AutoModelForQuestionAnswering
-    model_class = auto._model_mapping[type(AutoConfig.from_pretrained(model_dir))]
-    if "past_key_values" in inspect.signature(model_class.forward).parameters:
-        return True
-    common.log(f"{PEFT}: left out, {model_class.__name__}.forward takes no past_key_values in this transformers")
-    return False
+    return run_child
 
 
 def main() -> None:
@@ -165,6 +176,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup-steps", type=int, default=5)
+    parser.add_argument("--peft-python", help="a Python with transformers 4.x and peft, for pt_vs_peft (README)")
     args = parser.parse_args()
     work = common.workdir("train")
     data, model, target, max_length = setup(args.task, work)
@@ -175,7 +187,9 @@ def main() -> None:
         for steps, into in ((args.warmup_steps, warmups), (args.steps, contenders)):
             run = xlt_runner(work, model, data, target, method, steps, args.batch_size, max_length)
             into[f"xlt {method}"] = run.train
-            for name, contender in trainer_contenders(run, model, method, steps, args.batch_size, max_length).items():
+            for name, contender in trainer_contenders(
+                run, model, method, steps, args.batch_size, max_length, args.peft_python
+            ).items():
                 into[f"{name} {method}"] = contender
     times = common.compare(contenders, args.repeats, warmups)
     for method in args.methods.split(","):

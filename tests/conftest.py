@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import xlt  # noqa: F401  # before torch, as in every xlt process: torch's portable CPU kernels (xlt.machine)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from xlt.machine import cpu_kernels
+
 pytestmark = pytest.mark.slow
 
 
@@ -31,4 +33,5 @@ def test_the_quick_demo_twice_in_fresh_directories_gives_identical_results(quick
     assert randomness[0] == randomness[1]
     assert randomness[0]["study_seeds"] == [0] and randomness[0]["synthetic_data_seed"] == 0
     assert randomness[0]["pretraining_seed"] == 0 and randomness[0]["bootstrap_seed"] is not None
+    assert randomness[0]["cpu_kernels"] == cpu_kernels()  # the demo's processes ran the test process's kernels
     assert {"dropout", "batches", "model", "pretraining", "bootstrap"} <= set(randomness[0]["rules"])

@@ -23,6 +23,7 @@ from safetensors.torch import load_file
 from small_study import checkpoints, results, run_forked, small_study, write_config, xlt_process
 from xlt import integrity
 from xlt.locks import Lock
+from xlt.machine import cpu_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -167,7 +168,8 @@ def test_workers_share_a_study_each_stage_run_once_with_the_reference_results(re
     assert ran[0] and ran[1], f"one process ran every stage: {ran}"
     assert results(out) == results(ref_dir)
     for stage in stages:
-        assert json.loads((out / "stages" / stage / "stage.json").read_text())["threads"] == threads
+        record = json.loads((out / "stages" / stage / "stage.json").read_text())
+        assert (record["threads"], record["cpu_kernels"]) == (threads, cpu_kernels())
     for stage in checkpoints(ref_dir):
         mine, theirs = (
             load_file(d / "stages" / stage / "checkpoint" / "trainable.safetensors") for d in (out, ref_dir)

@@ -195,9 +195,16 @@ def test_written_files_and_folders_are_never_world_writable(tmp_path):
     old = os.umask(0)
     try:
         io.atomic_write_json(tmp_path / "new" / "deeper" / "file.json", {"a": 1})
+        (tmp_path / "old.log").write_text("from an earlier run")
+        (tmp_path / "old.log").chmod(0o666)
+        for name in ("new.log", "old.log"):  # the workers' logs (xlt.pipeline.workers)
+            with io.open_log(tmp_path / name) as log:
+                log.write("worker 1\n")
     finally:
         os.umask(old)
-    for path in (tmp_path / "new", tmp_path / "new" / "deeper", tmp_path / "new" / "deeper" / "file.json"):
+    written = ("new", "new/deeper", "new/deeper/file.json", "new.log", "old.log")
+    for path in (tmp_path / name for name in written):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert not mode & stat.S_IWOTH and mode & stat.S_IRGRP, (path, oct(mode))
     assert json.loads((tmp_path / "new" / "deeper" / "file.json").read_text()) == {"a": 1}
+    assert (tmp_path / "old.log").read_text() == "worker 1\n"

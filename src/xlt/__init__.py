@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from xlt.machine import pin_cpu_kernels
+
+pin_cpu_kernels()  # before anything imports torch: the same kernels, and so the same numbers, on any x86-64 CPU
+
 __version__ = "0.1.0"
 _LAZY = {
     "run": "xlt.api",

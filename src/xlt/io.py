@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xlt import faults
 from xlt.errors import XltError
@@ -78,6 +78,13 @@ def make_dirs(directory: Path) -> None:
             os.chmod(made, 0o777 & ~_umask() & NOT_WORLD_WRITABLE)
         except FileNotFoundError:  # removed by another process meanwhile: nothing of ours to fix
             pass
+
+
+def open_log(path: Path) -> IO[str]:
+    """A log file opened for writing as it grows (not atomically), group-writable at most whatever the umask."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & NOT_WORLD_WRITABLE)
+    os.fchmod(descriptor, 0o666 & ~_umask() & NOT_WORLD_WRITABLE)  # an existing file keeps its mode otherwise
+    return os.fdopen(descriptor, "w")
 
 
 def _umask() -> int:

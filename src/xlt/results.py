@@ -68,6 +68,7 @@ class TrainRecord(Record):
     # torch's threads in the process that trained it (`--workers` shares the cores): on CPU the thread count
     # decides the order of floating-point sums, so the same stage on other threads differs in the last bits
     threads: int | None = None
+    cpu_kernels: str | None = None  # the instruction set of torch's CPU kernels: it orders the sums too
     final_loss: float | None
     mixture: dict[str, dict[str, int]] | None = None  # examples drawn per task and language
     # per criterion ("dev", "target-dev"): the chosen step, its score, and every scoring

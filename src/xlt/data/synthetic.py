@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from xlt.data.synthetic_grammar import BASE, LANGUAGES, NAMES, NUMERALS, Realiser, build_lexicons
 from xlt.data.synthetic_tasks import GENERATORS, text_lines
 from xlt.errors import XltError
+from xlt.machine import usable_cores
 
 VERSION = 1  # bump when the grammar or a task generator changes what a seed produces
 SPLITS = ("train", "dev", "test")
@@ -103,7 +104,7 @@ def _write_all(root: Path, seed: int, sizes: BenchmarkSizes) -> None:
     units = [("text", "pretrain", lang) for lang in LANGUAGES]
     units += [(task, split, lang) for task in GENERATORS for split in SPLITS for lang in task_languages(task)]
     write = partial(_write_unit, root, seed, sizes)
-    workers = min(len(os.sched_getaffinity(0)), 8)
+    workers = min(usable_cores(), 8)
     if workers == 1 or sizes.pretrain < PARALLEL_FROM:
         list(map(write, units))
         return

@@ -20,6 +20,7 @@ from xlt.distributed import deal, gather, is_main, on_main, sharded, state
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
+from xlt.machine import cpu_kernels
 from xlt.metrics import SCORERS, UNITS
 from xlt.model import TaskModel, load_trainable
 from xlt.pipeline import carry
@@ -49,6 +50,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
         "carry_policy": carried,
         "wall_seconds": round(time.perf_counter() - started, 2),
         "threads": torch.get_num_threads(),
+        "cpu_kernels": cpu_kernels(),
     }
     steps = 0 if source is None else stage_info(ctx.stage_dir(source.hash))["steps"]
     on_main(_finish, ev, rows, info, steps, ctx)

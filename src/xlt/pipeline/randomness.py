@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from xlt.config import Study
+from xlt.machine import cpu_kernels
 from xlt.pipeline.resources import Resources
 
 RULES = {  # where each stream is derived from its seed (the code is the definition)
@@ -37,6 +38,7 @@ def randomness(study: Study, resources: Resources) -> dict[str, Any]:
         "torch": torch.__version__,
         "numpy": np.__version__,
         "torch_threads": torch.get_num_threads(),
+        "cpu_kernels": cpu_kernels(),  # torch's CPU instruction set (xlt.machine)
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "cudnn_deterministic": torch.backends.cudnn.deterministic,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,

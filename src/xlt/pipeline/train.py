@@ -22,6 +22,7 @@ from xlt.distributed import any_process, check_batch_size, on_main, rank_world, 
 from xlt.io import atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
+from xlt.machine import cpu_kernels
 from xlt.model import TaskModel, load_trainable, save_tensors
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
@@ -130,6 +131,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
         parameters=unwrapped.count_parameters(),
         wall_seconds=round(elapsed + time.perf_counter() - started, 2),
         threads=torch.get_num_threads(),
+        cpu_kernels=cpu_kernels(),
         final_loss=losses[-1] if losses else None,
         mixture={stage.task: sampler.drawn()} if sampler else None,
     )

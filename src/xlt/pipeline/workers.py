@@ -32,13 +32,11 @@ from pathlib import Path
 import torch
 
 from xlt.errors import XltError
+from xlt.io import make_dirs, open_log
+from xlt.machine import usable_cores
 
 FOLDER = "workers"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def demo_workers() -> int:
@@ -87,7 +85,7 @@ def worker_processes(study_dir: Path, count: int) -> Iterator[None]:
         )
     threads, before = threads_each(count), torch.get_num_threads()
     logs = Path(study_dir) / FOLDER
-    logs.mkdir(parents=True, exist_ok=True)
+    make_dirs(logs)
     started = [_start(study_dir, index, threads, logs / f"{index}.log") for index in range(1, count)]
     torch.set_num_threads(threads)
     try:
@@ -102,7 +100,7 @@ def worker_processes(study_dir: Path, count: int) -> Iterator[None]:
 
 
 def _start(study_dir: Path, index: int, threads: int, log: Path) -> subprocess.Popen:
-    with open(log, "w") as out:  # the child keeps its own descriptor
+    with open_log(log) as out:  # the child keeps its own descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "xlt.pipeline.workers", str(study_dir), str(index), str(threads)],
             stdin=subprocess.DEVNULL,
