@@ -70,6 +70,13 @@ def make_encoder(out: Path, texts: list[str], shape: str = "small", vocab_size: 
     return out
 
 
+def multilingual_text() -> list[str]:
+    """English UD-POS training sentences and Tatoeba's sentences in 112 languages: text for a multilingual
+    tokenizer, as XLM-R's is (one trained on English alone splits other scripts into single characters)."""
+    tatoeba = sorted((SHARED_DATA / "tatoeba").glob("tatoeba.*-eng.*"))
+    return udpos_words() + [line for path in tatoeba if path.suffix != ".eng" for line in path.read_text().splitlines()]
+
+
 def udpos_words(split: str = "train", lang: str = "en") -> list[str]:
     from xlt.tasks import get_task
 

@@ -199,8 +199,8 @@ def main() -> None:
         figures[f"train_vs_tuned_{label}"] = common.ratio(
             times, f"Trainer (tuned: dynamic padding, group_by_length) {method}", ours
         )
-        if f"{PEFT} deep_prompt" in times:
-            figures["pt_vs_peft"] = common.ratio(times, f"{PEFT} deep_prompt", ours)
+    if f"{PEFT} deep_prompt" in times:
+        figures["pt_vs_peft"] = common.ratio(times, f"{PEFT} deep_prompt", "xlt deep_prompt")
     common.report(
         f"training: {args.task}, {args.steps} steps of batch {args.batch_size}, max length {max_length}",
         times,

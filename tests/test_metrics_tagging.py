@@ -1,5 +1,8 @@
 """Tagging scores: seqeval 0.0.12 chunking (hand-written) against seqeval 1.2.2 (installed)."""
 
+import random
+import warnings
+
 import pytest
 from seqeval.metrics.sequence_labeling import get_entities
 
@@ -59,3 +62,18 @@ def test_no_chunks_at_all_scores_zero():
 def test_a_sentence_of_the_wrong_length_is_an_error():
     with pytest.raises(XltError, match="sentence 2 has 1 predicted tags but 2 gold tags"):
         tagging([["NOUN"], ["NOUN"]], [["NOUN"], ["NOUN", "VERB"]], "en")
+
+
+@pytest.mark.parametrize("labels", [("NOUN", "VERB", "CCONJ", "SCONJ", "X"), ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")])
+def test_seqeval_1_2_scores_are_exactly_seqevals_own_functions(labels):
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    rng = random.Random(0)
+    golds = [[rng.choice(labels) for _ in range(rng.randint(1, 12))] for _ in range(200)]
+    predictions = [[tag if rng.random() < 0.7 else rng.choice(labels) for tag in gold] for gold in golds]
+    scores = tagging(predictions, golds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert scores["f1_seqeval_1_2"] == 100 * float(f1_score(golds, predictions))
+        assert scores["precision_seqeval_1_2"] == 100 * float(precision_score(golds, predictions))
+        assert scores["recall_seqeval_1_2"] == 100 * float(recall_score(golds, predictions))
