@@ -35,7 +35,8 @@ SHAPES = {  # XLM-R shaped: layers, hidden, heads, feed-forward
 def device_name() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+    kernels = torch.backends.cpu.get_cpu_capability()  # xlt asks for AVX2 on x86-64 (xlt.machine)
+    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads, {kernels} kernels"
 
 
 def data_dir() -> Path:
