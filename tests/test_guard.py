@@ -14,11 +14,11 @@ import pytest
 from xlt import guard, interrupts
 
 
-def ended(command, capfd) -> tuple[int, str]:
+def ended(command, capfd, resume: str | None = None) -> tuple[int, str]:
     saved = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
     try:
         with pytest.raises(SystemExit) as stop:
-            guard.run(command)
+            guard.run(command, resume)
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
@@ -69,6 +69,11 @@ def test_ctrl_c_outside_a_training_loop_says_how_to_resume(capfd, monkeypatch):
     code, stderr = ended(fail(KeyboardInterrupt()), capfd)
     assert code == 130
     assert stderr.strip() == "error: stopped by SIGINT; run `xlt run study.yaml` again to resume"
+
+
+def test_a_worker_says_what_resumes_its_stage(capfd):
+    code, stderr = ended(fail(interrupts.Interrupted(signal.SIGTERM)), capfd, resume="its run resumes it")
+    assert (code, stderr.strip()) == (143, "error: stopped by SIGTERM; its run resumes it")
 
 
 def test_a_signal_inside_a_deferred_block_waits_for_the_boundary():

@@ -23,8 +23,9 @@ time.sleep(float(sys.argv[2]))
 """
 
 
-def holder(path, seconds: float) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+def holder(path, seconds: float, env: dict[str, str] | None = None) -> subprocess.Popen:
+    command = [sys.executable, "-c", HOLD, str(path), str(seconds)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     assert process.stdout.readline().strip() == "held"
     return process
 
@@ -38,6 +39,11 @@ def test_a_live_holder_keeps_the_lock_and_is_named(tmp_path):
         assert lock.holder().startswith(f"process {process.pid} on {socket.gethostname()} since ")
     finally:
         process.kill()
+    worker = holder(path, 60, {"XLT_WORKER": "2"})  # a process of `xlt run --workers` is named by its number
+    try:
+        assert Lock(path).holder().startswith(f"worker 2 (process {worker.pid} on {socket.gethostname()}) since ")
+    finally:
+        worker.kill()
         process.wait()
 
 

@@ -18,7 +18,7 @@ def test_each_worker_gets_its_threads_and_one_visible_gpu_round_robin():
 def test_without_gpus_a_worker_gets_threads_only(monkeypatch):
     monkeypatch.setattr(workers.torch.cuda, "is_available", lambda: False)
     env = workers.worker_env(1, 2, {})
-    assert env == {"OMP_NUM_THREADS": "2"}
+    assert env == {"OMP_NUM_THREADS": "2", "XLT_WORKER": "1"}
 
 
 @pytest.mark.parametrize(("cores", "count", "threads"), [(2, 2, 1), (8, 3, 2), (2, 4, 1), (16, 1, 16)])

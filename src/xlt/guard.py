@@ -34,7 +34,9 @@ from xlt.errors import XltError
 console = Console(stderr=True)
 
 
-def run(command: Callable[[], object]) -> None:
+def run(command: Callable[[], object], resume: str | None = None) -> None:
+    """Run `command` as the `xlt` process's whole work. `resume`: what resumes it after an interrupt (default:
+    running the same `xlt` command line again)."""
     os.umask(os.umask(0) | 0o002)
     interrupts.install()
     if os.environ.get("XLT_DEBUG", "") not in ("", "0"):
@@ -46,7 +48,7 @@ def run(command: Callable[[], object]) -> None:
         _fail(str(err), 2)
     except (interrupts.Interrupted, KeyboardInterrupt) as err:
         stop = err if isinstance(err, interrupts.Interrupted) else interrupts.Interrupted(2)
-        _fail(f"{stop}; run `xlt {shlex.join(sys.argv[1:])}` again to resume", stop.exit_code)
+        _fail(f"{stop}; {resume or f'run `xlt {shlex.join(sys.argv[1:])}` again to resume'}", stop.exit_code)
     except OSError as err:
         if err.errno not in (errno.ENOSPC, errno.EDQUOT):
             _unexpected(err)

@@ -27,6 +27,7 @@ from pathlib import Path
 from xlt.io import make_dirs
 
 POLL_SECONDS = 1.0
+WORKER = "XLT_WORKER"  # set in the processes of `xlt run --workers` (`xlt.pipeline.workers`): their number
 
 
 class Lock:
@@ -50,7 +51,8 @@ class Lock:
                 break
             os.close(fd)  # the holder removed the file after we opened it: lock the file now at the path
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.write(fd, json.dumps({**holder, "worker": os.environ.get(WORKER)}).encode())
         self._fd = fd
         return True
 
@@ -65,7 +67,9 @@ class Lock:
         try:
             info = json.loads(self.path.read_text())
             since = time.strftime("%H:%M:%S", time.localtime(info["since"]))
-            return f"process {info['pid']} on {info['host']} since {since}"
+            process = f"process {info['pid']} on {info['host']}"
+            worker = info.get("worker")
+            return f"worker {worker} ({process}) since {since}" if worker else f"{process} since {since}"
         except (OSError, ValueError, KeyError, TypeError):
             return "another process"
 

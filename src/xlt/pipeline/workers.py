@@ -33,6 +33,7 @@ import torch
 
 from xlt.errors import XltError
 from xlt.io import make_dirs, open_log
+from xlt.locks import WORKER
 from xlt.machine import usable_cores
 
 FOLDER = "workers"
@@ -57,6 +58,7 @@ def worker_env(index: int, threads: int, environ: dict[str, str] | None = None) 
     one of the visible GPUs (round robin), where the calling process keeps the first."""
     env = dict(os.environ if environ is None else environ)
     env["OMP_NUM_THREADS"] = str(threads)
+    env[WORKER] = str(index)  # the stage locks it takes name it (`xlt.locks`)
     gpus = _visible_gpus(env)
     if gpus:
         env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
@@ -140,7 +142,10 @@ def _main() -> None:
 
     study_dir, index, threads = sys.argv[1:4]
     quiet_libraries()
-    guard.run(lambda: work(Path(study_dir), int(index), int(threads)))
+    guard.run(
+        lambda: work(Path(study_dir), int(index), int(threads)),
+        resume="the stage resumes when the run that started this worker is run again",
+    )
 
 
 if __name__ == "__main__":
