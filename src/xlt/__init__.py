@@ -11,7 +11,7 @@ from typing import Any
 
 from xlt.machine import pin_cpu_kernels
 
-pin_cpu_kernels()  # before anything imports torch: the same kernels, and so the same numbers, on any x86-64 CPU
+pin_cpu_kernels()  # before anything imports torch: the same kernels, so the same numbers, on CPUs with AVX2
 
 __version__ = "0.1.0"
 _LAZY = {

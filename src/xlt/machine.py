@@ -4,11 +4,13 @@ torch's CPU kernels run.
 CPU kernels. torch picks its kernels by the instructions a CPU has (AVX2, AVX-512), and each set sums floats
 in another order, so the same study trained on an AVX-512 machine ends a few bits away from an AVX2 machine's
 after the first step, and far away after a pretraining run amplifies them: the demo's encoder, and every
-score after it, differed (measured on two 2-core x86-64 machines). On x86-64, xlt therefore asks torch for
-its AVX2 kernels, which every x86-64 CPU of the last decade has: ATen's own kernels (`ATEN_CPU_CAPABILITY`),
-oneDNN's (`ONEDNN_MAX_CPU_ISA`) and MKL's conditional numerical reproducibility mode (`MKL_CBWR`). With them an
-AVX-512 machine reproduced an AVX2 machine's demo `results.csv` exactly, and took the same time (its matrix
-products run at the same rate; elementwise kernels are about 15% slower). A variable the user sets wins.
+score after it, differed (measured on two 2-core x86-64 machines). On a CPU with AVX2 and FMA (as Linux lists
+its flags), xlt therefore asks torch for its AVX2 kernels: ATen's own (`ATEN_CPU_CAPABILITY`), oneDNN's
+(`ONEDNN_MAX_CPU_ISA`) and MKL's conditional numerical reproducibility mode (`MKL_CBWR`). With them an AVX-512
+machine reproduced an AVX2 machine's demo `results.csv` exactly, and took the same time (its matrix products
+run at the same rate; elementwise kernels are about 15% slower). A variable the user sets wins. Nothing is
+asked of other CPUs: ATen takes the variable at its word, so on a CPU without AVX2 its kernels would stop at
+an illegal instruction.
 
 These variables are read when torch first runs a kernel, so `import xlt` does this before torch is imported:
 the CLI, worker processes and cluster jobs always get it; a notebook that imported torch first keeps torch's
@@ -19,18 +21,27 @@ decides the order of sums too.
 from __future__ import annotations
 
 import os
-import platform
 from collections.abc import MutableMapping
 
 PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
 
 
-def pin_cpu_kernels(environ: MutableMapping[str, str] = os.environ, machine: str | None = None) -> None:
-    """On x86-64, torch's AVX2 kernels unless the user chose (see the module docstring); elsewhere nothing."""
-    if (machine or platform.machine()).lower() not in ("x86_64", "amd64"):
+def pin_cpu_kernels(environ: MutableMapping[str, str] = os.environ, flags: frozenset[str] | None = None) -> None:
+    """torch's AVX2 kernels on a CPU with AVX2 and FMA, unless the user chose (see the module docstring)."""
+    if not {"avx2", "fma"} <= (cpu_flags() if flags is None else flags):
         return
     for name, value in PORTABLE_KERNELS.items():
         environ.setdefault(name, value)
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (x86: "avx2", "fma", ...); empty elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            line = next((line for line in cpuinfo if line.startswith("flags")), "")
+    except OSError:
+        return frozenset()
+    return frozenset(line.partition(":")[2].split())
 
 
 def cpu_kernels() -> str:
