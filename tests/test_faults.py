@@ -119,12 +119,12 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     raw = small_study(out)
     raw["targets"][0]["training"] = {**raw["targets"][0]["training"], "checkpoint_every": 1000}
     config = write_config(tmp_path / "study.yaml", raw)
-    process = xlt_process("run", str(config), env={"XLT_FAULT_LOG": str(log)})
-    _wait_for_line(log, r"^\d+\tstep 4 of ", process)
-    process.send_signal(signum)
-    stderr = ended(process, 128 + signum, timeout=300)
-    last = stderr.strip().splitlines()[-1]
     name = signal.Signals(signum).name
+    # the signal at step 4 of the first stage, sent by the fault hook: sent from here, a fast machine had
+    # finished the stage's last steps before it arrived
+    fault = {"XLT_FAULT_LOG": str(log), "XLT_FAULT_AT": "4", "XLT_FAULT_MATCH": "^step ", "XLT_FAULT_SIGNAL": name}
+    stderr = ended(xlt_process("run", str(config), env=fault), 128 + signum, timeout=300)
+    last = stderr.strip().splitlines()[-1]
     match = re.fullmatch(
         rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
         rf" seed 0 \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume",

@@ -8,6 +8,8 @@ a user):
     XLT_FAULT_AT=<n>         SIGKILL at the n-th point whose label matches XLT_FAULT_MATCH (a regular
                              expression; default: every point), after printing which one to stderr
     XLT_FAULT_ERRNO=<name>   instead of the kill, raise OSError(errno.<name>) there (ENOSPC: a full disk)
+    XLT_FAULT_SIGNAL=<name>  instead of the kill, send this process that signal there (SIGTERM, SIGINT): what a
+                             signal from outside does, at a moment no test's timing can miss
 
 Unset, a point costs two environment look-ups.
 """
@@ -34,8 +36,11 @@ def point(label: str) -> None:
     if target and re.search(os.environ.get("XLT_FAULT_MATCH", ""), label):
         _passed["matching"] += 1
         if _passed["matching"] == int(target):
-            error = os.environ.get("XLT_FAULT_ERRNO")
+            error, stop = os.environ.get("XLT_FAULT_ERRNO"), os.environ.get("XLT_FAULT_SIGNAL")
             if error:
                 raise OSError(getattr(errno, error), os.strerror(getattr(errno, error)))
+            if stop:
+                os.kill(os.getpid(), getattr(signal, stop))  # its handler runs before this returns
+                return
             print(f"xlt fault hook: SIGKILL at point {target} ({label})", file=sys.stderr, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
