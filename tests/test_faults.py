@@ -101,12 +101,11 @@ def test_sigkill_at_24_random_moments_then_resume_gives_the_uninterrupted_result
 
 def _wait_for_line(log: Path, pattern: str, process, count: int = 1, timeout: float = 300) -> None:
     """Until the run's fault-point log has `count` lines matching `pattern`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        if log.exists() and len(re.findall(pattern, log.read_text(), re.MULTILINE)) >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the run never reached {pattern!r} ({count} times)")
+
+    def reached() -> bool:
+        return log.exists() and len(re.findall(pattern, log.read_text(), re.MULTILINE)) >= count
+
+    _wait_until(reached, process, f"the run never reached {pattern!r} ({count} times)", timeout)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -143,23 +142,33 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
 def test_workers_share_a_study_each_stage_run_once_with_the_reference_results(reference, tmp_path):
     """`xlt run --workers 2`: the run and its worker process (on half the threads each) run every stage once
     between them; the results equal the one-process reference's, and the weights do to float rounding (fewer
-    threads sum in another order: each stage records its threads). The test holds every stage's lock until
-    the worker is up (it takes seconds to start, the small study's stages a fraction of one)."""
-    ref_dir, _ = reference
+    threads sum in another order: each stage records its threads). The small study's stages take a fraction
+    of a second, less than a process waits between looks at the locks, so the test deals them: it holds every
+    stage's lock until the worker is up, lets the run alone (the worker stopped) take the first stage, then the
+    worker alone (the run stopped) the next, then both the rest."""
+    ref_dir, ref_labels = reference
+    first = next(re.match(r"step \d+ of (\w+)", label).group(1) for label in ref_labels if label.startswith("step"))
     out = tmp_path / "workers"
     config = write_config(tmp_path / "study.yaml", small_study(out))
     stages = sorted(path.name for path in ref_dir.glob("stages/*"))
-    locks = [Lock(out / "stages" / stage / ".lock") for stage in stages]
-    assert all(lock.acquire() for lock in locks)
+    locks = {stage: Lock(out / "stages" / stage / ".lock") for stage in stages}
+    assert all(lock.acquire() for lock in locks.values())
     process, log = xlt_process("run", str(config), "--workers", "2"), out / "workers" / "1.log"
     try:
-        deadline = time.monotonic() + 120
-        while not (log.exists() and "waiting: " in log.read_text()):
-            assert time.monotonic() < deadline and process.poll() is None, "the worker never started"
-            time.sleep(0.1)
-    finally:
-        for lock in locks:
+        _wait_until(lambda: log.exists() and "waiting: " in log.read_text(), process, "the worker never waited")
+        worker = int(re.match(r"worker 1: pid (\d+)", log.read_text()).group(1))
+        os.kill(worker, signal.SIGSTOP)
+        locks.pop(first).release()
+        _wait_until(lambda: integrity.is_complete(out / "stages" / first), process, "the run never took its stage")
+        process.send_signal(signal.SIGSTOP)
+        os.kill(worker, signal.SIGCONT)
+        for lock in locks.values():
             lock.release()
+        _wait_until(lambda: _complete(out, stages) >= 2, None, "the worker never took a stage")
+    finally:
+        for lock in locks.values():
+            lock.release()
+        process.send_signal(signal.SIGCONT)
     logs = [ended(process), log.read_text()]
     threads = max(1, len(os.sched_getaffinity(0)) // 2)
     assert re.match(rf"worker 1: pid \d+, {threads} threads?\n", logs[1]), logs[1][:300]
@@ -205,6 +214,18 @@ def test_workers_stop_at_a_checkpoint_when_their_run_is_killed(tmp_path):
     stopped = r"stopped by SIGTERM after step \d+ of 5000 .*checkpoint saved\); the stage resumes when the run that"
     assert re.search(stopped, log.read_text()), log.read_text()
     assert (out / "stages" / stage / "resume").is_dir() and not integrity.is_complete(out / "stages" / stage)
+
+
+def _complete(out: Path, stages: list[str]) -> int:
+    return sum(integrity.is_complete(out / "stages" / stage) for stage in stages)
+
+
+def _wait_until(condition, process, failure: str, timeout: float = 120) -> None:
+    """Until `condition()` holds; fails once `timeout` seconds pass or `process` (if given) ends."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline and (process is None or process.poll() is None), failure
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
