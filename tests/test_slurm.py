@@ -26,10 +26,11 @@ CLUSTER = Path(__file__).resolve().parents[1] / ".ci" / "slurm-cluster.sh"
 # The quick demo narrowed to one fine-tuning target after no intermediate stage or the multilingual one, and the
 # majority reference: 6 stages instead of 26 (every job is a fresh process, so CI's time follows their number),
 # still every kind of stage and dependency: intermediate -> target, training -> evaluation, a reference without
-# training. The target checkpoints after every step, so a kill lands between checkpoints (not part of any hash).
+# training. The target checkpoints after every step, so a kill lands between checkpoints (not part of any hash),
+# and trains 24 steps: with 8, a fast machine could finish them between the first checkpoint and the kill.
 TARGET = (
     "targets=[{task: synth-nli, train_languages: [base], intermediate: [none, multilingual], head: {pooling: pair},"
-    " training: {steps: 8, batch_size: 32, max_length: 64, checkpoint_every: 1}}]"
+    " training: {steps: 24, batch_size: 32, max_length: 64, checkpoint_every: 1}}]"
 )
 NARROW = ["--set", "methods=[{name: finetune, options: {lr: 5.0e-4}}]", "--set", "references=[majority]"]
 NARROW += ["--set", TARGET]
