@@ -21,6 +21,7 @@ import torch
 
 from baselines import CLOCK, clock
 from xlt.config import validate_study
+from xlt.machine import cpu_kernels
 from xlt.pipeline.resources import resolve
 from xlt.pipeline.runner import study_plan, with_precision
 from xlt.pipeline.stages import Context
@@ -35,8 +36,8 @@ SHAPES = {  # XLM-R shaped: layers, hidden, heads, feed-forward
 def device_name() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    kernels = torch.backends.cpu.get_cpu_capability()  # xlt asks for AVX2 on x86-64 (xlt.machine)
-    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads, {kernels} kernels"
+    cpu = platform.processor() or platform.machine()
+    return f"CPU ({cpu}), {torch.get_num_threads()} threads, {cpu_kernels()} kernels"
 
 
 def data_dir() -> Path:

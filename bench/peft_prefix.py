@@ -1,9 +1,10 @@
 """PEFT's prefix tuning on the tuned `Trainer`: bench/train.py's `pt_vs_peft` contender, run as a child process
 so that it can run under another Python than xlt's.
 
-PEFT hands its prefixes to the backbone as `past_key_values`. transformers 5 removed that argument from
-XLM-R's models, and PEFT 0.21 then refuses ("Model does not support past key values which are required for
-prefix tuning"); transformers 4.57 still takes it. So train.py runs this script under `--peft-python`, a
+PEFT hands its prefixes to the backbone as `past_key_values` and looks for that argument in the backbone's
+`forward` signature. transformers 5 no longer lists it there for XLM-R (it still takes it as a deprecated keyword),
+so PEFT 0.21 refuses ("Model does not support past key values which are required for prefix tuning");
+transformers 4.57 still lists it. So train.py runs this script under `--peft-python`, a
 Python whose transformers is 4.x (see bench/README.md), and this script imports nothing of xlt (which needs
 transformers >= 5). It loads the same encoder directory and the same features as the other contenders, trains a
 short warm-up run, then the timed run (building the model and training), and prints one JSON line: the seconds
