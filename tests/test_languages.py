@@ -3,6 +3,8 @@ explicit URIEL code mapping for every XTREME language, and the synthetic benchma
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -111,3 +113,19 @@ def test_synthetic_languages_keep_their_own_properties_and_syntactic_distance(tm
     # sov: order and adposition differ; vsom: order, adjective and morphology
     assert from_base == {"base": 0.0, "swap": 0.0, "cyrl": 0.0, "sov": 0.5, "vsom": 0.75}
     assert list(distances["measures"]) == ["syntactic"]
+
+
+@pytest.mark.slow
+def test_languages_are_described_when_a_lang2vec_script_shadows_the_package(tmp_path):
+    """A console script runs with its own folder first on sys.path, and lang2vec installs `bin/lang2vec.py` there:
+    the launcher is mimicked by a script beside such a file (one that fails if imported)."""
+    (tmp_path / "lang2vec.py").write_text("raise RuntimeError('the lang2vec script was imported')\n")
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(
+        "import sys\nfrom xlt.languages import describe\n"
+        f"properties, _ = describe(['de'], ['en'], False, {str(tmp_path / 'cache')!r})\n"
+        "print(properties['de']['family'])\n"
+    )
+    done = subprocess.run([sys.executable, str(launcher)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "Indo-European"

@@ -14,7 +14,10 @@ is the share of word-order and morphology properties that differ, and they have 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
+import sys
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -92,10 +95,7 @@ def describe(languages: list[str], sources: list[str], synthetic: bool, cache_ro
 def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distances]:
     import langcodes
 
-    with warnings.catch_warnings():  # lang2vec 1.1.2 imports pkg_resources, which warns that it is deprecated
-        warnings.simplefilter("ignore")
-        import lang2vec.lang2vec as l2v
-
+    l2v = _lang2vec()
     everyone = list(dict.fromkeys([*languages, *sources]))
     codes = {lang: uriel_code(lang) for lang in everyone}
     known = [code for lang in everyone if (code := codes[lang]) is not None and code in l2v.URIEL_LANGUAGES]
@@ -126,6 +126,25 @@ def _uriel(languages: list[str], sources: list[str]) -> tuple[Properties, Distan
         for src in sources
     }
     return properties, distances
+
+
+def _lang2vec() -> Any:
+    """The module `lang2vec.lang2vec`, whatever launched xlt. lang2vec also installs a script `bin/lang2vec.py`, and
+    a console script (the installed `xlt`) runs with bin/ first on sys.path, where `import lang2vec` would execute
+    that script (which then looks for URIEL's data beside itself). So the package is loaded from where its
+    distribution installed it."""
+    package = Path(str(metadata.distribution("lang2vec").locate_file("lang2vec")))
+    if not hasattr(sys.modules.get("lang2vec"), "__path__"):  # not imported yet, or the script was
+        spec = importlib.util.spec_from_file_location(
+            "lang2vec", package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["lang2vec"] = module
+        spec.loader.exec_module(module)
+    with warnings.catch_warnings():  # lang2vec 1.1.2 imports pkg_resources, which warns that it is deprecated
+        warnings.simplefilter("ignore")
+        return importlib.import_module("lang2vec.lang2vec")
 
 
 def _family(fam: dict[str, list], code: str) -> str | None:
