@@ -49,12 +49,58 @@ def test_the_chosen_step_is_the_first_best_dev_score_and_is_recorded(selected):
     assert record["mixture"] == {"synth-nli": {"base": 8 * TRAINING["batch_size"]}}
 
 
-def test_the_oracle_is_its_own_labelled_row_read_from_its_own_checkpoint(selected):
+def test_the_oracle_is_its_own_labelled_row_with_its_own_checkpoint_and_units(selected):
     rows = [r for r in read_rows(selected.out_dir) if r["primary"] == "1"]
-    methods = {r["method"] for r in rows}
-    assert {"finetune", "finetune@target-dev", "majority"} == methods
-    [stage] = [p.parent for p in (selected.out_dir / "stages").glob("*/checkpoint-target-dev")]
-    assert (stage / "checkpoint" / "trainable.safetensors").is_file()
+    assert {r["method"] for r in rows} == {"finetune", "finetune@target-dev", "majority"}
+    [stage] = {r["stage_hash"] for r in rows if r["method"] != "majority"}  # one training stage, two rows
+    checkpoints = {
+        record["recipe"]: record["checkpoint"]
+        for record in json.loads((selected.out_dir / "provenance.json").read_text())["evaluations"].values()
+    }
+    [record] = _records(selected.out_dir)
+    assert checkpoints == {
+        "finetune": {"stage": stage, "name": "checkpoint", "step": record["selection"]["dev"]["step"]},
+        "finetune@target-dev": {
+            "stage": stage,
+            "name": "checkpoint-target-dev",
+            "step": record["selection"]["target-dev"]["step"],
+        },
+    }
+    units = selected.out_dir / "units"
+    assert (units / stage).is_dir() and (units / f"{stage}@target-dev").is_dir()
+    shown = (selected.out_dir / "report.md").read_text()
+    oracle_step = record["selection"]["target-dev"]["step"]
+    assert f"| finetune@target-dev | none | synth-nli | 0 | {stage} | checkpoint-target-dev | {oracle_step} |" in shown
+
+
+@pytest.fixture(scope="module")
+def selected_on_dev(tmp_path_factory):
+    raw = selecting_study(tmp_path_factory.mktemp("select-dev") / "run")
+    raw["targets"][0]["split"] = "dev"
+    raw["seeds"] = [0, 1, 2]
+    return run(raw)
+
+
+def test_each_row_scores_the_step_its_criterion_chose_in_seeds_where_the_criteria_differ(selected_on_dev):
+    """Evaluated on the dev split, a row's mean over the languages its criterion selects on is the score that
+    criterion recorded for its chosen step: the dev row over the training language, the oracle over every one."""
+    out = selected_on_dev.out_dir
+    stages = json.loads((out / "provenance.json").read_text())["stages"]
+    rows = [r for r in read_rows(out) if r["primary"] == "1" and r["method"] != "majority"]
+    differing = 0
+    for stage_hash in {r["stage_hash"] for r in rows}:
+        selection = stages[stage_hash]["selection"]
+        differing += selection["dev"]["step"] != selection["target-dev"]["step"]
+        for method, criterion in (("finetune", "dev"), ("finetune@target-dev", "target-dev")):
+            languages = selection[criterion]["languages"]
+            scores = {
+                r["eval_language"]: float(r["value"])
+                for r in rows
+                if (r["stage_hash"], r["method"]) == (stage_hash, method)
+            }
+            mean = sum(scores[lang] for lang in languages) / len(languages)
+            assert mean == pytest.approx(selection[criterion]["score"], abs=1e-6), (stage_hash, method)
+    assert differing >= 1  # the seeds include one whose two criteria chose different steps
 
 
 def test_a_killed_selecting_stage_resumes_to_the_same_chosen_step(selected, tmp_path):

@@ -14,7 +14,6 @@ is the share of word-order and morphology properties that differ, and they have 
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import sys
@@ -144,7 +143,9 @@ def _lang2vec() -> Any:
         spec.loader.exec_module(module)
     with warnings.catch_warnings():  # lang2vec 1.1.2 imports pkg_resources, which warns that it is deprecated
         warnings.simplefilter("ignore")
-        return importlib.import_module("lang2vec.lang2vec")
+        import lang2vec.lang2vec as l2v  # the package's, found through the package in sys.modules
+
+    return l2v
 
 
 def _family(fam: dict[str, list], code: str) -> str | None:

@@ -6,7 +6,8 @@ A study directory describes itself; nothing in it needs xlt's registries to be r
   provenance.json      `Provenance`: resolved config, versions, git commit, device, one record per training stage
   units/{stage_hash}/{split}-{lang}.npz   arrays `num`, `den` for the primary metric of a row group:
                        primary value == 100 * num.sum() / den.sum(); examples in the same order for every
-                       recipe of a task, so bootstraps can be paired
+                       recipe of a task, so bootstraps can be paired. An oracle row's (`ORACLE`) lie in
+                       units/{stage_hash}@target-dev/: it scores another checkpoint of the same stage (`units_dir`)
   predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout
   languages.json       optional {lang: {property: value}} shown beside the scores: name, family, script (and the
                        synthetic benchmark's own properties)
@@ -24,6 +25,14 @@ from pydantic import BaseModel, ConfigDict
 SCHEMA_VERSION = 1
 REFERENCES = ("majority", "random_init")  # reference rows: shown below the recipes, never contrasted by default
 ORACLE = "@target-dev"  # method-name suffix of the rows a target-dev selected checkpoint scores (an oracle)
+
+
+def units_dir(method: str, stage_hash: str) -> str:
+    """The folder under units/ of a row's per-example units: its stage's hash, or beside it for an oracle row,
+    which scores another checkpoint of the same training stage."""
+    return stage_hash + ORACLE if method.endswith(ORACLE) else stage_hash
+
+
 COLUMNS = (
     "method",  # recipe's method name as in the config, or a reference: "majority", "random_init"
     "intermediate",  # intermediate condition name ("none" when there is none)
@@ -95,5 +104,7 @@ class Provenance(Record):
     device: str
     training_runs: int
     stages: dict[str, StageProvenance]
+    # per evaluation of a trained stage, by its hash: the recipe and the checkpoint it scored (stage, name, step)
+    evaluations: dict[str, dict[str, Any]] = {}
     randomness: dict[str, Any] = {}  # every seed and rule that shapes the numbers (`xlt.pipeline.randomness`)
     wall_seconds_this_run: float

@@ -25,7 +25,7 @@ from xlt.metrics import SCORERS, UNITS
 from xlt.model import TaskModel, load_trainable
 from xlt.pipeline import carry
 from xlt.pipeline.build import build_task_model
-from xlt.pipeline.plan import EvalStage, TrainStage
+from xlt.pipeline.plan import EvalStage, TrainStage, criterion_of
 from xlt.pipeline.stages import Context, mark_complete, stage_info
 from xlt.pipeline.tracking import log_evaluation
 from xlt.submission import write_predictions
@@ -47,6 +47,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     info = {
         "evaluation": f"{ev.task} {ev.split} on {len(ev.languages)} languages",
         "source": ev.source,
+        "checkpoint": None if source is None else scored_checkpoint(ev, source, ctx),
         "carry_policy": carried,
         "wall_seconds": round(time.perf_counter() - started, 2),
         "threads": torch.get_num_threads(),
@@ -61,6 +62,14 @@ def _finish(ev: EvalStage, rows: list, info: dict, steps: int, ctx: Context) -> 
     atomic_write_json(directory / "rows.json", rows)
     log_evaluation(ev, rows, steps, ctx)
     mark_complete(directory, info)
+
+
+def scored_checkpoint(ev: EvalStage, source: TrainStage, ctx: Context) -> dict:
+    """The checkpoint an evaluation scores: the source stage, the checkpoint's name, and the step it holds (the step
+    its selection criterion chose, or the stage's last)."""
+    trained = stage_info(ctx.stage_dir(source.hash))
+    chosen = (trained.get("selection") or {}).get(criterion_of(ev.checkpoint))
+    return {"stage": source.hash, "name": ev.checkpoint, "step": chosen["step"] if chosen else trained["steps"]}
 
 
 def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
@@ -116,7 +125,7 @@ def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Con
     kind = get_kind(spec.kind)
     assert ev.head_options is not None  # the plan gives every model evaluation its head's options
     model = build_task_model(source.method, source.method_options, spec, ev.head_options, ctx.resources, source.seed)
-    load_trainable(model, ctx.stage_dir(source.hash) / "checkpoint", prefix=_carry(source, spec).prefix)
+    load_trainable(model, ctx.stage_dir(source.hash) / ev.checkpoint, prefix=_carry(source, spec).prefix)
     model.to(state().device).eval()
     max_length = min(ev.max_length, model.encoder.max_input_length)
     outputs_seen: dict | None = {} if kind.reuse_outputs else None

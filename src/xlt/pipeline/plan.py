@@ -26,6 +26,11 @@ def checkpoint_name(criterion: str) -> str:
     return CHECKPOINT if criterion == "dev" else f"{CHECKPOINT}-{criterion}"
 
 
+def criterion_of(checkpoint: str) -> str:
+    """The selection criterion whose checkpoint this is (the stage's own checkpoint: "dev", or its last step)."""
+    return "dev" if checkpoint == CHECKPOINT else checkpoint.removeprefix(f"{CHECKPOINT}-")
+
+
 @dataclass(frozen=True)
 class TrainStage:
     role: str  # "intermediate" or "target" (a chain's earlier tasks are target stages too)
@@ -79,7 +84,9 @@ class EvalStage:
         payload = {k: getattr(self, k) for k in fields}
         payload["head_options"] = self.head_options.model_dump(mode="json") if self.head_options else {}
         if self.checkpoint != CHECKPOINT:
-            payload["checkpoint"] = self.checkpoint
+            # version 2: evaluations read the checkpoint they name (before, an oracle row was scored from the
+            # dev-selected checkpoint), so an oracle evaluation made before that is not reused
+            payload["checkpoint"] = {"name": self.checkpoint, "version": 2}
         if self.source is None:
             payload["identity"] = self.identity
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "eval": payload}))

@@ -42,7 +42,17 @@ from xlt.pipeline.stages import RESUME, Context, is_complete, stage_info
 from xlt.pipeline.tracking import Tracking
 from xlt.pipeline.train import train_stage
 from xlt.pipeline.workers import worker_processes
-from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, RESULTS, TASKS, Provenance, StageProvenance
+from xlt.results import (
+    COLUMNS,
+    DISTANCES,
+    LANGUAGES,
+    PROVENANCE,
+    RESULTS,
+    TASKS,
+    Provenance,
+    StageProvenance,
+    units_dir,
+)
 from xlt.tasks import get_task
 
 PACKAGES = ("xlt", "torch", "transformers", "peft", "datasets", "accelerate", "seqeval", "tokenizers")
@@ -212,7 +222,7 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
             "stage_hash": ev.result_hash,
         }
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
-        atomic_copy_tree(directory / "units", ctx.out_dir / "units" / ev.result_hash)
+        atomic_copy_tree(directory / "units", ctx.out_dir / "units" / units_dir(ev.recipe, ev.result_hash))
         atomic_copy_tree(
             directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}"
         )
@@ -262,9 +272,25 @@ def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> P
         device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
         training_runs=plan.training_runs,
         stages=stages,
+        evaluations=_evaluations(plan, ctx),
         randomness=randomness(study, ctx.resources),
         wall_seconds_this_run=round(wall_seconds, 2),
     )
+
+
+def _evaluations(plan: Plan, ctx: Context) -> dict[str, dict]:
+    return {
+        ev.hash: {
+            "recipe": ev.recipe,
+            "intermediate": ev.intermediate,
+            "task": ev.task,
+            "split": ev.split,
+            "seed": ev.seed,
+            "checkpoint": stage_info(ctx.stage_dir(ev.hash))["checkpoint"],
+        }
+        for ev in plan.evals
+        if ev.source is not None
+    }
 
 
 def _read_json(path: Path):

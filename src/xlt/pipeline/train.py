@@ -45,7 +45,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     kind = get_kind(spec.kind)
     model = build_task_model(stage.method, stage.method_options, spec, stage.head_options, ctx.resources, stage.seed)
     if stage.parent is not None:
-        load_trainable(model, ctx.stage_dir(stage.parent) / "checkpoint", prefix=carry.into_training().prefix)
+        load_trainable(model, ctx.stage_dir(stage.parent) / CHECKPOINT, prefix=carry.into_training().prefix)
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
     untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
     features = (

@@ -153,7 +153,7 @@ class Draws:
     def _resample(self, lang: str) -> LanguageDraws | None:
         section = self.section
         scored = {
-            (recipe, seed): self.units.get(by_lang[lang].stage_hash, section.split, lang)
+            (recipe, seed): self.units.get(by_lang[lang].units, section.split, lang)
             for recipe, by_seed in section.cells.items()
             for seed, by_lang in by_seed.items()
             if lang in by_lang

@@ -52,7 +52,7 @@ def example_weights(section: Section, units: UnitsStore) -> dict[str, float] | N
     weights = {}
     for lang in section.languages:
         cells = [by_lang[lang] for by_seed in section.cells.values() for by_lang in by_seed.values() if lang in by_lang]
-        found = [units.get(cell.stage_hash, section.split, lang) for cell in cells]
+        found = [units.get(cell.units, section.split, lang) for cell in cells]
         counted = next((arrays for arrays in found if arrays is not None), None)
         if counted is None:
             return None
@@ -83,14 +83,15 @@ def normalised_transfer(
 
 
 class UnitsStore:
-    """Reads units/{stage_hash}/{split}-{lang}.npz once each; a missing file is None, a malformed one an error."""
+    """Reads units/{folder}/{split}-{lang}.npz (`xlt.results.units_dir`) once each; a missing file is None, a
+    malformed one an error."""
 
     def __init__(self, study_dir: Path):
         self.root = study_dir / "units"
         self._cache: dict[Path, UnitArrays | None] = {}
 
-    def get(self, stage_hash: str, split: str, lang: str) -> UnitArrays | None:
-        path = self.root / stage_hash / f"{split}-{lang}.npz"
+    def get(self, folder: str, split: str, lang: str) -> UnitArrays | None:
+        path = self.root / folder / f"{split}-{lang}.npz"
         if path not in self._cache:
             self._cache[path] = _read_units(path) if path.is_file() else None
         return self._cache[path]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlt.errors import XltError
-from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, REFERENCES, RESULTS, TASKS
+from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, REFERENCES, RESULTS, TASKS, units_dir
 
 BASELINE_INTERMEDIATE = "none"
 
@@ -38,7 +38,8 @@ class Recipe:
 @dataclass(frozen=True)
 class Cell:
     value: float
-    stage_hash: str
+    stage_hash: str  # the training stage that produced it (its lineage: parents, training languages)
+    units: str  # its folder under units/ (`xlt.results.units_dir`)
 
 
 @dataclass
@@ -121,7 +122,9 @@ def _section(key: tuple[str, str, str], numbered: list[tuple[int, dict[str, str]
             continue
         recipe = Recipe(row["method"], row["intermediate"])
         lang = row["eval_language"]
-        cells.setdefault(recipe, {}).setdefault(row["seed"], {})[lang] = Cell(_number(row, line), row["stage_hash"])
+        cells.setdefault(recipe, {}).setdefault(row["seed"], {})[lang] = Cell(
+            _number(row, line), row["stage_hash"], units_dir(row["method"], row["stage_hash"])
+        )
         if lang not in languages:
             languages.append(lang)
     train_languages = tuple(train.split("+"))

@@ -154,7 +154,21 @@ def provenance_tables(provenance: dict) -> list[Table]:
     stages = provenance.get("stages")
     if isinstance(stages, dict):
         tables += _stage_table([record for record in stages.values() if isinstance(record, dict)])
+    evaluations = provenance.get("evaluations")
+    if isinstance(evaluations, dict) and evaluations:
+        tables.append(_checkpoint_table([record for record in evaluations.values() if isinstance(record, dict)]))
     return tables
+
+
+def _checkpoint_table(records: list[dict]) -> Table:
+    """Which checkpoint each evaluation scored: an oracle row's is its own selection's, not the stage's."""
+    columns = ["recipe", "intermediate", "task", "seed", "stage", "checkpoint", "step"]
+    rows = [
+        [_scalar(_lookup(r, (name,))) for name in columns[:4]]
+        + [_scalar(_lookup(r, ("checkpoint", field))) for field in ("stage", "name", "step")]
+        for r in records
+    ]
+    return Table(columns, rows, "evaluations: the checkpoint each scored")
 
 
 def _stage_table(records: list[dict]) -> list[Table]:
