@@ -227,7 +227,10 @@ def score(
         help="xtreme or xtreme-r: average over its lists; add group and overall scores; list missing files.",
     ),
     strict: bool = typer.Option(
-        False, "--strict", help="An unanswered id (scored 0, as the official evaluator does) is an error."
+        False,
+        "--strict",
+        help="An unanswered id or one the gold lacks is an error (else a warning: the official evaluator"
+        " scores it 0 or ignores it).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
