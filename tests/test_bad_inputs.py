@@ -366,15 +366,15 @@ CASES = [
     Case("remote code", run_model_dir, "trust_remote_code", model_dir("remote")),
     # ---- `xlt score` ---------------------------------------------------------------------------------------
     Case(
-        "predictions miss an id",
-        score(),
-        "xquad/test-en.json has no prediction for 1 of the 1 ids",
+        "predictions miss an id, --strict",
+        score("--strict"),
+        "xquad/test-en.json leaves 1 of the 1 ids",
         submissions(put("predictions/xquad/test-en.json", "{}")),
     ),
     Case(
-        "predictions have an extra id",
-        score(),
-        "predicts 1 ids that",
+        "predictions have an extra id, --strict",
+        score("--strict"),
+        "answers 1 ids the gold file lacks",
         submissions(put("predictions/xquad/test-en.json", json.dumps({"en1": "Bonn", "zz9": "x"}))),
     ),
     Case(

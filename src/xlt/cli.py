@@ -222,7 +222,15 @@ def score(
     labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),
     tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated tasks (default: every folder)."),
     benchmark: str | None = typer.Option(
-        None, "--benchmark", help="xtreme or xtreme-r: average over its lists; add group and overall scores."
+        None,
+        "--benchmark",
+        help="xtreme or xtreme-r: average over its lists; add group and overall scores; list missing files.",
+    ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="An unanswered id or one the gold lacks is an error (else a warning: the official evaluator"
+        " scores it 0 or ignores it).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -230,7 +238,9 @@ def score(
     from xlt.scoring import format_scores, score_folders, scores_json
 
     task_list = [t.strip() for t in tasks.split(",")] if tasks else None
-    result = score_folders(predictions, labels, tasks=task_list, benchmark=benchmark)
+    result = score_folders(predictions, labels, tasks=task_list, benchmark=benchmark, strict=strict)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(json.dumps(scores_json(result), indent=2, sort_keys=True) if as_json else format_scores(result))
 
 

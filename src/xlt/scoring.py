@@ -3,23 +3,30 @@
 Both folders hold `{task}/test-{lang}.{ext}`. Each language is scored with the task's official
 scorer (`xlt.metrics`); a task's "avg" is the unweighted mean over languages (LAReQA, whose
 `averaging` is "examples": the mean over all examples of all languages): over the benchmark's
-language list when one is named (every listed language must be present), else over the languages
-found. Tasks outside the named benchmark, and folders that are not tasks, are skipped and the
-reason is kept in the result's `notes`.
+language list when one is named, else over the languages found. With a benchmark, the languages
+whose files are missing are listed in the result's `missing` and the others are scored; such a task
+gets no "avg" (the official evaluator stops at the first missing file, and a mean over fewer
+languages is not its number). Tasks outside the named benchmark, and folders that are not tasks,
+are skipped and the reason is kept in the result's `notes`.
+
+An id a submission leaves unanswered counts as the official scorer counts it (`xlt.metrics.UNANSWERED`):
+in an id-keyed (JSON) file an unanswered id scores 0 and stays in the denominator, and an id the gold
+file lacks is ignored; each such file adds one line to the result's `warnings` (`strict`: an error
+instead). A line-aligned file of another length stays an error: the official evaluator stops on it.
 
 On top, as the official evaluator: a task score (QA: (avg exact_match + avg f1) / 2, else the
 average of the primary metric) and, with a benchmark, group scores and the overall `all_task`, each
-only when every task it covers was scored.
+only when every task it covers was scored with an average.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from xlt.errors import XltError
-from xlt.metrics import SCORERS, UNITS
+from xlt.metrics import SCORERS, UNANSWERED, UNITS
 from xlt.submission import read_labels, read_predictions
 from xlt.tasks import TASKS, TaskSpec, get_task
 
@@ -46,12 +53,15 @@ QA_SCORERS = ("squad", "mlqa")
 
 
 class Scores(dict):
-    """{task: {lang: {metric: value}, "avg": {metric: value}}}; `notes` lists what was skipped."""
+    """{task: {lang: {metric: value}, "avg": {metric: value}}}; `notes` lists what was skipped, `warnings` the
+    files with unanswered or unknown ids, `missing` {task: languages} the benchmark files not found."""
 
     def __init__(self, benchmark: str | None = None) -> None:
         super().__init__()
         self.benchmark = benchmark
         self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.missing: dict[str, list[str]] = {}
 
     @property
     def summary(self) -> dict:
@@ -62,33 +72,37 @@ class _Submission(NamedTuple):
     predictions: list
     golds: list
     where: str  # "PREDICTIONS against LABELS", for messages
+    gaps: str | None  # what an id-keyed file leaves unanswered or answers beyond the gold ids, as one line
 
 
 def _read(spec: TaskSpec, predictions_path: Path, labels_path: Path) -> _Submission:
-    """Predictions and golds in gold order; JSON submissions align on ids, which must be the gold ids
-    exactly (the official evaluator scores a missing one 0: a truncated file would score silently)."""
+    """Predictions and golds in gold order; JSON submissions align on ids, an unanswered one as None (every
+    scorer of an id-keyed format scores None 0: its `UNANSWERED` rule is "zero")."""
     fmt = spec.submission
     predictions = read_predictions(predictions_path, fmt)
     golds = read_labels(labels_path, fmt)
+    gaps = None
     if fmt == "json":
-        _check_ids(predictions, golds, predictions_path, labels_path)
-        predictions, golds = [predictions[id_] for id_ in golds], list(golds.values())
-    return _Submission(predictions, golds, f"{predictions_path} against {labels_path}")
+        gaps = _id_gaps(predictions, golds, predictions_path, labels_path)
+        predictions, golds = [predictions.get(id_) for id_ in golds], list(golds.values())
+    return _Submission(predictions, golds, f"{predictions_path} against {labels_path}", gaps)
 
 
-def _check_ids(predictions: dict, golds: dict, predictions_path: Path, labels_path: Path) -> None:
-    missing = [id_ for id_ in golds if id_ not in predictions]
-    extra = [id_ for id_ in predictions if id_ not in golds]
-    if missing:
-        raise XltError(
-            f"{predictions_path} has no prediction for {len(missing)} of the {len(golds)} ids of"
-            f' {labels_path} (first: {missing[0]!r}); predict every id (unanswered: "" or [])'
+def _id_gaps(predictions: dict, golds: dict, predictions_path: Path, labels_path: Path) -> str | None:
+    unanswered = [id_ for id_ in golds if id_ not in predictions]
+    unknown = [id_ for id_ in predictions if id_ not in golds]
+    parts = []
+    if unanswered:
+        parts.append(
+            f"leaves {len(unanswered)} of the {len(golds)} ids of {labels_path} unanswered (first:"
+            f" {unanswered[0]!r}): each scores 0, as in the official evaluator"
         )
-    if extra:
-        raise XltError(
-            f"{predictions_path} predicts {len(extra)} ids that {labels_path} lacks (first:"
-            f" {extra[0]!r}); is it the file of another language or split?"
+    if unknown:
+        parts.append(
+            f"answers {len(unknown)} ids the gold file lacks (first: {unknown[0]!r}):"
+            " ignored, as in the official evaluator"
         )
+    return f"{predictions_path} {'; '.join(parts)}" if parts else None
 
 
 def _apply(function, submission: _Submission, lang: str):
@@ -129,14 +143,31 @@ def _task_names(predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | 
     return sorted((predicted & labelled) & set(TASKS))
 
 
-def _languages(
-    spec: TaskSpec, predictions_dir: Path, labels_dir: Path, benchmark: str | None, notes: list[str]
-) -> tuple[str, ...]:
-    if benchmark is not None:
-        languages = tuple(spec.languages.get(benchmark, ()))
+def _file(spec: TaskSpec, lang: str) -> str:
+    return f"{spec.name}/test-{lang}.{spec.submission_ext}"
+
+
+def _missing_files(tasks: Iterable[str], benchmark: str, predictions_dir: Path, labels_dir: Path) -> dict[str, list]:
+    """{task: its benchmark languages lacking a prediction or a gold file}, for the tasks that lack any."""
+    missing = {}
+    for task in tasks:
+        spec = get_task(task)
+        absent = [
+            lang
+            for lang in spec.languages.get(benchmark, ())
+            if not all((folder / _file(spec, lang)).is_file() for folder in (predictions_dir, labels_dir))
+        ]
+        if absent:
+            missing[task] = absent
+    return missing
+
+
+def _languages(spec: TaskSpec, predictions_dir: Path, labels_dir: Path, result: Scores) -> tuple[str, ...]:
+    if result.benchmark is not None:
+        languages = tuple(spec.languages.get(result.benchmark, ()))
         if not languages:
-            notes.append(f"{spec.name}: not part of {benchmark}; skipped")
-        return languages
+            result.notes.append(f"{spec.name}: not part of {result.benchmark}; skipped")
+        return tuple(lang for lang in languages if lang not in result.missing.get(spec.name, ()))
     found = _languages_in(predictions_dir / spec.name, spec.submission_ext)
     if not found:
         raise XltError(
@@ -160,28 +191,47 @@ def _mean(per_language: Iterable[dict[str, float]]) -> dict[str, float]:
     return {metric: sum(row[metric] for row in rows) / len(rows) for metric in rows[0]}
 
 
-def _score_task(spec: TaskSpec, languages: Sequence[str], predictions_dir: Path, labels_dir: Path) -> dict:
-    submissions = {}
-    for lang in languages:
-        file = f"{spec.name}/test-{lang}.{spec.submission_ext}"
-        submissions[lang] = _read(spec, predictions_dir / file, labels_dir / file)
+def _score_task(spec: TaskSpec, submissions: dict[str, _Submission], complete: bool) -> dict:
     scores = {lang: _apply(SCORERS[spec.scorer], submission, lang) for lang, submission in submissions.items()}
+    if not complete:
+        return scores
     average = _pooled(spec, submissions) if spec.averaging == "examples" else _mean(scores.values())
     return {**scores, "avg": average}
 
 
+def _report(gaps: str | None, result: Scores, strict: bool) -> None:
+    if gaps is None:
+        return
+    if strict:
+        raise XltError(f'{gaps}; --strict refuses it: predict exactly the gold ids ("" or [] for no answer)')
+    result.warnings.append(gaps)
+
+
 def score_folders(
-    predictions_dir: Path, labels_dir: Path, tasks: Sequence[str] | None = None, benchmark: str | None = None
+    predictions_dir: Path,
+    labels_dir: Path,
+    tasks: Sequence[str] | None = None,
+    benchmark: str | None = None,
+    strict: bool = False,
 ) -> Scores:
     if benchmark is not None and benchmark not in BENCHMARKS:
         raise XltError(f"unknown benchmark {benchmark!r}; use one of {', '.join(BENCHMARKS)}")
     predictions_dir, labels_dir = Path(predictions_dir), Path(labels_dir)
     result = Scores(benchmark)
-    for task in _task_names(predictions_dir, labels_dir, tasks, result.notes):
+    names = _task_names(predictions_dir, labels_dir, tasks, result.notes)
+    if benchmark is not None:
+        expected = benchmark_tasks(benchmark) if tasks is None else tasks
+        result.missing = _missing_files(expected, benchmark, predictions_dir, labels_dir)
+    for task in names:
         spec = get_task(task)
-        languages = _languages(spec, predictions_dir, labels_dir, benchmark, result.notes)
-        if languages:
-            result[task] = _score_task(spec, languages, predictions_dir, labels_dir)
+        submissions = {
+            lang: _read(spec, predictions_dir / _file(spec, lang), labels_dir / _file(spec, lang))
+            for lang in _languages(spec, predictions_dir, labels_dir, result)
+        }
+        for submission in submissions.values():
+            _report(submission.gaps, result, strict)
+        if submissions:
+            result[task] = _score_task(spec, submissions, complete=task not in result.missing)
     return result
 
 
@@ -196,10 +246,10 @@ def benchmark_tasks(benchmark: str) -> list[str]:
     return [name for name, spec in TASKS.items() if benchmark in spec.languages]
 
 
-def _unscored(result: dict, benchmark: str) -> dict[str, list[str]]:
-    """Each group, and `all_task`, mapped to its tasks that were not scored."""
+def _unscored(tasks: dict[str, float], benchmark: str) -> dict[str, list[str]]:
+    """Each group, and `all_task`, mapped to its tasks without a task score."""
     covers = {**GROUPS[benchmark], "all_task": benchmark_tasks(benchmark)}
-    return {name: [task for task in tasks if task not in result] for name, tasks in covers.items()}
+    return {name: [task for task in members if task not in tasks] for name, members in covers.items()}
 
 
 def _mean_of(tasks: Sequence[str], scores: dict[str, float]) -> float:
@@ -207,9 +257,10 @@ def _mean_of(tasks: Sequence[str], scores: dict[str, float]) -> float:
 
 
 def summarize(result: dict, benchmark: str | None = None) -> dict:
-    """{"tasks": {task: score}, "groups": {group: score}, "all_task": score (only when complete)}."""
-    tasks = {task: task_score(get_task(task), scores["avg"]) for task, scores in result.items()}
-    summary = {"tasks": tasks, "groups": {}}
+    """{"tasks": {task: score}, "groups": {group: score}, "all_task": score (only when complete)}; a task
+    scores only with its average (not when a benchmark language is missing)."""
+    tasks = {task: task_score(get_task(task), scores["avg"]) for task, scores in result.items() if "avg" in scores}
+    summary: dict[str, Any] = {"tasks": tasks, "groups": {}}
     if benchmark is None:
         return summary
     for group, members in GROUPS[benchmark].items():
@@ -222,17 +273,22 @@ def summarize(result: dict, benchmark: str | None = None) -> dict:
 
 
 def scores_json(result: Scores) -> dict:
-    """The `--json` object: the per-task scores as they are, plus "summary"."""
-    return {**result, "summary": result.summary}
+    """The `--json` object: the per-task scores as they are, plus "summary" (with "missing" when files are)."""
+    missing = {"missing": result.missing} if result.missing else {}
+    return {**result, "summary": {**result.summary, **missing}}
 
 
-def _task_table(task: str, scores: dict[str, dict[str, float]]) -> list[str]:
-    metrics = list(scores["avg"])
-    widths = [max(len(metric), 7) for metric in metrics]
+def _task_table(task: str, scores: dict[str, dict[str, float]], missing: Sequence[str]) -> list[str]:
     languages = [lang for lang in scores if lang != "avg"]
+    metrics = list(scores[languages[0]])
+    widths = [max(len(metric), 7) for metric in metrics]
     header = "  lang  " + "  ".join(metric.rjust(width) for metric, width in zip(metrics, widths))
-    lines = [f"{task} (mean over {len(languages)} languages)", header]
-    for lang in [*languages, "avg"]:
+    if missing:
+        title = f"{task} ({len(languages)} of {len(languages) + len(missing)} languages; no average without the rest)"
+    else:
+        title = f"{task} (mean over {len(languages)} languages)"
+    lines = [title, header]
+    for lang in scores:
         values = "  ".join(f"{scores[lang][m]:.2f}".rjust(w) for m, w in zip(metrics, widths))
         lines.append(f"  {lang:<4}  {values}")
     return lines
@@ -240,6 +296,19 @@ def _task_table(task: str, scores: dict[str, dict[str, float]]) -> list[str]:
 
 def _score_rows(title: str, scores: dict[str, float]) -> list[str]:
     return [title, *(f"  {name:<14}  {score:7.2f}" for name, score in scores.items())] if scores else []
+
+
+def _missing_line(missing: dict[str, list[str]], result: dict) -> str:
+    """One line: each task's missing languages, then the tasks with no file at all."""
+    partial, absent = [], []
+    for task, languages in missing.items():
+        if task in result:
+            listed = len(languages) + len(result[task])
+            partial.append(f"{task}: {' '.join(languages)} ({len(languages)} of {listed})")
+        else:
+            absent.append(task)
+    parts = [*partial, *([f"no file of {', '.join(absent)}"] if absent else [])]
+    return f"note: missing files (a task missing any gets no average): {'; '.join(parts)}"
 
 
 def _summary_lines(result: dict) -> list[str]:
@@ -250,18 +319,38 @@ def _summary_lines(result: dict) -> list[str]:
         return lines
     overall = {"all_task": summary["all_task"]} if "all_task" in summary else {}
     lines += _score_rows(f"{benchmark} group scores", {**summary["groups"], **overall})
-    missing = [f"{name} (no {', '.join(tasks)})" for name, tasks in _unscored(result, benchmark).items() if tasks]
+    missing = getattr(result, "missing", {})
     if missing:
-        lines.append(f"note: left out because a task is missing: {'; '.join(missing)}")
+        lines.append(_missing_line(missing, result))
+    unscored = _unscored(summary["tasks"], benchmark)
+    left_out = [f"{name} (no {', '.join(tasks)})" for name, tasks in unscored.items() if tasks]
+    if left_out:
+        lines.append(f"note: left out because a task has no score: {'; '.join(left_out)}")
     return lines
 
 
 def format_scores(result: dict) -> str:
     """A readable text table per task (one row per language, then the average row), then the summary."""
-    blocks = ["\n".join(_task_table(task, scores)) for task, scores in result.items()]
-    if result:
+    missing = getattr(result, "missing", {})
+    blocks = ["\n".join(_task_table(task, scores, missing.get(task, ()))) for task, scores in result.items()]
+    if result or missing:
         blocks.append("\n".join(_summary_lines(result)))
     notes = [f"note: {note}" for note in getattr(result, "notes", [])]
     if notes:
         blocks.append("\n".join(notes))
     return "\n\n".join(blocks) or "no task scored"
+
+
+def unanswered_table() -> str:
+    """docs/scoring.md's table: per scorer, its benchmark tasks, the official rule and what `xlt score` does."""
+    does = {
+        "zero": "scores it 0, in the denominator; one warning line a file (`--strict`: an error)",
+        "refuse": "refuses the file: one error line, exit 2",
+        "set": "scores the pairs given (a pair not predicted lowers recall)",
+    }
+    rows = ["| scorer | tasks | the official evaluator | `xlt score` |", "|---|---|---|---|"]
+    scorers = {name: get_task(name).scorer for benchmark in BENCHMARKS for name in benchmark_tasks(benchmark)}
+    for scorer, (rule, official) in UNANSWERED.items():
+        tasks = ", ".join(sorted(name for name, by in scorers.items() if by == scorer))
+        rows.append(f"| `{scorer}` | {tasks} | {official} | {does[rule]} |")
+    return "\n".join(rows)
