@@ -236,6 +236,18 @@ CASES = [
     Case("--set unknown item", demo("methods.lora.options.r=4"), "no list item 'lora'"),
     Case("config file missing", lambda s: ["run", str(s.root / "nope.yaml")], "nope.yaml: no such config file"),
     Case("config not YAML", run_config("name: [unclosed\n"), "not valid YAML"),
+    Case(
+        "config YAML error located",
+        run_config("name: tiny\nseeds: [0\nmodel: {}\n"),
+        "study.yaml, line 3, column 6: not valid YAML (expected ',' or ']', but got ':')",
+    ),
+    Case(
+        "misspelt required field",
+        run_config(
+            "model: {name_or_path: x}\nmethods: [{name: finetune}]\ntargets: [{task: xnli, traning: {steps: 1}}]\n"
+        ),
+        "targets.0.traning: unknown field; did you mean 'training'?",
+    ),
     Case("config not a mapping", run_config("- a\n- b\n"), "a study config is a mapping of fields, found list"),
     Case("config not UTF-8", non_utf8_config, "study.yaml: not valid YAML"),
     # ---- data files in each release format ---------------------------------------------------------------

@@ -13,7 +13,7 @@ import math
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -328,6 +328,10 @@ def read_config(path: Path) -> dict:
         raw = read_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise XltError(f"{path}: no such config file") from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise XltError(f"{path}{at}: not valid YAML ({err.problem or err.context or _first_line(err)})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise XltError(f"{path}: not valid YAML ({_first_line(err)})") from None
     if not isinstance(raw, dict):
@@ -345,18 +349,41 @@ def validate_study(raw: dict, source: str) -> Study:
 
 
 def describe_error(err: ValidationError) -> str:
-    first = err.errors()[0]
+    errors = err.errors()
+    # a misspelt field is the cause of the "missing" error its right spelling then raises: name it first
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     where = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if not where:  # a check across fields names its own field in the message
         return message
     if first["type"] == "extra_forbidden":
-        return f"{where}: unknown field (check its spelling against the config reference in README.md)"
+        hint = did_you_mean(str(first["loc"][-1]), _fields_at(first["loc"][:-1]))
+        return f"{where}: unknown field{hint or ' (check its spelling against the config reference in README.md)'}"
     if first["type"] == "missing":
         return f"{where}: required field is missing"
     found = first.get("input")
     found_text = f"found {found!r}; " if found is not None and not isinstance(found, dict) else ""
     return f"{where}: {found_text}{message}"
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The field names of the config model at a validation error's location (e.g. ("targets", 0) -> a target's)."""
+    model: Any = Study
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of the list the previous field holds: its model was taken already
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The config model an annotation holds: itself, or inside list[...] / X | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in get_args(annotation) if (m := _model_in(arg)) is not None), None)
 
 
 def check_registries(study: Study, source: str) -> None:
