@@ -24,7 +24,7 @@ from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
 from xlt.machine import cpu_kernels
 from xlt.model import TaskModel, load_trainable, save_tensors
-from xlt.pipeline import carry
+from xlt.pipeline import carry, trace
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CHECKPOINT, TrainStage
 from xlt.pipeline.progress import stage_bar
@@ -82,8 +82,11 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     with stage_bar(ctx, name, total, step) as (progress, bar), interrupts.deferred():
         while step < total:
             assert sampler is not None  # an untrained stage has no steps
-            torch.manual_seed((stage.seed * 1_000_003 + step) * world + rank)  # dropout: the step and process alone
-            share = [features[lang][i] for lang, i in sampler.batch(step, rank, world)]
+            dropout_seed = (stage.seed * 1_000_003 + step) * world + rank  # dropout: the step and process alone
+            torch.manual_seed(dropout_seed)
+            drawn = sampler.batch(step, rank, world)
+            trace.step(stage.hash, step, rank, dropout_seed, drawn)
+            share = [features[lang][i] for lang, i in drawn]
             batch = {k: v.to(accelerator.device) for k, v in kind.collate(share).items()}
             with accelerator.autocast():
                 loss = kind.loss(model(batch), batch)
