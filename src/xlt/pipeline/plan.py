@@ -55,6 +55,8 @@ class TrainStage:
         unset = {"select"} if self.training.select is None else set()
         payload["training"] = self.training.model_dump(mode="json", exclude={"checkpoint_every", *unset})
         payload["method_options"] = self.method_options.model_dump(mode="json")
+        if self.method_options.weight_decay:  # biases and LayerNorm tensors spared since: not the old stages
+            payload["decay_rule"] = "spares biases and norms"
         payload["head_options"] = self.head_options.model_dump(mode="json")
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "train": payload}))
 
