@@ -12,7 +12,13 @@ from xlt.interrupts import SIGNALS
 
 def run_xlt(capsys, *args: str, width: int = 200) -> tuple[int, str]:
     """`xlt ARGS` through its real entry point (`guard.run`); returns the exit status and stderr, printed `width`
-    columns wide (a captured console is not a terminal: rich would wrap at 80).
+    columns wide (a captured console is not a terminal: rich would wrap at 80)."""
+    code, _, stderr = run_xlt_streams(capsys, *args, width=width)
+    return code, stderr
+
+
+def run_xlt_streams(capsys, *args: str, width: int = 200) -> tuple[int, str, str]:
+    """As `run_xlt`, with stdout (where a command's answer goes: the plan, tables) before stderr.
 
     The handlers and umask `guard.run` installs are put back, so later tests see the session's own.
     """
@@ -32,4 +38,5 @@ def run_xlt(capsys, *args: str, width: int = 200) -> tuple[int, str]:
         os.umask(umask)
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
-    return int(code), capsys.readouterr().err
+    captured = capsys.readouterr()
+    return int(code), captured.out, captured.err

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from in_process import run_xlt
+from in_process import run_xlt_streams
 
 pytestmark = pytest.mark.slow  # runs the demo (quick and dry run) end to end
 
@@ -30,13 +30,15 @@ def test_quick_demo_runs_the_grid_to_a_report(quick_demo):
     assert "report at" in (out.parent.parent / "stderr.txt").read_text()
 
 
-def test_demo_dry_run_prints_the_plan_and_trains_nothing(tmp_path, monkeypatch, capsys):
+def test_demo_dry_run_prints_the_whole_plan_to_stdout_and_trains_nothing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "plan-only"
     monkeypatch.setenv("XLT_CACHE", str(tmp_path / "cache"))
-    code, stderr = run_xlt(capsys, "demo", "--quick", "--dry-run", "--out", str(out))
+    code, stdout, stderr = run_xlt_streams(capsys, "demo", "--quick", "--dry-run", "--out", str(out))
     assert code == 0, stderr[-3000:]
-    assert "14 training runs" in stderr
-    assert "[base]" in stderr  # stage languages shown (not eaten as rich markup)
-    assert "1 training" in stderr and "synth-nli" in stderr  # what each stage feeds
+    assert "14 training runs" in stdout
+    assert "[base]" in stdout  # stage languages shown (not eaten as rich markup)
+    assert "1 training" in stdout and "synth-nli" in stdout  # what each stage feeds
+    assert "…" not in stdout  # off a terminal, full width: no column cut
+    assert "every file the plan reads is present" in stdout and stderr == ""
     assert not (out / "stages").exists()
     assert not (tmp_path / "cache" / "encoders").exists(), "a dry run pretrains nothing"

@@ -33,7 +33,7 @@ def test_paper_config_plans_offline_and_names_what_is_missing(path, tmp_path, mo
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     study = load_study(path, [f"output_dir={tmp_path / 'study'}"])
     out = io.StringIO()
-    outcome = run_study(study, console=Console(file=out, width=200), dry_run=True)
+    outcome = run_study(study, output=Console(file=out, width=200), dry_run=True)
     printed = out.getvalue()
     assert outcome.plan.training_runs > 0 and not (tmp_path / "study").exists()
     assert "data and model the plan reads" in printed
@@ -58,7 +58,7 @@ def test_paper_config_with_local_data_finds_the_shared_files(shared_dir, tmp_pat
     path = next(p for p in PAPERS if p.name == "tu2022-udpos.yaml")
     study = load_study(path, [f"output_dir={tmp_path}", f"data.dir={shared_dir / 'data'}"])
     out = io.StringIO()
-    run_study(study, console=Console(file=out, width=250), dry_run=True)
+    run_study(study, output=Console(file=out, width=250), dry_run=True)
     printed = out.getvalue()
     assert "udpos test: no file for de " in printed  # the German test file is the one missing
     assert "udpos train: no file" not in printed and "udpos dev: no file" not in printed

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from in_process import run_xlt
+from in_process import run_xlt, run_xlt_streams
 from xlt.cli import DEMO_CONFIG, QUICK
 from xlt.config import load_study
 from xlt.errors import XltError
@@ -143,9 +143,11 @@ def test_a_dry_run_lists_the_arrays_it_would_submit_and_writes_nothing(tmp_path,
     out, cache = tmp_path / "s", tmp_path / "cache"
     monkeypatch.setenv("XLT_CACHE", str(cache))
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no Slurm either
-    code, stderr = run_xlt(capsys, "demo", "--quick", "--backend", "slurm", "--dry-run", "--out", str(out))
+    code, stdout, stderr = run_xlt_streams(
+        capsys, "demo", "--quick", "--backend", "slurm", "--dry-run", "--out", str(out)
+    )
     assert code == 0, stderr[-2000:]
-    would = [line for line in stderr.splitlines() if line.startswith("would submit")]
+    would = [line for line in stdout.splitlines() if line.startswith("would submit")]
     assert len(would) == 15 and would[0] == "would submit an array of 12 stages"
-    assert "0/26 stages done, 26 to run" in stderr
+    assert "0/26 stages done, 26 to run" in stdout
     assert not out.exists() and not (cache / "encoders").exists()

@@ -21,7 +21,16 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Cross-lingual transfer studies: what does a training recipe do to zero-shot transfer?",
 )
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress, warnings, errors: what a command says while it works
+
+
+def output() -> Console:
+    """A command's answer (the plan, every table): stdout, at full width off a terminal (a file, a pipe, a
+    cluster's log), where rich would otherwise cut columns at 80 characters."""
+    return Console() if sys.stdout.isatty() else Console(width=UNBOUNDED_WIDTH)
+
+
+UNBOUNDED_WIDTH = 1000  # wider than any table xlt prints: nothing is cut or wrapped
 QUICK = [f"{key}={json.dumps(value)}" for key, value in QUICK_DEMO.items()]  # as --set overrides
 
 
@@ -166,11 +175,11 @@ def _run(
     if slurm is not None:
         from xlt.pipeline.slurm import submit_study
 
-        submit_study(study, slurm, console, dry_run=dry_run)
+        submit_study(study, slurm, output(), dry_run=dry_run)
         return
     from xlt.pipeline.runner import run_study
 
-    run_study(study, console=console, dry_run=dry_run, workers=workers or 1)
+    run_study(study, console=console, output=output(), dry_run=dry_run, workers=workers or 1)
 
 
 @app.command()
@@ -178,7 +187,7 @@ def status(study_dir: Path = typer.Argument(..., help="A study directory (its ou
     """Every stage of a study: done, running, queued, failed (and why) or to run; collects results when done."""
     from xlt.pipeline.status import show_status
 
-    show_status(study_dir, Console())
+    show_status(study_dir, output())
 
 
 @app.command()
@@ -257,7 +266,7 @@ def tasks() -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(*(str(value) for value in row.values()))
-    Console().print(table)
+    output().print(table)
 
 
 @app.command()

@@ -67,11 +67,19 @@ class Outcome:
 
 
 def run_study(
-    study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True, workers: int = 1
+    study: Study,
+    console: Console | None = None,
+    dry_run: bool = False,
+    progress: bool = True,
+    workers: int = 1,
+    output: Console | None = None,
 ) -> Outcome:
-    """`workers`: processes running stages at once on this machine, this one included (`xlt.pipeline.workers`)."""
+    """`workers`: processes running stages at once on this machine, this one included (`xlt.pipeline.workers`).
+    `console` shows progress (stderr), `output` the plan and its needs (stdout)."""
     console = console or Console(stderr=True)
+    output = output or Console()
     console.quiet = console.quiet or not is_main()
+    output.quiet = output.quiet or not is_main()
     progress = progress and is_main()
     started = time.perf_counter()
     study = with_precision(study)
@@ -83,9 +91,9 @@ def run_study(
     ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress, tracking)
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
-    console.print(plan_table(plan, ctx))
+    output.print(plan_table(plan, ctx))
     if dry_run:
-        _print_needs(plan, resources, console)
+        _print_needs(plan, resources, output)
         return Outcome(out_dir, plan, 0, {})
     on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
