@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from xlt.machine import PORTABLE_KERNELS, cpu_flags, cpu_kernels, pin_cpu_kernels, usable_cores
+from xlt.machine import PORTABLE_KERNELS, cpu_flags, cpu_kernels, cpu_name, pin_cpu_kernels, usable_cores
 
 AVX2 = frozenset({"sse2", "avx", "avx2", "fma", "avx512f"})
 
@@ -43,3 +43,18 @@ def test_an_xlt_process_runs_the_avx2_kernels_unless_told_otherwise():
 
 def test_usable_cores_follow_the_process_affinity():
     assert usable_cores() == len(os.sched_getaffinity(0))
+
+
+def test_the_cpu_is_named_by_its_linux_model_name_else_by_the_platform(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000 @ 3.0GHz\nflags\t\t: fpu avx2 fma\n")
+    real_open = open
+    monkeypatch.setattr(
+        "builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path, *a, **k)
+    )
+    assert cpu_name() == "Test CPU 9000 @ 3.0GHz"
+    assert cpu_flags() == {"fpu", "avx2", "fma"}
+    cpuinfo.write_text("processor\t: 0\nFeatures\t: fp asimd\n")  # an Arm machine's: no model name
+    monkeypatch.setattr("platform.processor", lambda: "")
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    assert cpu_name() == "aarch64"

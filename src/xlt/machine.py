@@ -36,12 +36,25 @@ def pin_cpu_kernels(environ: MutableMapping[str, str] = os.environ, flags: froze
 
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags as Linux lists them (x86: "avx2", "fma", ...); empty elsewhere."""
+    return frozenset(_cpuinfo("flags").split())
+
+
+def cpu_name() -> str:
+    """The CPU's model name ("AMD EPYC 9R14 96-Core Processor"): Linux's, else what the platform says, else its
+    architecture (platform.processor() is empty on most Linux machines)."""
+    import platform
+
+    return _cpuinfo("model name").strip() or platform.processor() or platform.machine() or "unknown CPU"
+
+
+def _cpuinfo(field: str) -> str:
+    """The first value of a /proc/cpuinfo field; "" where there is none (another field set, no /proc)."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            line = next((line for line in cpuinfo if line.startswith("flags")), "")
+            line = next((line for line in cpuinfo if line.partition(":")[0].strip() == field), "")
     except OSError:
-        return frozenset()
-    return frozenset(line.partition(":")[2].split())
+        return ""
+    return line.partition(":")[2]
 
 
 def cpu_kernels() -> str:

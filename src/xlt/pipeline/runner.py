@@ -30,6 +30,7 @@ from xlt.config import Study
 from xlt.distributed import is_main, main_first, on_main
 from xlt.errors import XltError
 from xlt.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
+from xlt.machine import cpu_name
 from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan, unique_evals
@@ -277,7 +278,7 @@ def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> P
         git_commit=_git_commit(),
         versions={name: _version(name) for name in PACKAGES},
         python=platform.python_version(),
-        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor()})",
+        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({cpu_name()})",
         training_runs=plan.training_runs,
         stages=stages,
         evaluations=_evaluations(plan, ctx),
