@@ -158,3 +158,20 @@ def test_a_hub_id_the_hub_does_not_know_is_one_line(offline_cache, tmp_path, mon
         "model 'org/typo' at revision main: 404 Client Error: Repository Not Found; check the name, the revision"
         " and your access (HF_TOKEN), or set HF_HUB_OFFLINE=1 to use the local cache"
     )
+
+
+def test_how_often_pretraining_checkpoints_is_not_part_of_its_encoders_identity(tmp_path):
+    """A study's `model.pretrain` encoder is named by the options that make its weights: `checkpoint_every`
+    (resume points only) leaves it and every stage hash as they were; another budget does not."""
+    from small_study import small_study
+
+    def named(**options) -> tuple[set[str], dict]:
+        raw = small_study(tmp_path / "study")
+        raw["model"]["pretrain"]["options"].update(options)
+        study = validate_study(raw, "study.yaml")
+        resources = resolve(study, progress=False, build=False)
+        plan = study_plan(study, resources)
+        return set(plan.train) | {ev.hash for ev in plan.evals}, resources.identity["model"]
+
+    assert named(checkpoint_every=5) == named()
+    assert named(max_steps=13)[1] != named()[1]
