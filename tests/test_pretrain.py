@@ -144,7 +144,7 @@ def resume_step(out: Path) -> int:
     return torch.load(work_dir(out) / "resume" / "state.pt", weights_only=True)["step"]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda signum: signum.name)
 def test_a_stopped_xlt_pretrain_says_how_to_resume_and_resuming_gives_the_uninterrupted_weights(
     pretrained, text_files, tmp_path, monkeypatch, capsys, signum
 ):
