@@ -15,7 +15,28 @@ from xlt import guard
 from xlt.demo import DEMO_CONFIG, QUICK_DEMO
 from xlt.errors import XltError
 
+
+class _Flags:
+    """Typer's commands, less the `<bool>` they show beside a flag in --help as if the flag took a value."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_Flags, typer.core.TyperCommand):
+    pass
+
+
+class Group(_Flags, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -88,7 +109,7 @@ def main_options(
     """xlt compares recipes (methods x intermediate tasks) on zero-shot transfer to every language."""
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     config: Path = typer.Argument(..., help="Study YAML (see configs/demo.yaml and the README's config reference)."),
     out: Path | None = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
@@ -109,7 +130,7 @@ def run(
     _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm, workers)
 
 
-@app.command()
+@app.command(cls=Command)
 def demo(
     quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in under a minute."),
     out: Path | None = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
@@ -182,7 +203,7 @@ def _run(
     run_study(study, console=console, output=output(), dry_run=dry_run, workers=workers or 1)
 
 
-@app.command()
+@app.command(cls=Command)
 def status(study_dir: Path = typer.Argument(..., help="A study directory (its output_dir).")) -> None:
     """Every stage of a study: done, running, queued, failed (and why) or to run; collects results when done."""
     from xlt.pipeline.status import show_status
@@ -190,7 +211,7 @@ def status(study_dir: Path = typer.Argument(..., help="A study directory (its ou
     show_status(study_dir, output())
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`."),
     latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts): tables/*.tex."),
@@ -206,7 +227,7 @@ def report(
         console.print(line, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def analyze(
     study_dir: Path | None = typer.Argument(None, help="A study directory written by `xlt run` / `xlt demo`."),
     model: str | None = typer.Option(None, "--model", help="Analyse a bare encoder (directory or Hub id)."),
@@ -225,7 +246,7 @@ def analyze(
     console.print(f"analysis in {directory}")
 
 
-@app.command()
+@app.command(cls=Command)
 def score(
     predictions: Path = typer.Option(..., "--predictions", help="Folder of {task}/test-{lang}.{tsv,json,jsonl}."),
     labels: Path = typer.Option(..., "--labels", help="Folder of gold files in the same layout."),
@@ -253,7 +274,7 @@ def score(
     typer.echo(json.dumps(scores_json(result), indent=2, sort_keys=True) if as_json else format_scores(result))
 
 
-@app.command()
+@app.command(cls=Command)
 def tasks() -> None:
     """The task registry: kind, metrics, languages and sources of every task."""
     from rich.table import Table
@@ -269,7 +290,7 @@ def tasks() -> None:
     output().print(table)
 
 
-@app.command()
+@app.command(cls=Command)
 def pretrain(
     text: list[str] = typer.Argument(
         ...,
