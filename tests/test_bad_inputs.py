@@ -260,7 +260,7 @@ CASES = [
     Case(
         "missing language file",
         run("xnli", ["en", "de"]),
-        "no xnli test data for language 'de': ",
+        "does not exist; it holds test files for en. Leave the language out with the target's eval_languages",
         remove("xnli/test-de.tsv"),
     ),
     Case("empty file", run("udpos", ["en", "de"]), "udpos/test-de.tsv is empty", put("udpos/test-de.tsv", "")),
@@ -360,8 +360,13 @@ CASES = [
     Case(
         "Hub offline",
         run("udpos", ["en"], model={"name_or_path": "xlm-roberta-base-xyz"}),
-        "cannot load the tokenizer of 'xlm-roberta-base-xyz'",
+        "model 'xlm-roberta-base-xyz' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids",
         env={"HF_HUB_OFFLINE": "1"},
+    ),
+    Case(
+        "model path missing",
+        run("udpos", ["en"], model={"name_or_path": "/nonexistent/xlt-encoder"}),
+        "model.name_or_path: no directory '/nonexistent/xlt-encoder'",
     ),
     Case(
         "Hub unreachable",

@@ -9,6 +9,7 @@ file exists wins; none -> one XltError naming every path looked at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,34 @@ class TaskSource:
             if path.is_file():
                 return self._checked(read_release(layout.read, path, split, fields["lang"], self.task), str(path))
         tried = " or ".join(str(path) for path, _ in candidates)
+        held = sorted({lang for _, layout in candidates for lang in _languages_held(data_dir, layout.files[split])})
+        field = "train_languages" if split == "train" else "eval_languages"
+        holds = f"it holds {split} files for {', '.join(held)}" if held else f"it holds no {self.task} {split} file"
         raise XltError(
-            f"no {self.task} {split} data for language {fields['lang']!r}: {tried} does not exist;"
-            f" point data_dir at the folder holding the task's files (XTREME download layout or release files)"
+            f"no {self.task} {split} data for language {fields['lang']!r} in data.dir {data_dir}: {tried} does not"
+            f" exist; {holds}. Leave the language out with the target's {field}, or point data.dir at the folder"
+            " holding the task's files (XTREME download layout or release files)"
         )
+
+
+def _languages_held(data_dir: Path, template: str) -> list[str]:
+    """The languages whose files a layout's template ("xnli/test-{lang}.tsv") finds under data_dir."""
+    pieces = _FIELD.split(template)  # literal, field name, literal, ...
+    if "lang" not in pieces[1::2]:
+        return []
+    pattern, named = "", False
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            pattern += re.escape(piece)
+        elif piece == "lang":
+            pattern += "(?P=lang)" if named else "(?P<lang>[^/]+)"
+            named = True
+        else:
+            pattern += "[^/]+"
+    matches = (
+        re.fullmatch(pattern, p.relative_to(data_dir).as_posix()) for p in data_dir.glob(_FIELD.sub("*", template))
+    )
+    return [match["lang"] for match in matches if match]
+
+
+_FIELD = re.compile(r"\{([a-z_]+)\}")  # a field of a layout's file template

@@ -76,9 +76,24 @@ def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> 
     local = Path(name).expanduser()
     if local.is_dir():
         return str(local.resolve()), local_identity(local, digests_dir())
+    if _is_path(name):
+        raise XltError(f"model.name_or_path: no directory {name!r} (a local encoder, or a Hub id such as org/name)")
     if build:  # a dry run names the Hub model and leaves its availability to the plan's list of needs
         ensure_hub_reachable(f"model {name!r}")
-    return name, hub_identity(name, model.revision, online=build and not offline_variables())
+    offline = offline_variables()
+    identity = hub_identity(name, model.revision, online=build and not offline)
+    if build and offline and "commit" not in identity:
+        raise XltError(
+            f"model {name!r} is not in the local Hugging Face cache and {offline[0]} forbids downloading it: "
+            f"download it where there is a network (`hf download {name}`), or point model.name_or_path at a local "
+            "directory"
+        )
+    return name, identity
+
+
+def _is_path(name: str) -> bool:
+    """A name only a path can be: absolute, relative to . or ~, or deeper than a Hub id's org/name."""
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1
 
 
 def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
