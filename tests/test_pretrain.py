@@ -234,3 +234,15 @@ def test_a_study_stopped_while_it_pretrains_resumes_its_encoder_when_run_again(t
         progress=False,
     )  # fmt: skip
     assert_same_weights(Path(resources.model_path), reference)
+
+
+@pytest.mark.slow  # a process of its own: whether a library's bar shows depends on what the process set up
+def test_xlt_pretrain_logs_its_own_lines_and_no_library_bar(text_files, tmp_path):
+    out = tmp_path / "encoder"
+    args = pretrain_args(text_files, out, TINY.model_copy(update={"max_steps": 5}), checkpoint_every=1000)
+    with open(tmp_path / "stdout", "w") as stdout, open(tmp_path / "stderr", "w") as stderr:
+        done = subprocess.run([sys.executable, "-m", "xlt", *args], stdout=stdout, stderr=stderr, timeout=300)
+    logged = (tmp_path / "stdout").read_text() + (tmp_path / "stderr").read_text()
+    assert done.returncode == 0, logged[-2000:]
+    assert f"encoder and tokenizer saved in {out}" in logged
+    assert "Writing model shards" not in logged  # transformers' save_pretrained bar

@@ -337,7 +337,7 @@ def pretrain(
     except ValidationError as err:
         raise XltError(f"pretrain options: {describe_error(err)}") from None
     path = run_pretrain(text, out, options)
-    console.print(f"encoder and tokenizer saved in {path}")
+    console.print(f"encoder and tokenizer saved in {path}", highlight=False, soft_wrap=True)
 
 
 def quiet_libraries() -> None:
@@ -355,6 +355,6 @@ def main() -> None:
 
 
 def _command() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("run", "demo", "analyze", "pretrain"):
         quiet_libraries()
     app()
