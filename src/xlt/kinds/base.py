@@ -93,7 +93,7 @@ class Kind(ABC):
         return examples
 
 
-KINDS: Registry[Kind] = Registry("task kind")
+KINDS: Registry[Kind] = Registry("task kind", "xlt.kinds")
 
 
 def register(kind: Kind) -> Kind:

@@ -76,7 +76,7 @@ class Method(ABC, Generic[OptionsT]):
         """Wrap `backbone`; freeze what the method freezes; add what it trains."""
 
 
-METHODS: Registry[type[Method[Any]]] = Registry("method")
+METHODS: Registry[type[Method[Any]]] = Registry("method", "xlt.methods")
 
 
 def register(cls: type[Method[Any]]) -> type[Method[Any]]:

@@ -109,7 +109,7 @@ class TaskSpec:
         }
 
 
-TASKS: Registry[TaskSpec] = Registry("task")
+TASKS: Registry[TaskSpec] = Registry("task", "xlt.tasks")
 
 
 def register(spec: TaskSpec) -> TaskSpec:
