@@ -18,11 +18,13 @@ from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from xlt.data.text_files import TextFiles, language_files, read_text_files
 from xlt.errors import XltError
+from xlt.pipeline.progress import LoopProgress
 from xlt.tokenizer import train_tokenizer
 
 OPTIONS_FILE = "pretrain_options.json"
@@ -176,8 +178,12 @@ def _train(model, blocks, weights, options: PretrainOptions, tokenizer, progress
     losses, running = [], 0.0
     columns = (TextColumn("pretraining"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, disable=not (progress and console.is_terminal), transient=False) as bar:
         task = bar.add_task("pretrain", total=options.max_steps, loss="-")
+        shown = LoopProgress("pretraining", options.max_steps, 0, options.batch_size, console, progress)
+        shown.begin(f"{options.layers} layers, hidden size {options.hidden_size}, {len(blocks)} languages, "
+                    f"{options.max_steps} steps of {options.batch_size} blocks, seed {options.seed}")  # fmt: skip
         for step in range(1, options.max_steps + 1):
             ids = sample_batch(blocks, weights, options.batch_size, gen)
             inputs, labels = mask_tokens(ids, options, tokenizer.mask_token_id, special_max, len(tokenizer), gen)
@@ -187,11 +193,13 @@ def _train(model, blocks, weights, options: PretrainOptions, tokenizer, progress
             optimizer.step()
             schedule.step()
             running += loss.item()
+            shown.step(step, loss.item())
             if step % options.log_every == 0 or step == options.max_steps:
                 n = step % options.log_every or options.log_every
                 losses.append((step, running / n))
                 running = 0.0
                 bar.update(task, completed=step, loss=f"{losses[-1][1]:.3f}")
+        shown.end(losses[-1][1])
     model.eval()
     return losses
 
