@@ -92,13 +92,14 @@ class Clock:
 
 
 def run_loop(monkeypatch, total: int, seconds_a_step: float, every: str, done: int = 0, terminal: bool = False):
-    """The lines of a loop of `total` steps (8 examples each) from step `done`, each step `seconds_a_step` long,
-    with XLT_LOG_EVERY=`every`; and the steps its progress lines name."""
+    """The lines of a loop of `total` steps (8 examples each) from step `done` (after 100 s of earlier runs), each
+    step `seconds_a_step` long, with XLT_LOG_EVERY=`every`; and the steps its progress lines name."""
     clock = Clock()
     monkeypatch.setattr(progress.time, "monotonic", clock)
     monkeypatch.setenv("XLT_LOG_EVERY", every)
     screen = io.StringIO()
-    loop = LoopProgress(NAME, total, done, 8, Console(file=screen, width=300, force_terminal=terminal), True)
+    console = Console(file=screen, width=300, force_terminal=terminal)
+    loop = LoopProgress(NAME, total, done, 8, console, True, elapsed=100.0 if done else 0.0)
     for step in range(done + 1, total + 1):
         clock.now += seconds_a_step
         loop.step(step, 0.5)
@@ -136,7 +137,7 @@ def test_a_resumed_loop_says_where_it_resumes_and_paces_this_run_only(monkeypatc
     assert steps[:2] == [23, 25]
     # 3 steps in 30 s: 0.1 step a second, 27 steps left
     assert lines[1].endswith(": step 23/50 (46%), loss 0.5000, 0.8 examples/s, about 4m30s left")
-    assert lines[-1].endswith(": done: 50 steps in 5m00s, final loss 0.2500")  # this run's 300 s
+    assert lines[-1].endswith(": done: 50 steps in 6m40s, final loss 0.2500")  # 100 s before, 300 s now
 
 
 def test_on_a_terminal_a_loop_only_says_where_it_resumes(monkeypatch):

@@ -137,7 +137,6 @@ class StudyDisplay:
         self.progress = progress_bars(console, enabled)
         self.overall = self.progress.add_task("", total=len(self.stages))
         self.logged_done: int | None = None  # stages done when the overall line was last logged (off a terminal)
-        log_every()  # a bad $XLT_LOG_EVERY is one line before any stage runs
 
     def __enter__(self) -> StudyDisplay:
         self.progress.start()

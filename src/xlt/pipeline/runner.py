@@ -33,7 +33,7 @@ from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan, unique_evals
 from xlt.pipeline.preflight import check_inputs
-from xlt.pipeline.progress import StudyDisplay, log
+from xlt.pipeline.progress import StudyDisplay, log, log_every
 from xlt.pipeline.randomness import randomness
 from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.scheduler import Job, run_jobs, run_one
@@ -59,6 +59,7 @@ def run_study(
     study: Study, console: Console | None = None, dry_run: bool = False, progress: bool = True, workers: int = 1
 ) -> Outcome:
     """`workers`: processes running stages at once on this machine, this one included (`xlt.pipeline.workers`)."""
+    log_every()  # a bad $XLT_LOG_EVERY is one line before anything is built or written
     console = console or Console(stderr=True)
     console.quiet = console.quiet or not is_main()
     progress = progress and is_main()
