@@ -28,6 +28,7 @@ from xlt.machine import cpu_kernels
 pytestmark = pytest.mark.slow
 
 SEED = 12
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "  # the date and time that start a line logged off a terminal
 # phase -> (fault-point labels of that phase, kills drawn from it); OUT is the study directory
 PHASES = {
     "training": (r"^step ", 5),
@@ -125,7 +126,7 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
     stderr = ended(xlt_process("run", str(config), env=fault), 128 + signum, timeout=300)
     last = stderr.strip().splitlines()[-1]
     match = re.fullmatch(
-        rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune"
+        rf"error: stopped by {name} after step (\d+) of 12 of target synth-nli \[base\] finetune / none"
         rf" seed 0 \(checkpoint saved\); run `xlt run {re.escape(str(config))}` again to resume",
         last,
     )
@@ -135,6 +136,52 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
 
     states = [torch.load(path, weights_only=True) for path in out.glob("stages/*/resume/state.pt")]
     assert [state["step"] for state in states] == [int(match.group(1))]
+    ended(xlt_process("run", str(config)))
+    assert_same_study(out, ref_dir)
+
+
+# (phase, fault point the signal comes at, what the stop line says after "stopped by SIGTERM"); each run resumes
+# the one before. Inside a stage the signal waits for its next step or language; elsewhere it stops at once.
+STOPS = [
+    (
+        "training",
+        r"^step ",
+        16,
+        r" after step 4 of 12 of intermediate synth-pos \[[a-z+]+\] finetune / multilingual seed 0"
+        r" \(checkpoint saved\)",
+    ),
+    (
+        "evaluation",
+        r"^write OUT/stages/\w+/units/test-cyrl\.npz$",
+        1,
+        r" during evaluation finetune / none on synth-nli \(it starts again\)",
+    ),
+    ("collection", r"^write OUT/results\.csv$", 1, ""),
+    ("report", r"^write OUT/report\.md$", 1, ""),
+]
+PROMPT_EXIT = 10  # seconds from the signal to the process's end: about one here, where it once hung for ever
+
+
+def test_sigterm_in_each_phase_ends_the_run_at_once_in_one_line_and_the_rerun_is_identical(reference, tmp_path):
+    """SIGTERM during training, an evaluation, the collection of results and the report: each run ends within
+    seconds with exit status 143 and the one line, no traceback and no "Exception ignored", and a last run
+    finishes the study with the uninterrupted results."""
+    ref_dir, _ = reference
+    out = tmp_path / "stopped"
+    config = write_config(tmp_path / "study.yaml", small_study(out))
+    for phase, pattern, count, where in STOPS:
+        log = tmp_path / f"{phase}.log"
+        match = pattern.replace("OUT", re.escape(str(out)))
+        fault = {"XLT_FAULT_LOG": str(log), "XLT_FAULT_AT": str(count), "XLT_FAULT_MATCH": match}
+        process = xlt_process("run", str(config), env=fault | {"XLT_FAULT_SIGNAL": "SIGTERM"})
+        _wait_for_line(log, rf"^\d+\t{match[1:]}", process, count)  # the signal follows at once
+        signalled = time.monotonic()
+        stderr = ended(process, 128 + signal.SIGTERM, timeout=300)
+        assert time.monotonic() - signalled < PROMPT_EXIT, f"{phase}: the process outlived its stop"
+        last = stderr.strip().splitlines()[-1]
+        resume = f"; run `xlt run {config}` again to resume"
+        assert re.fullmatch(rf"error: stopped by SIGTERM{where}{re.escape(resume)}", last), (phase, last)
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, (phase, stderr[-3000:])
     ended(xlt_process("run", str(config)))
     assert_same_study(out, ref_dir)
 
@@ -172,7 +219,7 @@ def test_workers_share_a_study_each_stage_run_once_with_the_reference_results(re
     logs = [ended(process), log.read_text()]
     threads = max(1, len(os.sched_getaffinity(0)) // 2)
     assert re.match(rf"worker 1: pid \d+, {threads} threads?\n", logs[1]), logs[1][:300]
-    ran = [re.findall(r"^(?:training|evaluating) .* \((\w{16})\)$", text, re.MULTILINE) for text in logs]
+    ran = [re.findall(rf"^{STAMP}(?:training|evaluating) .* \((\w{{16}})\)$", text, re.MULTILINE) for text in logs]
     assert sorted(ran[0] + ran[1]) == stages, "a stage was run twice or never"
     assert ran[0] and ran[1], f"one process ran every stage: {ran}"
     assert results(out) == results(ref_dir)
@@ -199,11 +246,11 @@ def test_workers_stop_at_a_checkpoint_when_their_run_is_killed(tmp_path):
     process = xlt_process("run", str(config), "--workers", "2", env={"XLT_FAULT_LOG": str(points)})
     log = out / "workers" / "1.log"
     deadline = time.monotonic() + 120
-    while not (log.exists() and re.search(r"^training .* \((\w{16})\)$", log.read_text(), re.MULTILINE)):
+    while not (log.exists() and re.search(rf"^{STAMP}training .* \((\w{{16}})\)$", log.read_text(), re.MULTILINE)):
         assert time.monotonic() < deadline and process.poll() is None, "the worker never started training"
         time.sleep(0.1)
     worker = int(re.match(r"worker 1: pid (\d+)", log.read_text()).group(1))
-    stage = re.search(r"^training .* \((\w{16})\)$", log.read_text(), re.MULTILINE).group(1)
+    stage = re.search(rf"^{STAMP}training .* \((\w{{16}})\)$", log.read_text(), re.MULTILINE).group(1)
     _wait_for_line(points, rf"^\d+\tstep 2 of {stage}$", process)  # the worker's stage is under way
     process.kill()
     process.wait()
@@ -256,12 +303,12 @@ def test_a_locked_stage_is_skipped_then_waited_for(reference, tmp_path):
         lock.release()
     stderr = ended(process)
     assert re.search(
-        rf"^waiting: training target synth-nli \[base\] .*\({first}\) is being run by process"
+        rf"^{STAMP}waiting: training target synth-nli \[base\] .*\({first}\) is being run by process"
         rf" {os.getpid()} on ",
         stderr,
         re.MULTILINE,
     ), stderr[-2000:]
-    trained = re.findall(r"^training .* \((\w{16})\)$", stderr, re.MULTILINE)
+    trained = re.findall(rf"^{STAMP}training .* \((\w{{16}})\)$", stderr, re.MULTILINE)
     assert trained[-1] == first and sorted(trained) == sorted(checkpoints(ref_dir))
     assert results(out) == results(ref_dir)
 
@@ -295,7 +342,7 @@ def test_damaged_stages_are_reported_in_one_line_each_and_run_again(reference, t
         (evaluation, "units/test-cyrl.npz has 20 bytes"),
     ):
         assert re.search(
-            rf"^(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
+            rf"^{STAMP}(training|evaluating) .*\({stage}\) is damaged: {re.escape(problem)}.*; it runs again$",
             stderr,
             re.MULTILINE,
         ), (stage, stderr[-3000:])
@@ -325,5 +372,5 @@ def test_a_full_disk_is_one_line_keeps_what_is_complete_and_the_same_command_con
     complete = [d.name for d in (out / "stages").iterdir() if integrity.is_complete(d)]
     assert sorted(complete) == sorted(checkpoints(ref_dir)), "the trained stages were not kept"
     stderr = ended(xlt_process("run", str(config)))
-    assert not re.search(r"^training ", stderr, re.MULTILINE), "a complete stage was trained again"
+    assert not re.search(rf"^{STAMP}training ", stderr, re.MULTILINE), "a complete stage was trained again"
     assert_same_study(out, ref_dir)

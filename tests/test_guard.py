@@ -88,6 +88,91 @@ def test_a_signal_inside_a_deferred_block_waits_for_the_boundary():
         assert stop.value.exit_code == 143 and str(stop.value) == "stopped by SIGTERM after step 3"
         with pytest.raises(interrupts.Interrupted):  # outside: at once
             os.kill(os.getpid(), signal.SIGTERM)
+        assert interrupts.requested()  # and noted, in case Python swallows the raise
     finally:
+        interrupts.finished()  # the note goes: later tests run studies in this process
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
+
+def xlt_child(code: str, *args: str) -> subprocess.CompletedProcess:
+    """`code` run by a fresh interpreter: it ends with `guard.run(...)`, as the `xlt` command does."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+SWALLOWED = """
+import os, signal, weakref
+from xlt import guard, interrupts
+
+class Thing:
+    pass
+
+def command():
+    thing = Thing()
+    weakref.finalize(thing, os.kill, os.getpid(), signal.SIGTERM)
+    del thing  # its finalizer sends SIGTERM: the handler raises inside the finalizer, where Python swallows it
+    print("went on", flush=True)
+    interrupts.stop_if_requested("at the next safe point")
+    print("did not stop", flush=True)
+
+guard.run(command, "run it again")
+"""
+
+
+def test_a_stop_python_swallows_still_stops_the_run_at_its_next_safe_point_in_one_line():
+    result = xlt_child(SWALLOWED)
+    assert result.stdout == "went on\n"
+    assert (result.returncode, result.stderr) == (
+        143,
+        "error: stopped by SIGTERM at the next safe point; run it again\n",
+    )
+
+
+POOL = """
+import os, signal, sys, threading
+from xlt import guard
+import transformers
+
+start, signalled = threading.Thread.start, []
+
+def start_then_signal(thread):  # SIGTERM comes as the encoder's loader starts its thread pool's first thread
+    start(thread)
+    if thread.name.startswith("ThreadPoolExecutor") and not signalled:
+        signalled.append(thread)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread.start = start_then_signal
+guard.run(lambda: transformers.AutoModel.from_pretrained(sys.argv[1], use_safetensors=True), "run it again")
+print("loaded without a thread pool")
+"""
+
+
+def test_a_stop_while_a_library_starts_a_thread_pool_ends_the_process_at_once(tiny_model_dir):
+    """The worker thread the stop left unregistered kept the interpreter's exit waiting for ever."""
+    result = xlt_child(POOL, str(tiny_model_dir))
+    if result.stdout == "loaded without a thread pool\n":
+        pytest.skip("this transformers loads without a thread pool")
+    assert (result.returncode, result.stderr) == (143, "error: stopped by SIGTERM; run it again\n")
+
+
+SECOND = """
+import os, signal, threading
+from xlt import guard
+
+def command():
+    threading.Thread(target=threading.Event().wait).start()  # the interpreter's exit waits for it, for ever
+    os.kill(os.getpid(), signal.SIGTERM)
+
+guard.run(command, "run it again")
+"""
+
+
+def test_a_second_signal_once_the_run_has_stopped_ends_the_process_silently():
+    process = subprocess.Popen([sys.executable, "-c", SECOND], stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr.readline() == "error: stopped by SIGTERM; run it again\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.communicate(timeout=30)[1] == ""  # no traceback
+    finally:
+        process.kill()
+    assert process.returncode == -signal.SIGTERM

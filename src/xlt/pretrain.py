@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
@@ -31,7 +32,8 @@ from xlt.data.text_files import TextFiles, language_files, read_text_files
 from xlt.errors import XltError
 from xlt.io import file_digest, make_dirs, stable_hash
 from xlt.model import load_trainable
-from xlt.pipeline.resume import read_point, save_point, say
+from xlt.pipeline.progress import LoopProgress
+from xlt.pipeline.resume import read_point, save_point
 from xlt.tokenizer import train_tokenizer
 
 OPTIONS_FILE = "pretrain_options.json"
@@ -204,7 +206,7 @@ def _train(
     losses = _resume(resume, run, total, model, optimizer, schedule, gen)
     special_max = max(tokenizer.all_special_ids)
     model.train()
-    with _progress(total, len(losses), progress) as show, interrupts.deferred():
+    with _progress(options, len(blocks), len(losses), progress) as shown, interrupts.deferred():
         for step in range(len(losses) + 1, total + 1):
             ids = sample_batch(blocks, weights, options.batch_size, gen)
             inputs, labels = mask_tokens(ids, options, tokenizer.mask_token_id, special_max, len(tokenizer), gen)
@@ -214,8 +216,7 @@ def _train(
             optimizer.step()
             schedule.step()
             losses.append(loss.item())
-            if step % options.log_every == 0 or step == total:
-                show(step, _window_mean(losses, options.log_every))
+            shown.step(step, _window_mean(losses, options.log_every))
             faults.point(f"pretraining step {step}")
             # SIGTERM / Ctrl-C: a resume point, then stop at this step
             stopping = interrupts.requested()
@@ -223,18 +224,26 @@ def _train(
                 _checkpoint(resume, run, model, optimizer, schedule, gen, losses)
             if stopping and step < total:
                 interrupts.stop(f"after step {step} of {total} of pretraining (checkpoint saved)")
+        shown.end(_window_mean(losses, options.log_every) if losses else None)
     model.eval()
     return losses
 
 
 @contextmanager
-def _progress(total: int, done: int, enabled: bool) -> Iterator[Callable[[int, float], None]]:
-    """The progress display; yields show(step, loss)."""
+def _progress(options: PretrainOptions, languages: int, done: int, enabled: bool) -> Iterator[LoopProgress]:
+    """The progress display: a bar on a terminal, timestamped lines off one (`LoopProgress`)."""
     columns = (TextColumn("pretraining"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, disable=not enabled, transient=False) as bar:
-        task = bar.add_task("pretrain", total=total, completed=done, loss="-")
-        yield lambda step, loss: bar.update(task, completed=step, loss=f"{loss:.3f}")
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, disable=not (enabled and console.is_terminal), transient=False) as bar:
+        task = bar.add_task("pretrain", total=options.max_steps, completed=done, loss="-")
+        shown = LoopProgress(
+            "pretraining", options.max_steps, done, options.batch_size, console, enabled,
+            bar=lambda step, loss: bar.update(task, completed=step, loss=f"{loss:.3f}"),
+        )  # fmt: skip
+        shown.begin(f"{options.layers} layers, hidden size {options.hidden_size}, {languages} languages, "
+                    f"{options.max_steps} steps of {options.batch_size} blocks, seed {options.seed}")  # fmt: skip
+        yield shown
 
 
 def _checkpoint(resume: Path, run: str, model, optimizer, schedule, gen: torch.Generator, losses: list) -> None:
@@ -266,7 +275,6 @@ def _resume(resume: Path, run: str, total: int, model, optimizer, schedule, gen:
     schedule.load_state_dict(state["scheduler"])
     gen.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    say(f"pretraining: resuming from step {state['step']} of {total} ({resume})")
     return state["losses"]
 
 

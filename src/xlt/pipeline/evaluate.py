@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xlt.distributed import deal, gather, is_main, on_main, sharded, state
+from xlt import interrupts
+from xlt.distributed import any_process, deal, gather, is_main, on_main, sharded, state
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
@@ -32,6 +33,7 @@ from xlt.submission import write_predictions
 from xlt.tasks import TaskSpec, get_task
 
 
+@interrupts.deferred()  # SIGTERM / Ctrl-C stop it before its next language (it starts again when resumed)
 def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> None:
     started = time.perf_counter()
     directory = ctx.stage_dir(ev.hash)
@@ -39,6 +41,8 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     predict = _majority(ev, spec, ctx) if source is None else _model_predictor(ev, source, spec, ctx)
     rows = []
     for lang in ev.languages:
+        if any_process(interrupts.requested()):
+            interrupts.stop(f"during evaluation {ev.recipe} / {ev.intermediate} on {ev.task} (it starts again)")
         examples = spec.load(ev.split, lang, ctx.resources.data_dir)
         predictions = predict(examples, lang)
         if is_main():

@@ -28,7 +28,8 @@ class Manifest:
     resources: Resources
     cache_root: Path
 
-    def context(self, progress: bool = False) -> Context:
+    def context(self, progress: bool = True) -> Context:
+        """`progress`: a stage's progress (a worker's or a cluster job's: in its log)."""
         from xlt.pipeline.tracking import Tracking
 
         tracking = Tracking.for_study(self.study, self.plan(), self.study_dir)

@@ -46,10 +46,15 @@ class TrainStage:
     identity: dict  # model and data identity
     # target-dev selection: the evaluated task's languages whose dev sets pick the oracle checkpoint
     oracle_languages: tuple[str, ...] = ()
+    # what the stage is for, named in its description and not in its hash (recipes that train the same stage
+    # share it): the method's name in the study, and the intermediate condition it trains or follows
+    recipe: str = ""
+    condition: str = "none"
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "hash"}
+        named = ("hash", "recipe", "condition")
+        payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in named}
         if not self.oracle_languages:  # fields added later join the hash only when set: older hashes stay valid
             del payload["oracle_languages"]
         unset = {"select"} if self.training.select is None else set()
@@ -61,7 +66,8 @@ class TrainStage:
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "train": payload}))
 
     def describe(self) -> str:
-        return f"{self.role} {self.task} [{'+'.join(self.languages)}] {self.method} seed {self.seed}"
+        recipe = f"{self.recipe or self.method} / {self.condition}"
+        return f"{self.role} {self.task} [{'+'.join(self.languages)}] {recipe} seed {self.seed}"
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,8 @@ def build_plan(study: Study, identity: dict) -> Plan:
                     parent = _intermediate_stage(study, condition, method, target, seed, identity)
                     if parent is not None:
                         train.setdefault(parent.hash, parent)
-                    for stage in _target_stages(target, spec, method, seed, parent, identity, eval_languages):
+                    stages = _target_stages(target, spec, method, condition, seed, parent, identity, eval_languages)
+                    for stage in stages:
                         train.setdefault(stage.hash, stage)
                         parent = stage
                     assert parent is not None  # a target has at least one stage
@@ -192,6 +199,8 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
         seed,
         None,
         identity,
+        recipe=method.name,
+        condition=condition,
     )
 
 
@@ -199,6 +208,7 @@ def _target_stages(
     target: TargetConfig,
     spec: TaskSpec,
     method: MethodConfig,
+    condition: str,
     seed: int,
     parent: TrainStage | None,
     identity: dict,
@@ -223,6 +233,8 @@ def _target_stages(
             parent.hash if parent else None,
             identity,
             oracle if task == target.task else (),
+            method.name,
+            condition,
         )
         stages.append(parent)
     return stages

@@ -3,30 +3,42 @@ so far) that `xlt status` prints and that a study running here shows above the b
 
 The states come from the study directory (stage markers; `xlt.pipeline.status` adds the Slurm job records), so
 the line a running study shows is the line `xlt status` prints for its directory at the same moment.
+
+On a terminal, progress is rich's live display. Off one (stderr is a file: `nohup`, Slurm, `> log 2>&1`, a
+worker's log) it is plain lines, each starting with the local date and time: each stage's start (its recipe and
+hash) with the overall line when it moved on, where a training loop resumes, the loop's step every
+$XLT_LOG_EVERY seconds (default 30) and at least every tenth of the loop, and the loop's end (`LoopProgress`).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import statistics
+import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from xlt.errors import XltError
 from xlt.pipeline.jobs import JobRecord
 from xlt.pipeline.plan import Plan, unique_evals
 from xlt.pipeline.stages import MARKER, is_complete, stage_info
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from xlt.pipeline.stages import Context
 
 STATES = ("done", "running", "queued", "failed", "to run")
+LOG_EVERY = "XLT_LOG_EVERY"  # seconds between two progress lines of a loop off a terminal
+DEFAULT_LOG_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -121,9 +133,10 @@ class StudyDisplay:
     """The live display of a study running here: the overall line above the bar of the stage that runs."""
 
     def __init__(self, study_dir: Path, plan: Plan, console: Console, enabled: bool):
-        self.study_dir, self.stages = Path(study_dir), planned_stages(plan)
+        self.study_dir, self.stages, self.enabled = Path(study_dir), planned_stages(plan), enabled
         self.progress = progress_bars(console, enabled)
         self.overall = self.progress.add_task("", total=len(self.stages))
+        self.logged_done: int | None = None  # stages done when the overall line was last logged (off a terminal)
 
     def __enter__(self) -> StudyDisplay:
         self.progress.start()
@@ -133,26 +146,132 @@ class StudyDisplay:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def refresh(self) -> None:
-        """The line `xlt status` prints for the study directory now (no job records: states from the markers)."""
+    def refresh(self) -> tuple[str, int]:
+        """The line `xlt status` prints for the study directory now (no job records: states from the markers), and
+        the stages done."""
         statuses = [done_status(self.study_dir, stage) or StageStatus(stage, "to run") for stage in self.stages]
         line = overall_line(statuses, elapsed_seconds(self.study_dir, statuses, {}, time.time()))
-        self.progress.update(self.overall, description=line, completed=sum(s.state == "done" for s in statuses))
+        done = sum(s.state == "done" for s in statuses)
+        self.progress.update(self.overall, description=line, completed=done)
+        return line, done
+
+    def say(self, line: str) -> None:
+        """A line above the display (a stage starts, waits, runs again). Off a terminal: timestamped, followed by
+        the overall line when a stage was done since it was last logged."""
+        console = self.progress.console
+        if console.is_terminal:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+            self.refresh()
+            return
+        console.print(stamped(line), highlight=False, markup=False, soft_wrap=True)
+        overall, done = self.refresh()
+        if self.enabled and done != self.logged_done:
+            console.print(stamped(overall), highlight=False, markup=False, soft_wrap=True)
+            self.logged_done = done
+
+
+def log_every() -> float:
+    """Seconds between two progress lines of a loop off a terminal: $XLT_LOG_EVERY, else 30 (0: every step)."""
+    value = os.environ.get(LOG_EVERY, "").strip()
+    try:
+        seconds = float(value) if value else DEFAULT_LOG_EVERY
+    except ValueError:
+        seconds = math.nan
+    if not (0 <= seconds < math.inf):
+        raise XltError(f"{LOG_EVERY}={value}: not a number of seconds; set it to 0 or more (e.g. 30), or unset it")
+    return seconds
+
+
+def stamped(line: str) -> str:
+    """A log line: the local date and time, then the line."""
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}"
+
+
+def log(line: str) -> None:
+    """A timestamped line on stderr, where no display runs: a worker's log, a cluster job's output."""
+    print(stamped(line), file=sys.stderr, flush=True)
+
+
+class LoopProgress:
+    """A training loop's progress as plain timestamped lines, where no bar shows it (off a terminal): the step,
+    loss, examples a second and time left every `log_every()` seconds and at least every tenth of the loop, then
+    its end with its wall time and final loss. On a terminal and off one, a resumed loop says where it resumes.
+    `bar`: the loop's bar, told each step and its loss (it shows only on a terminal)."""
+
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        done: int,
+        examples_per_step: int,
+        console: Console,
+        enabled: bool,
+        elapsed: float = 0.0,
+        bar: Callable[[int, float], None] | None = None,
+    ):
+        self.name, self.total, self.examples_per_step, self.console, self.bar = (
+            name, total, examples_per_step, console, bar
+        )  # fmt: skip
+        self.every = log_every()
+        self.plain = enabled and not console.is_terminal
+        self.first, self.started, self.elapsed = done, time.monotonic(), elapsed  # this run's; earlier runs' time
+        self.last_line, self.last_tenth = self.started, self._tenth(done)
+        if enabled and done:
+            self._say(f"resuming from step {done} of {total}")
+
+    def begin(self, recipe: str) -> None:
+        """Off a terminal: the loop's start, with what it trains (a stage's start line is the scheduler's)."""
+        if self.plain:
+            self._say(recipe)
+
+    def step(self, step: int, loss: float) -> None:
+        if self.bar is not None:
+            self.bar(step, loss)
+        now, tenth = time.monotonic(), self._tenth(step)
+        if not self.plain or step >= self.total or (now - self.last_line < self.every and tenth == self.last_tenth):
+            return
+        self.last_line, self.last_tenth = now, tenth
+        pace = (step - self.first) / max(now - self.started, 1e-9)  # steps a second, in this run
+        self._say(
+            f"step {step}/{self.total} ({100 * step // self.total}%), loss {loss:.4f}, "
+            f"{pace * self.examples_per_step:.1f} examples/s, about {_duration((self.total - step) / pace)} left"
+        )
+
+    def end(self, final_loss: float | None) -> None:
+        """Off a terminal: the loop's end, its wall time counting earlier runs'."""
+        if self.plain:
+            loss = "" if final_loss is None else f", final loss {final_loss:.4f}"
+            wall = self.elapsed + time.monotonic() - self.started
+            self._say(f"done: {self.total} steps in {_duration(wall)}{loss}")
+
+    def _tenth(self, step: int) -> int:
+        return 10 * step // self.total if self.total else 10
+
+    def _say(self, text: str) -> None:
+        line = f"{self.name}: {text}"
+        self.console.print(stamped(line) if self.plain else line, highlight=False, markup=False, soft_wrap=True)
 
 
 @contextmanager
-def stage_bar(ctx: Context, description: str, total: int, completed: int) -> Iterator[tuple[Progress, TaskID]]:
-    """A training stage's bar: in the study's display when one runs, else on its own (a cluster job)."""
-    if ctx.display is not None:
-        progress = ctx.display.progress
-        bar = progress.add_task(description, total=total, completed=completed)
+def stage_progress(
+    ctx: Context, name: str, total: int, done: int, examples_per_step: int, elapsed: float
+) -> Iterator[LoopProgress]:
+    """A training stage's progress: its bar in the study's display when one runs, else on its own (a worker, a
+    cluster job), and its lines off a terminal. Shown by the main process of a launch only."""
+    from xlt.distributed import is_main
+
+    enabled = ctx.progress and is_main()
+    display = ctx.display.progress if ctx.display is not None else progress_bars(Console(stderr=True), enabled)
+    with display if ctx.display is None else nullcontext():
+        bar = display.add_task(escape(name), total=total, completed=done)
+
+        def update(step: int, loss: float) -> None:
+            display.update(bar, completed=step, description=f"{escape(name)}  loss {loss:.4f}")
+
         try:
-            yield progress, bar
+            yield LoopProgress(name, total, done, examples_per_step, display.console, enabled, elapsed, update)
         finally:
-            progress.remove_task(bar)
-        return
-    with progress_bars(Console(stderr=True), ctx.progress) as progress:
-        yield progress, progress.add_task(description, total=total, completed=completed)
+            display.remove_task(bar)
 
 
 def progress_bars(console: Console, enabled: bool) -> Progress:

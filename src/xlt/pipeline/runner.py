@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -25,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from xlt import integrity
+from xlt import integrity, interrupts
 from xlt.config import Study
 from xlt.distributed import is_main, main_first, on_main
 from xlt.errors import XltError
@@ -35,7 +34,7 @@ from xlt.pipeline.evaluate import evaluate_stage
 from xlt.pipeline.manifest import save_manifest
 from xlt.pipeline.plan import EvalStage, Plan, TrainStage, build_plan, unique_evals
 from xlt.pipeline.preflight import check_inputs
-from xlt.pipeline.progress import StudyDisplay
+from xlt.pipeline.progress import StudyDisplay, log, log_every
 from xlt.pipeline.randomness import randomness
 from xlt.pipeline.resources import Resources, cache_dir, resolve
 from xlt.pipeline.scheduler import Job, run_jobs, run_one
@@ -77,6 +76,7 @@ def run_study(
 ) -> Outcome:
     """`workers`: processes running stages at once on this machine, this one included (`xlt.pipeline.workers`).
     `console` shows progress (stderr), `output` the plan and its needs (stdout)."""
+    log_every()  # a bad $XLT_LOG_EVERY is one line before anything is built or written
     console = console or Console(stderr=True)
     output = output or Console()
     console.quiet = console.quiet or not is_main()
@@ -99,13 +99,8 @@ def run_study(
     on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
         jobs = stage_jobs(plan, replace(ctx, display=display))
-
-        def say(line: str) -> None:  # before each stage this process runs or waits for: the overall line moves on
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-            display.refresh()
-
         with worker_processes(out_dir, min(workers, _to_run(jobs))):
-            ran = run_jobs(jobs, say)
+            ran = run_jobs(jobs, display.say)  # before each stage this process runs or waits for
     trained = sum(job.directory.name in plan.train for job in ran)
     if not is_main():
         return Outcome(out_dir, plan, trained, {})
@@ -147,7 +142,7 @@ def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
         if ev is None:
             raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
         job = _eval_job(ev, plan, ctx)
-    run_one(job, lambda line: print(line, file=sys.stderr, flush=True))
+    run_one(job, log)
 
 
 def stage_jobs(plan: Plan, ctx: Context) -> list[Job]:
@@ -185,6 +180,7 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
     from xlt.report import build_report
 
     report = build_report(ctx.out_dir)
+    interrupts.stop_if_requested("while writing the report (every stage is kept)")  # a stop Python swallowed
     console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
     return report
 
@@ -221,6 +217,7 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
     """Write results.csv, tasks.json, units/, predictions/ and provenance.json from the completed stages."""
     rows = []
     for ev in plan.evals:
+        interrupts.stop_if_requested("while collecting the results (every stage is kept)")
         directory = ctx.stage_dir(ev.hash)
         recipe = {
             "method": ev.recipe,

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from rich.markup import escape
 
 from xlt import distributed, faults, interrupts
 from xlt.data.mixing import MixtureSampler
@@ -27,7 +26,7 @@ from xlt.model import TaskModel, load_trainable, save_tensors
 from xlt.pipeline import carry, trace
 from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import CHECKPOINT, TrainStage
-from xlt.pipeline.progress import stage_bar
+from xlt.pipeline.progress import stage_progress
 from xlt.pipeline.resume import load_point, save_point
 from xlt.pipeline.selection import Selector
 from xlt.pipeline.stages import RESUME, Context, mark_complete
@@ -36,6 +35,7 @@ from xlt.results import TrainRecord
 from xlt.tasks import get_task
 
 
+@interrupts.deferred()  # SIGTERM / Ctrl-C stop it at a step boundary, never in the middle of a library's work
 def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     """Train (or resume) the stage and write its checkpoint; returns the trained model (under FSDP still sharded:
     `xlt.distributed.trainable_tensors` gathers them)."""
@@ -78,8 +78,9 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     model.train()
     run = StageRun(stage, ctx)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    name = escape(stage.describe())  # its "[en]" is text, not rich markup
-    with stage_bar(ctx, name, total, step) as (progress, bar), interrupts.deferred():
+    if step < total and any_process(interrupts.requested()):  # told while the stage was set up: no step to save
+        interrupts.stop(f"before step {step + 1} of {total} of {stage.describe()}")
+    with stage_progress(ctx, stage.describe(), total, step, stage.training.batch_size, elapsed) as shown:
         while step < total:
             assert sampler is not None  # an untrained stage has no steps
             dropout_seed = (stage.seed * 1_000_003 + step) * world + rank  # dropout: the step and process alone
@@ -100,7 +101,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
             global_loss = accelerator.reduce(loss.detach(), "mean").item()  # the global batch's mean loss
             losses.append(round(global_loss, 6))
             step += 1
-            progress.update(bar, advance=1, description=f"{name}  loss {global_loss:.4f}")
+            shown.step(step, global_loss)
             if selector is not None and selector.due(step, total):
                 selector.score(accelerator.unwrap_model(model), step)
             run.step(step, losses[-1], [float(lr) for lr in scheduler.get_last_lr()], selector)
@@ -121,6 +122,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
                 )
             if stopping and step < total:
                 interrupts.stop(f"after step {step} of {total} of {stage.describe()} (checkpoint saved)")
+        shown.end(losses[-1] if losses else None)
 
     run.finish()
     unwrapped = accelerator.unwrap_model(model)

@@ -127,13 +127,14 @@ def _die_with_parent(parent: int) -> None:
 def work(study_dir: Path, index: int, threads: int) -> None:
     """A worker's life: the study from its manifest, every stage not complete, no collection or report."""
     from xlt.pipeline.manifest import load_manifest
+    from xlt.pipeline.progress import log
     from xlt.pipeline.runner import stage_jobs
     from xlt.pipeline.scheduler import run_jobs
 
     torch.set_num_threads(threads)
     print(f"worker {index}: pid {os.getpid()}, {threads} thread{'s' * (threads > 1)}", flush=True)
     manifest = load_manifest(study_dir)
-    run_jobs(stage_jobs(manifest.plan(), manifest.context()), lambda line: print(line, flush=True))
+    run_jobs(stage_jobs(manifest.plan(), manifest.context()), log)
 
 
 def _main() -> None:
