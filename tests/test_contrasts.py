@@ -128,12 +128,20 @@ def test_seeds_are_paired_over_those_both_ran_and_unpaired_when_none_is_shared()
 
 def test_average_weights_languages_and_sums_their_examples():
     en = resample({("a", "0"): accuracy_units(80), ("b", "0"): accuracy_units(70)}, ("t", "en"))
-    sw = resample({("a", "0"): accuracy_units(45, 50), ("b", "0"): accuracy_units(40, 50)}, ("t", "sw"))
-    assert contrast_average([en, sw], "a", "b").difference == pytest.approx((10 + 10) / 2)
+    sw = resample({("a", "0"): accuracy_units(45, 50), ("b", "0"): accuracy_units(35, 50)}, ("t", "sw"))
+    assert contrast_average([en, sw], "a", "b").difference == pytest.approx((10 + 20) / 2)
     weighted = contrast_average([en, sw], "a", "b", weights=[3, 1])
-    assert weighted.difference == pytest.approx((3 * 10 + 1 * 10) / 4) and weighted.examples == 150
+    assert weighted.difference == pytest.approx((3 * 10 + 1 * 20) / 4) and weighted.examples == 150
     sw_only = contrast_average([sw], "a", "b")
     assert (sw_only.low, sw_only.high) == (contrast_cell(sw, "a", "b").low, contrast_cell(sw, "a", "b").high)
+
+
+def test_average_is_paired_exactly_when_the_recipes_share_seeds():
+    shared = {(r, s): accuracy_units(50 + 5 * int(s)) for r in "ab" for s in "01"}
+    disjoint = {(r, s): accuracy_units(50 + 5 * int(s)) for r, seeds in (("a", "01"), ("b", "23")) for s in seeds}
+    for units, paired in ((shared, True), (disjoint, False)):
+        draws = [resample(units, ("t", lang)) for lang in ("en", "sw")]
+        assert contrast_average(draws, "a", "b").paired is paired
 
 
 def test_average_matches_seeds_by_name_whatever_order_each_language_lists_them():
@@ -187,8 +195,12 @@ def test_bad_units_are_one_line_errors():
 def test_average_needs_the_same_seeds_on_every_language():
     en = resample({(r, s): accuracy_units(50) for r in "ab" for s in "01"}, ("t", "en"))
     sw = resample({(r, "0"): accuracy_units(50) for r in "ab"}, ("t", "sw"))
-    with pytest.raises(XltError, match="different seeds on different languages"):
+    with pytest.raises(XltError) as error:
         contrast_average([en, sw], "a", "b")
+    assert str(error.value) == (
+        "t/en, t/sw: recipes a and b were scored by different seeds on different languages; "
+        "an average needs every language from the same seeds, so average only those languages"
+    )
 
 
 def test_notes_say_what_the_interval_covers_and_name_the_adjustment():
@@ -197,6 +209,31 @@ def test_notes_say_what_the_interval_covers_and_name_the_adjustment():
     assert "3 and 2 unpaired seeds" in interval_note((3, 2), False)
     assert "Holm's step-down" in multiplicity_note() and "Benjamini-Hochberg" in multiplicity_note("bh")
     assert "* = adjusted p < 0.05" in multiplicity_note()
+    with pytest.raises(XltError, match="multiplicity method 'bonferroni' is unknown; use one of holm, bh$"):
+        multiplicity_note("bonferroni")
+
+
+@pytest.mark.parametrize(
+    ("seeds", "paired", "design"),
+    [
+        ((1, 1), True, "test examples only (one seed: training randomness is not covered): normal"),
+        ((1, 3), False, "(a recipe with one seed, none in common with the other: training randomness is not"),
+        ((3, 3), True, "3 paired seeds and test examples: t interval from the between-seed variance of the per-seed"),
+        (
+            (3, 2),
+            False,
+            "3 and 2 unpaired seeds (none in common) and test examples: t interval from the "
+            "between-seed variance of each recipe's seeds (Welch) plus",
+        ),
+    ],
+)
+def test_interval_note_names_the_design_the_bootstrap_and_the_p_value_rule(seeds, paired, design):
+    note = interval_note(seeds, paired, 400)
+    assert design in note
+    assert "paired bootstrap over test examples, 400 replicates" in note
+    assert note.endswith(
+        "; two-sided p-values from the same reference, so p < 0.05 exactly when the interval excludes 0"
+    )
 
 
 # Error rates on simulated studies.
@@ -338,10 +375,12 @@ def test_adjusted_p_values_are_monotone_in_the_raw_ones_and_never_below_them():
 
 
 def test_bad_adjustment_input_is_an_error():
-    with pytest.raises(XltError, match="unknown"):
+    with pytest.raises(XltError, match="multiplicity method 'bonferonni' is unknown; use one of holm, bh$"):
         adjust([0.1], "bonferonni")
-    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
-        adjust([0.1, float("nan")])
+    for bad in ([0.1, float("nan")], [1.5], [-0.1], [[0.1]]):
+        with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+            adjust(bad)
+    np.testing.assert_allclose(adjust([0.0, 1.0]), [0.0, 1.0])  # both ends are p-values
 
 
 def test_holm_controls_familywise_error_under_global_null():
