@@ -163,6 +163,15 @@ def test_identical_recipes_give_a_zero_width_interval_and_p_one():
     assert (contrast.difference, contrast.low, contrast.high, contrast.p_value) == (0.0, 0.0, 0.0, 1.0)
 
 
+def test_df_is_finite_whenever_seeds_vary_and_normal_when_nothing_does():
+    varying = {(r, s): accuracy_units(1400 + int(s) if r == "a" else 1200, 2000) for r in "ab" for s in "012"}
+    contrast = contrast_cell(resample(varying, ("t",)), "a", "b")  # per-seed differences 10, 10.05, 10.1
+    assert np.isfinite(contrast.df) and contrast.df >= 2
+    same = {(r, s): accuracy_units(50) for r in "ab" for s in "01"}
+    contrast = contrast_cell(resample(same, ("t",)), "a", "b")
+    assert (contrast.df, contrast.low, contrast.high, contrast.p_value) == (np.inf, 0.0, 0.0, 1.0)
+
+
 def test_numbers_are_reproducible_and_do_not_depend_on_other_runs_of_the_test_set():
     rng = np.random.default_rng(4)
     units = {(r, "0"): ((rng.random(500) < 0.6) * 1.0, np.ones(500)) for r in "abc"}  # one seed: all bootstrap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,12 @@ def test_bootstrap_in_blocks_fills_every_replicate(monkeypatch):
     draws = _paired(_correct(30, 20), _correct(30, 10), np.random.default_rng(3), replicates=50)
     assert draws.shape == (50,) and np.isfinite(draws).all()
     assert np.mean(draws) == pytest.approx(100 / 3, abs=3)
+
+
+def test_a_replicate_that_counts_nothing_is_inf_or_nan_without_a_warning():
+    # Example 0 has num 1 and den 0, example 1 counts nothing (0 / 0), example 2 is a plain hit.
+    units = [(np.array([1.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratios = replicate_ratios(units, np.random.default_rng(0), 2000)[:, 0]
+    assert np.isposinf(ratios).any() and np.isnan(ratios).any() and (ratios == 1.0).any()
