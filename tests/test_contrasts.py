@@ -170,6 +170,15 @@ def test_df_is_finite_whenever_seeds_vary_and_normal_when_nothing_does():
     same = {(r, s): accuracy_units(50) for r in "ab" for s in "01"}
     contrast = contrast_cell(resample(same, ("t",)), "a", "b")
     assert (contrast.df, contrast.low, contrast.high, contrast.p_value) == (np.inf, 0.0, 0.0, 1.0)
+    certain = {(r, s): accuracy_units(100 if r == "a" else 0) for r in "ab" for s in "01"}  # no variance at all
+    contrast = contrast_cell(resample(certain, ("t",)), "a", "b")
+    assert (contrast.difference, contrast.low, contrast.high, contrast.p_value) == (100.0, 100.0, 100.0, 0.0)
+
+
+def test_replicates_are_scores_on_the_observed_scale():
+    draws = resample({("a", "0"): accuracy_units(70), ("b", "0"): accuracy_units(40)}, ("t", "en"))
+    np.testing.assert_allclose(draws.observed, [70.0, 40.0])
+    np.testing.assert_allclose(draws.replicates.mean(axis=0), draws.observed, atol=0.3)  # standard error ~0.1
 
 
 def test_numbers_are_reproducible_and_do_not_depend_on_other_runs_of_the_test_set():
@@ -192,12 +201,19 @@ def test_p_value_is_below_alpha_exactly_when_the_interval_excludes_zero():
 
 
 def test_bad_units_are_one_line_errors():
-    with pytest.raises(XltError, match="pair example by example"):
+    with pytest.raises(XltError, match="^xnli/sw: runs hold .10, 11. test examples; .+pair example by example"):
         resample({("a", "0"): accuracy_units(5, 10), ("b", "0"): accuracy_units(5, 11)}, ("xnli", "sw"))
-    with pytest.raises(XltError, match="den summing to 0"):
+    with pytest.raises(
+        XltError,
+        match="^xnli/sw: a run's units have den summing to 0.0; .+ delete its units file and rerun the evaluation$",
+    ):
         resample({("a", "0"): (np.zeros(3), np.zeros(3))}, ("xnli", "sw"))
+    with pytest.raises(
+        XltError, match="^xnli/sw: no runs to resample; pass the units of every run scored on this test set$"
+    ):
+        resample({}, ("xnli", "sw"))
     draws = resample({("a", "0"): accuracy_units(5, 10)}, ("xnli", "sw"))
-    with pytest.raises(XltError, match="no run of recipe b"):
+    with pytest.raises(XltError, match="^xnli/sw: no run of recipe b was resampled; pass its units$"):
         contrast_cell(draws, "a", "b")
 
 

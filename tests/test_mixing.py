@@ -89,6 +89,11 @@ def test_drawn_counts_the_examples_each_language_contributed_over_all_steps():
     assert sum(drawn.values()) == STEPS * BATCH and set(drawn) == set(LENGTHS)
 
 
+def test_drawn_names_a_language_never_drawn_with_zero():
+    rare = sampler(lengths={"en": [5] * 1000, "yo": [5]}, temperature=1.0, batch_size=4, steps=2)
+    assert rare.drawn() == {"en": 8, "yo": 0}  # yo's rate is 1 / 1001
+
+
 def test_processes_take_disjoint_shares_of_the_same_global_batch():
     whole = sampler()
     for step in (0, 1, GROUP + 3, STEPS - 1):

@@ -115,7 +115,7 @@ def test_evaluations_carry_their_targets_languages_split_seed_and_budgets():
     assert {e.recipe for e in evals} == {"finetune", "deep_prompt", "random_init", "majority"}
     for e in evals:
         assert (e.train_languages, e.languages, e.split, e.seed) == (("base",), ("cyrl", "base"), "test", 3)
-        assert (e.batch_size, e.max_length, e.checkpoint) == (16, 64, CHECKPOINT)
+        assert (e.batch_size, e.max_length, e.checkpoint, e.identity) == (16, 64, CHECKPOINT, IDENTITY)
     assert {s.seed for s in plan.train.values()} == {3}
 
 
