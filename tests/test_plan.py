@@ -199,6 +199,17 @@ def test_a_target_without_training_data_trains_on_its_train_task():
     assert plan.train[by_task["tatoeba"].source].head_options.model_dump() == {"dropout": 0.1}  # the QA head's defaults
 
 
+def test_all_languages_are_the_studys_benchmark_languages_where_the_task_has_them():
+    training = {"steps": 0}
+    plan = build_plan(
+        retrieval_study({"task": "tatoeba", "training": training}, {"task": "bucc2018", "training": training}), IDENTITY
+    )
+    languages = {e.task: e.languages for e in plan.evals}
+    assert languages["tatoeba"] == get_task("tatoeba").eval_languages("xtreme-r")  # 41, XTREME's own 36
+    assert len(languages["tatoeba"]) == 41
+    assert languages["bucc2018"] == get_task("bucc2018").eval_languages(None)  # BUCC is XTREME's only
+
+
 def test_the_evaluated_head_moves_only_its_evaluation_stage():
     def plan(layer):
         return build_plan(
