@@ -128,12 +128,20 @@ def test_seeds_are_paired_over_those_both_ran_and_unpaired_when_none_is_shared()
 
 def test_average_weights_languages_and_sums_their_examples():
     en = resample({("a", "0"): accuracy_units(80), ("b", "0"): accuracy_units(70)}, ("t", "en"))
-    sw = resample({("a", "0"): accuracy_units(45, 50), ("b", "0"): accuracy_units(40, 50)}, ("t", "sw"))
-    assert contrast_average([en, sw], "a", "b").difference == pytest.approx((10 + 10) / 2)
+    sw = resample({("a", "0"): accuracy_units(45, 50), ("b", "0"): accuracy_units(35, 50)}, ("t", "sw"))
+    assert contrast_average([en, sw], "a", "b").difference == pytest.approx((10 + 20) / 2)
     weighted = contrast_average([en, sw], "a", "b", weights=[3, 1])
-    assert weighted.difference == pytest.approx((3 * 10 + 1 * 10) / 4) and weighted.examples == 150
+    assert weighted.difference == pytest.approx((3 * 10 + 1 * 20) / 4) and weighted.examples == 150
     sw_only = contrast_average([sw], "a", "b")
     assert (sw_only.low, sw_only.high) == (contrast_cell(sw, "a", "b").low, contrast_cell(sw, "a", "b").high)
+
+
+def test_average_is_paired_exactly_when_the_recipes_share_seeds():
+    shared = {(r, s): accuracy_units(50 + 5 * int(s)) for r in "ab" for s in "01"}
+    disjoint = {(r, s): accuracy_units(50 + 5 * int(s)) for r, seeds in (("a", "01"), ("b", "23")) for s in seeds}
+    for units, paired in ((shared, True), (disjoint, False)):
+        draws = [resample(units, ("t", lang)) for lang in ("en", "sw")]
+        assert contrast_average(draws, "a", "b").paired is paired
 
 
 def test_average_matches_seeds_by_name_whatever_order_each_language_lists_them():
@@ -153,6 +161,24 @@ def test_identical_recipes_give_a_zero_width_interval_and_p_one():
     same = accuracy_units(50)
     contrast = contrast_cell(resample({("a", "0"): same, ("b", "0"): same}, ("t",)), "a", "b")
     assert (contrast.difference, contrast.low, contrast.high, contrast.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_df_is_finite_whenever_seeds_vary_and_normal_when_nothing_does():
+    varying = {(r, s): accuracy_units(1400 + int(s) if r == "a" else 1200, 2000) for r in "ab" for s in "012"}
+    contrast = contrast_cell(resample(varying, ("t",)), "a", "b")  # per-seed differences 10, 10.05, 10.1
+    assert np.isfinite(contrast.df) and contrast.df >= 2
+    same = {(r, s): accuracy_units(50) for r in "ab" for s in "01"}
+    contrast = contrast_cell(resample(same, ("t",)), "a", "b")
+    assert (contrast.df, contrast.low, contrast.high, contrast.p_value) == (np.inf, 0.0, 0.0, 1.0)
+    certain = {(r, s): accuracy_units(100 if r == "a" else 0) for r in "ab" for s in "01"}  # no variance at all
+    contrast = contrast_cell(resample(certain, ("t",)), "a", "b")
+    assert (contrast.difference, contrast.low, contrast.high, contrast.p_value) == (100.0, 100.0, 100.0, 0.0)
+
+
+def test_replicates_are_scores_on_the_observed_scale():
+    draws = resample({("a", "0"): accuracy_units(70), ("b", "0"): accuracy_units(40)}, ("t", "en"))
+    np.testing.assert_allclose(draws.observed, [70.0, 40.0])
+    np.testing.assert_allclose(draws.replicates.mean(axis=0), draws.observed, atol=0.3)  # standard error ~0.1
 
 
 def test_numbers_are_reproducible_and_do_not_depend_on_other_runs_of_the_test_set():
@@ -175,20 +201,31 @@ def test_p_value_is_below_alpha_exactly_when_the_interval_excludes_zero():
 
 
 def test_bad_units_are_one_line_errors():
-    with pytest.raises(XltError, match="pair example by example"):
+    with pytest.raises(XltError, match="^xnli/sw: runs hold .10, 11. test examples; .+pair example by example"):
         resample({("a", "0"): accuracy_units(5, 10), ("b", "0"): accuracy_units(5, 11)}, ("xnli", "sw"))
-    with pytest.raises(XltError, match="den summing to 0"):
+    with pytest.raises(
+        XltError,
+        match="^xnli/sw: a run's units have den summing to 0.0; .+ delete its units file and rerun the evaluation$",
+    ):
         resample({("a", "0"): (np.zeros(3), np.zeros(3))}, ("xnli", "sw"))
+    with pytest.raises(
+        XltError, match="^xnli/sw: no runs to resample; pass the units of every run scored on this test set$"
+    ):
+        resample({}, ("xnli", "sw"))
     draws = resample({("a", "0"): accuracy_units(5, 10)}, ("xnli", "sw"))
-    with pytest.raises(XltError, match="no run of recipe b"):
+    with pytest.raises(XltError, match="^xnli/sw: no run of recipe b was resampled; pass its units$"):
         contrast_cell(draws, "a", "b")
 
 
 def test_average_needs_the_same_seeds_on_every_language():
     en = resample({(r, s): accuracy_units(50) for r in "ab" for s in "01"}, ("t", "en"))
     sw = resample({(r, "0"): accuracy_units(50) for r in "ab"}, ("t", "sw"))
-    with pytest.raises(XltError, match="different seeds on different languages"):
+    with pytest.raises(XltError) as error:
         contrast_average([en, sw], "a", "b")
+    assert str(error.value) == (
+        "t/en, t/sw: recipes a and b were scored by different seeds on different languages; "
+        "an average needs every language from the same seeds, so average only those languages"
+    )
 
 
 def test_notes_say_what_the_interval_covers_and_name_the_adjustment():
@@ -197,6 +234,31 @@ def test_notes_say_what_the_interval_covers_and_name_the_adjustment():
     assert "3 and 2 unpaired seeds" in interval_note((3, 2), False)
     assert "Holm's step-down" in multiplicity_note() and "Benjamini-Hochberg" in multiplicity_note("bh")
     assert "* = adjusted p < 0.05" in multiplicity_note()
+    with pytest.raises(XltError, match="multiplicity method 'bonferroni' is unknown; use one of holm, bh$"):
+        multiplicity_note("bonferroni")
+
+
+@pytest.mark.parametrize(
+    ("seeds", "paired", "design"),
+    [
+        ((1, 1), True, "test examples only (one seed: training randomness is not covered): normal"),
+        ((1, 3), False, "(a recipe with one seed, none in common with the other: training randomness is not"),
+        ((3, 3), True, "3 paired seeds and test examples: t interval from the between-seed variance of the per-seed"),
+        (
+            (3, 2),
+            False,
+            "3 and 2 unpaired seeds (none in common) and test examples: t interval from the "
+            "between-seed variance of each recipe's seeds (Welch) plus",
+        ),
+    ],
+)
+def test_interval_note_names_the_design_the_bootstrap_and_the_p_value_rule(seeds, paired, design):
+    note = interval_note(seeds, paired, 400)
+    assert design in note
+    assert "paired bootstrap over test examples, 400 replicates" in note
+    assert note.endswith(
+        "; two-sided p-values from the same reference, so p < 0.05 exactly when the interval excludes 0"
+    )
 
 
 # Error rates on simulated studies.
@@ -338,10 +400,12 @@ def test_adjusted_p_values_are_monotone_in_the_raw_ones_and_never_below_them():
 
 
 def test_bad_adjustment_input_is_an_error():
-    with pytest.raises(XltError, match="unknown"):
+    with pytest.raises(XltError, match="multiplicity method 'bonferonni' is unknown; use one of holm, bh$"):
         adjust([0.1], "bonferonni")
-    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
-        adjust([0.1, float("nan")])
+    for bad in ([0.1, float("nan")], [1.5], [-0.1], [[0.1]]):
+        with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+            adjust(bad)
+    np.testing.assert_allclose(adjust([0.0, 1.0]), [0.0, 1.0])  # both ends are p-values
 
 
 def test_holm_controls_familywise_error_under_global_null():

@@ -46,8 +46,16 @@ def test_mlqa_strips_unicode_punctuation_and_language_articles():
     assert mlqa(["Der Hund"], [["Hund"]], "en")["exact_match"] == 0.0
 
 
+def test_mlqa_segments_chinese_characters_only_for_chinese():
+    # MLQA's script splits CJK characters apart only when the language is zh; elsewhere they stay one word.
+    assert mlqa(["北京"], [["北京大学"]], "zh")["f1"] == pytest.approx(100 * 2 / 3)
+    assert mlqa(["北京"], [["北京大学"]], "en")["f1"] == 0.0
+
+
 def test_mlqa_refuses_an_unknown_language():
-    with pytest.raises(XltError, match="no normalisation rules for language 'fr'"):
+    with pytest.raises(
+        XltError, match="no normalisation rules for language 'fr'; use one of ar, de, en, es, hi, vi, zh$"
+    ):
         mlqa(["a"], [["a"]], "fr")
 
 

@@ -15,6 +15,17 @@ def test_mewslix_is_mrr_at_20_with_missing_rankings_scoring_zero():
     assert SCORERS["mewslix"](ranked, golds, "de") == {"map@20": pytest.approx(100 * (0.5 + 1) / 4)}
 
 
+def test_submission_lines_are_id_lists_split_at_tabs_only():
+    assert SCORERS["mewslix"](["Q x\tQ 1"], ["Q 1"], "de") == {"map@20": 50.0}
+    assert SCORERS["lareqa"](["c 1\tc 2"], ["c 2"], "de") == {"map@20": 50.0}
+    assert SCORERS["bucc"](["s 1\tt 1"], [("s 1", "t 1")], "de")["f1"] == 100.0
+
+
+def test_a_mention_without_gold_entity_is_an_error_naming_it():
+    with pytest.raises(XltError, match="^mention 2 has no gold entity id; each Mewsli-X mention needs one$"):
+        SCORERS["mewslix"]([["a"], ["b"]], [["a"], []], "de")
+
+
 def test_average_precision_at_k_by_hand():
     assert average_precision_at_k(["r1", "x", "r2", "y"], ["r1", "r2", "r3"]) == pytest.approx((1 + 2 / 3) / 3)
     assert average_precision_at_k(["r1", "r1", "r2"], ["r1", "r2"]) == pytest.approx((1 + 2 / 3) / 2)

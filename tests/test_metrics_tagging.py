@@ -59,8 +59,25 @@ def test_no_chunks_at_all_scores_zero():
     assert tagging([["O", "O"]], [["O", "O"]], "en")["f1"] == 0.0
 
 
+def test_adjacent_entities_of_one_type_are_separate_chunks():
+    assert entities_0012([["B-PER", "B-PER", "I-PER", "O"]]) == [{("PER", 0, 0), ("PER", 1, 2)}]
+    assert entities_0012([["I-PER", "B-PER"]]) == [{("PER", 0, 0), ("PER", 1, 1)}]
+
+
+def test_0012_entities_of_prefixed_tags_are_seqeval_1_2s_own():
+    # With one-letter prefixes (IOB1, IOB2, IOE, IOBES) both readings split tags alike, and the chunk rules are
+    # seqeval's own: the hand-written extraction loop must find exactly the entities 1.2.2's get_entities finds.
+    rng = random.Random(0)
+    tags = ["O"] + [f"{prefix}-{type_}" for prefix in "BIES" for type_ in ("PER", "LOC")]
+    sentences = [[rng.choice(tags) for _ in range(rng.randint(1, 8))] for _ in range(300)]
+    found = set().union(*entities_0012(sentences))
+    assert found == set(get_entities(sentences))
+    assert len(found) > 300  # many entities, of every prefix pattern
+
+
 def test_a_sentence_of_the_wrong_length_is_an_error():
-    with pytest.raises(XltError, match="sentence 2 has 1 predicted tags but 2 gold tags"):
+    match = "sentence 2 has 1 predicted tags but 2 gold tags; predict one tag for every gold word$"
+    with pytest.raises(XltError, match=match):
         tagging([["NOUN"], ["NOUN"]], [["NOUN"], ["NOUN", "VERB"]], "en")
 
 

@@ -40,11 +40,26 @@ def test_units_reproduce_the_primary_metric_exactly(name):
         assert 0 < scores[metric] < 100  # the cases mix hits and misses
 
 
-@pytest.mark.parametrize("name", ["accuracy", "squad", "mewslix"])
-def test_per_example_scorers_refuse_misaligned_inputs(name):
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("accuracy", "labels"), ("tagging", "sentences"), ("squad", "questions"), ("mewslix", "mentions")]
+    + [("mlqa", "questions"), ("lareqa", "questions")],
+)
+def test_per_example_scorers_refuse_misaligned_inputs_with_the_counts_and_the_fix(name, what):
     predictions, golds, lang = CASES[name]
-    with pytest.raises(XltError, match="predictions but"):
-        next(iter(UNITS[name].values()))(predictions[:-1], golds, lang)
+    message = (
+        f"{len(golds) - 1} predictions but {len(golds)} gold {what}; "
+        "score a prediction for every gold example, in the same order"
+    )
+    for units in UNITS[name].values():
+        with pytest.raises(XltError) as error:
+            units(predictions[:-1], golds, lang)
+        assert str(error.value) == message
+
+
+def test_accuracy_counts_labels_that_match_as_strings():
+    predictions, golds, lang = CASES["accuracy"]  # 1 = "1", "0" = 0, "2" != "1", 2 = "2"
+    assert SCORERS["accuracy"](predictions, golds, lang) == {"accuracy": 75.0}
 
 
 def test_metrics_import_neither_torch_nor_transformers():

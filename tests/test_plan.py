@@ -6,8 +6,13 @@ from pathlib import Path
 
 import yaml
 
-from xlt.config import apply_override, validate_study
-from xlt.pipeline.plan import build_plan
+from xlt.config import apply_override, oracle_label, validate_study
+from xlt.io import stable_hash
+from xlt.kinds import get_kind
+from xlt.methods.finetune import FinetuneOptions
+from xlt.pipeline import carry
+from xlt.pipeline.plan import CHECKPOINT, build_plan, checkpoint_name, unique_evals
+from xlt.tasks import get_task
 
 DEMO = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 IDENTITY = {"model": {"path": "/models/tiny"}, "data": {"synthetic": {"seed": 0}}}
@@ -51,6 +56,87 @@ def test_demo_grid_counts():
     recipes = {(e.recipe, e.intermediate, e.task) for e in plan.evals}
     assert ("majority", "none", "synth-nli") in recipes and ("random_init", "none", "synth-pos") in recipes
     assert len(plan.evals) == 2 * 4 + 2 + 2
+
+
+def test_random_init_fine_tunes_fresh_weights_with_the_studys_finetune_options():
+    def random_init_options(raw):
+        [stage] = {
+            s.hash: s
+            for s in build_plan(validate_study(raw, "demo"), IDENTITY).train.values()
+            if s.method_options.model_dump().get("init") == "random" and s.task == "synth-pos"
+        }.values()
+        return stage.method, stage.method_options.model_dump()
+
+    raw = yaml.safe_load(DEMO.read_text())
+    assert random_init_options(raw) == ("finetune", {**FinetuneOptions(lr=5e-4).model_dump(), "init": "random"})
+    raw["methods"] = [m for m in raw["methods"] if m["name"] != "finetune"]  # then the finetune defaults
+    assert random_init_options(raw) == ("finetune", FinetuneOptions(init="random").model_dump())
+
+
+def test_unique_evals_keep_each_evaluation_once_in_plan_order():
+    raw = yaml.safe_load(DEMO.read_text())
+    raw["methods"].append(
+        dict(raw["methods"][0], name="finetune-again", type="finetune")
+    )  # the same stages under a second label
+    plan = build_plan(validate_study(raw, "demo"), IDENTITY)
+    hashes = [e.hash for e in unique_evals(plan)]
+    assert len(plan.evals) > len(hashes) == len(set(hashes))
+    assert hashes == list(dict.fromkeys(e.hash for e in plan.evals))
+
+
+def test_a_stage_describes_its_role_task_languages_method_and_seed():
+    stages = build_plan(study(), IDENTITY).train.values()
+    multilingual = next(s for s in stages if s.role == "intermediate" and len(s.languages) > 1)
+    assert multilingual.describe() == "intermediate synth-pos [base+swap+cyrl+sov+vsom] finetune seed 0"
+
+
+SELECTING = ("targets.synth-nli.training.select.every=50", "targets.synth-nli.training.select.on=[dev,target-dev]")
+
+
+def test_stage_hashes_are_the_ones_existing_caches_hold():
+    """Caches address stages by hash: the same study and identity must keep giving the same hashes. A change
+    that moves them must bump PLAN_VERSION (every cached stage then reruns; CHANGELOG.md says why) and update
+    these digests of the sorted hashes of the demo's plans."""
+    plan, selecting = build_plan(study(), IDENTITY), build_plan(study(*SELECTING), IDENTITY)
+    assert stable_hash(sorted(plan.train)) == "987a90ed96c686f2"
+    assert stable_hash(sorted(e.hash for e in plan.evals)) == "a1b8f1650de561bd"
+    assert stable_hash(sorted(selecting.train)) == "909eab843f79e58b"
+    assert stable_hash(sorted(e.hash for e in selecting.evals)) == "73ca645110c78f99"
+
+
+def test_evaluations_carry_their_targets_languages_split_seed_and_budgets():
+    plan = build_plan(
+        study(
+            "targets.synth-nli.eval_languages=[cyrl,base]", "targets.synth-nli.training.eval_batch_size=16", "seeds=[3]"
+        ),
+        IDENTITY,
+    )
+    evals = [e for e in plan.evals if e.task == "synth-nli"]
+    assert {e.recipe for e in evals} == {"finetune", "deep_prompt", "random_init", "majority"}
+    for e in evals:
+        assert (e.train_languages, e.languages, e.split, e.seed) == (("base",), ("cyrl", "base"), "test", 3)
+        assert (e.batch_size, e.max_length, e.checkpoint, e.identity) == (16, 64, CHECKPOINT, IDENTITY)
+    assert {s.seed for s in plan.train.values()} == {3}
+
+
+def test_each_selection_criterion_evaluates_its_own_checkpoint_and_target_dev_is_the_oracle_row():
+    assert (checkpoint_name("dev"), checkpoint_name("target-dev")) == (CHECKPOINT, f"{CHECKPOINT}-target-dev")
+    plan = build_plan(study(*SELECTING), IDENTITY)
+    nli = [e for e in plan.evals if e.task == "synth-nli" and e.intermediate == "none" and e.source]
+    by_recipe = {e.recipe: e for e in nli}
+    assert set(by_recipe) == {r for m in ("finetune", "deep_prompt", "random_init") for r in (m, oracle_label(m))}
+    own, oracle = by_recipe["finetune"], by_recipe[oracle_label("finetune")]
+    assert (own.checkpoint, oracle.checkpoint) == (checkpoint_name("dev"), checkpoint_name("target-dev"))
+    assert own.source == oracle.source and own.hash != oracle.hash
+    assert plan.train[own.source].oracle_languages == own.languages  # the oracle's dev sets are the evaluated ones
+    assert all(not s.oracle_languages for s in plan.train.values() if s.task == "synth-pos")
+
+
+def test_an_intermediate_condition_in_all_languages_trains_in_every_language_of_its_task():
+    plan = build_plan(study("intermediate.multilingual.languages=all"), IDENTITY)
+    languages = {s.languages for s in plan.train.values() if s.role == "intermediate"}
+    assert languages == {("base",), get_task("synth-pos").eval_languages("synthetic")}
+    assert len(get_task("synth-pos").eval_languages("synthetic")) == 7
 
 
 def test_plan_is_deterministic():
@@ -113,6 +199,17 @@ def test_a_target_without_training_data_trains_on_its_train_task():
     assert plan.train[by_task["tatoeba"].source].head_options.model_dump() == {"dropout": 0.1}  # the QA head's defaults
 
 
+def test_all_languages_are_the_studys_benchmark_languages_where_the_task_has_them():
+    training = {"steps": 0}
+    plan = build_plan(
+        retrieval_study({"task": "tatoeba", "training": training}, {"task": "bucc2018", "training": training}), IDENTITY
+    )
+    languages = {e.task: e.languages for e in plan.evals}
+    assert languages["tatoeba"] == get_task("tatoeba").eval_languages("xtreme-r")  # 41, XTREME's own 36
+    assert len(languages["tatoeba"]) == 41
+    assert languages["bucc2018"] == get_task("bucc2018").eval_languages(None)  # BUCC is XTREME's only
+
+
 def test_the_evaluated_head_moves_only_its_evaluation_stage():
     def plan(layer):
         return build_plan(
@@ -122,3 +219,30 @@ def test_the_evaluated_head_moves_only_its_evaluation_stage():
     first, second = plan(1), plan(2)
     assert set(first.train) == set(second.train)  # the untrained SQuAD stage is the same
     assert {e.hash for e in first.evals if e.source} != {e.hash for e in second.evals if e.source}
+
+
+# The carry-over rule (`xlt.pipeline.carry`), whose head options the plan hashes; train and evaluate load by it.
+
+
+def test_a_training_stage_takes_its_parents_encoder_side_and_a_fresh_head():
+    taken = carry.into_training()
+    assert (taken.prefix, taken.head) == (carry.ENCODER, "fresh")
+    assert taken.policy("parent") == {
+        "encoder": "from parent (backbone weights and method tensors: prompts, LoRA)",
+        "head": "fresh",
+    }
+
+
+def test_an_evaluation_takes_everything_from_a_stage_of_its_own_kind_else_the_encoder_side():
+    same = carry.into_evaluation("qa", "qa")
+    assert (same.prefix, same.head) == ("", "trained")  # "" loads every tensor, the head's too
+    assert same.policy("abc123")["head"] == "from abc123"
+    other = carry.into_evaluation("qa", "retrieval")
+    assert (other.prefix, other.head) == (carry.ENCODER, "fresh")
+    assert other.policy("abc123")["head"] == "fresh"
+
+
+def test_training_uses_the_evaluated_head_options_only_for_a_task_of_the_same_kind():
+    evaluated = get_kind("retrieval").HeadOptions(layer=3, dropout=0.2)
+    assert carry.training_head(evaluated, "retrieval", "retrieval") is evaluated
+    assert carry.training_head(evaluated, "retrieval", "qa") == get_kind("qa").HeadOptions()

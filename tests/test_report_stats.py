@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,14 @@ def test_sections_average_seeds_order_recipes_and_ignore_secondary_metrics(tmp_p
     assert summary.normalised[Recipe("ft", "none")] == pytest.approx(15 / 35)
 
 
+def test_a_section_without_a_majority_row_has_no_normalised_transfer(tmp_path):
+    [section] = build_sections([_row("ft", "none", "en", 80), _row("ft", "none", "de", 60)])
+    summary = summarise(section, UnitsStore(tmp_path))
+    assert summary.section is section
+    assert summary.normalised is None
+    assert summary.gap[Recipe("ft", "none")] == 20.0
+
+
 def test_rerun_rows_count_once_the_last_one():
     rows = [_row("ft", "none", "en", 10), _row("ft", "none", "en", 80)]
     [section] = build_sections(rows)
@@ -96,6 +106,29 @@ def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts
     assert table.overall.difference == pytest.approx((3 * 10 + 1 * 40) / 4)
 
 
+def test_a_pooled_task_missing_a_units_file_falls_back_to_the_plain_language_mean(tmp_path):
+    rows = [dict(_row("ft", "none", lang, value), target_task="lareqa") for lang, value in (("en", 80), ("de", 60))]
+    [section] = build_sections(rows, {"lareqa": {"averaging": "examples"}})
+    summary = summarise(section, UnitsStore(tmp_path))  # no units files at all
+    assert not summary.pooled and summary.average[Recipe("ft", "none")] == 70.0
+
+
+def test_units_store_reads_a_missing_file_as_none_and_refuses_malformed_ones(tmp_path):
+    store = UnitsStore(tmp_path)
+    assert store.get("abc", "test", "en") is None
+    folder = tmp_path / "units" / "abc"
+    folder.mkdir(parents=True)
+    (folder / "test-de.npz").write_bytes(b"not a zip")
+    with pytest.raises(XltError, match=r"test-de.npz is not a units file with arrays num and den \(.+\); delete it$"):
+        store.get("abc", "test", "de")
+    for lang, num, den in (("fr", np.ones((2, 3)), np.ones((2, 3))), ("sw", np.ones(3), np.ones(2))):
+        np.savez(folder / f"test-{lang}.npz", num=num, den=den)
+        with pytest.raises(
+            XltError, match=f"test-{lang}.npz: num and den must be 1-d arrays of one length; delete it$"
+        ):
+            store.get("abc", "test", lang)
+
+
 def test_transfer_gap_with_one_and_several_training_languages():
     scores = {"en": 80.0, "de": 70.0, "sw": 40.0, "fr": 50.0}
     assert transfer_gap(scores, ("en",)) == pytest.approx(80 - 160 / 3)
@@ -108,6 +141,7 @@ def test_normalised_transfer_uses_each_languages_majority():
     majority = {"en": 50.0, "de": 50.0, "sw": 30.0}
     assert normalised_transfer(scores, majority, ("en",)) == pytest.approx(((20 / 40) + (10 / 40)) / 2)
     assert normalised_transfer(majority, majority, ("en",)) is None  # 0/0: no transfer to normalise
+    assert normalised_transfer(scores, {"de": 50.0, "sw": 30.0}, ("en",)) is None  # no training-language majority
 
 
 def _correct(n, k):
@@ -150,3 +184,12 @@ def test_bootstrap_in_blocks_fills_every_replicate(monkeypatch):
     draws = _paired(_correct(30, 20), _correct(30, 10), np.random.default_rng(3), replicates=50)
     assert draws.shape == (50,) and np.isfinite(draws).all()
     assert np.mean(draws) == pytest.approx(100 / 3, abs=3)
+
+
+def test_a_replicate_that_counts_nothing_is_inf_or_nan_without_a_warning():
+    # Example 0 has num 1 and den 0, example 1 counts nothing (0 / 0), example 2 is a plain hit.
+    units = [(np.array([1.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratios = replicate_ratios(units, np.random.default_rng(0), 2000)[:, 0]
+    assert np.isposinf(ratios).any() and np.isnan(ratios).any() and (ratios == 1.0).any()
