@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -232,3 +235,62 @@ def test_the_notebook_api_loads_the_examples(study):
         {"text": "sentence 60 in de"},
     )
     assert frame["correct"].sum() == sum(right["de"] for right in runs.values())  # as results.csv says
+
+
+@pytest.mark.slow
+def test_report_examples_on_the_quick_demo(quick_demo, tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(quick_demo, study)  # the session's demo stays as it was
+    result = subprocess.run(
+        [sys.executable, "-m", "xlt", "report", str(study), "--examples", "3"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    markdown = (study / "report.md").read_text()
+    frame = xlt.load_study(study).examples()
+    tasks = sorted(set(frame["task"]))
+    assert tasks == ["synth-nli", "synth-pos"] and len(frame) == len(
+        frame.drop_duplicates(["method", "intermediate", "seed", "task", "eval_language", "id"])
+    )
+    section = markdown.split("## Examples", 1)[1].split("\n## ", 1)[0]
+    for task in tasks:
+        table = section.split(f"### {task},", 1)[1].split("\n\n_", 1)[0]
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[3:]]
+        header = [cell.strip() for cell in table.splitlines()[1].strip("|").split("|")]
+        per_language = {lang: sum(row[0] == lang for row in rows) for lang in {row[0] for row in rows}}
+        assert rows and max(per_language.values()) <= 3
+        runs = frame.query("task == @task and seed == 0 and method not in ('majority', 'random_init')")
+        for row in rows:  # each shown example: the gold and every recipe's prediction, as examples/ holds them
+            found = runs[(runs["eval_language"] == row[0]) & (runs["id"] == row[1])]
+            predictions = {_label(r.method, r.intermediate): r.prediction for r in found.itertuples()}
+            assert len({json.dumps(p) for p in predictions.values()}) >= 2  # recipes disagree on it
+            for recipe, cell in zip(header[4:], row[4:]):
+                shown = predictions[recipe]
+                assert cell.removesuffix(" ✓") == (" ".join(shown) if isinstance(shown, list) else shown)[:159]
+    # a recipe is marked in a language exactly where, in some seed, it predicts one label or the majority's labels
+    for task in tasks:
+        scores = markdown.split(f"\n## {task},", 1)[1].split("### Scores", 1)[1].split("\n\n_", 1)[0].splitlines()
+        languages = [cell.strip().removesuffix(" (train)") for cell in scores[1].strip("|").split("|")][2:]
+        for line in scores[3:]:
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if cells[0] in ("majority", "random_init"):
+                continue
+            for lang, cell in zip(languages, cells[2:]):
+                assert cell.endswith("†") == _degenerate(frame, task, cells[0], lang), (task, cells[0], lang, cell)
+
+
+def _degenerate(frame, task, recipe, lang):
+    method, _, intermediate = recipe.partition(" + ")
+    runs = frame[(frame["task"] == task) & (frame["eval_language"] == lang)]
+    majority = runs[runs["method"] == "majority"]
+    for seed, group in runs[(runs["method"] == method) & (runs["intermediate"] == (intermediate or "none"))].groupby(
+        "seed"
+    ):
+        labels = {json.dumps(x) for p in group["prediction"] for x in (p if isinstance(p, list) else [p])}
+        reference = majority[majority["seed"] == seed]
+        if len(labels) == 1 or list(group["prediction"]) == list(reference["prediction"]):
+            return True
+    return False
+
+
+def _label(method, intermediate):
+    return method if intermediate == "none" else f"{method} + {intermediate}"
