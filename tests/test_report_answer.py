@@ -82,11 +82,21 @@ def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
     sentences = answer([_known("finetune"), _known("deep_prompt")], marked)[1]
     assert sentences.count("Caution") == 2
     assert (
-        "Caution: finetune + mono is degenerate (one label, or the majority's predictions) in every language, so "
-        "this difference measures no transfer there."
+        "Caution: finetune + mono is degenerate (one label, or the majority's predictions) in every language: no "
+        "transfer is measured there."
     ) in sentences
     assert (
-        "Caution: deep_prompt + multi is degenerate (one label, or the majority's predictions) in 1 of 3" in sentences
+        "Caution: deep_prompt + multi is degenerate (one label, or the majority's predictions) in 1 of 3 " in sentences
+    )
+    both = marked.seeds | {("finetune + multi", "de"): ["2"]}
+    assert (
+        "Caution: degenerate (one label, or the majority's predictions): finetune + multi in 1 of 3 languages, "
+        "finetune + mono in every language; no transfer is measured there."
+    ) in answer([_known("finetune")], Degenerate(both))[1]
+    everywhere = {(recipe, lang): ["0"] for recipe in ("finetune + multi", "finetune + mono") for lang in LANGS}
+    assert (
+        "Caution: finetune + multi and finetune + mono are degenerate (one label, or the majority's"
+        in (answer([_known("finetune")], Degenerate(everywhere))[1])
     )
     assert "Caution" not in answer([_known("finetune")], Degenerate({("deep_prompt + multi", "sw"): ["1"]}))[1]
 
@@ -180,6 +190,7 @@ def test_a_recipe_predicting_one_label_is_marked_in_every_table_and_heat_map(stu
         return b"\x89PNG"
 
     monkeypatch.setattr(document, "heatmap_png", capture)
+    _write_examples(study, {("majority", "none", "0"): {"sw": 47}})  # one label alone marks, not the majority's
     markdown = build_report(study)["markdown"].read_text()
     scores = markdown.split("### Scores", 1)[1]
     # seed 0 of ft and of ft + multi gets 40 right in sw: "A" everywhere; ft + mono (45) and seed 1 (50) do not

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import rankdata, spearmanr
 
 from xlt.report.comparisons import ContrastTable
-from xlt.report.plots import Line, lines_png, series_colour
+from xlt.report.plots import Line, lines_png, series_style
 from xlt.report.render import Block, Figure, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
 
@@ -74,8 +74,7 @@ def distance_blocks(
             table.comparison.title,
             "a - b",
             {row.language: row.difference for row in table.languages},
-            series_colour(i),
-            "s",
+            *series_style(i),
         )
         for i, table in enumerate(tables)
     ]

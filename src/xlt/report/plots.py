@@ -59,7 +59,7 @@ def _text_colour(rgba: tuple[float, float, float, float]) -> str:
 
 
 PALETTE = "tab10"  # recipes, in report order (cycled past ten)
-SERIES_PALETTE = "Dark2"  # other series (contrasts), drawn with square markers
+SERIES_PALETTE = "Dark2"  # other series (contrasts), drawn with square (then other) markers
 STYLES: tuple[LineStyleType, ...] = ("-", "--", ":", "-.")  # seeds, in order (cycled)
 
 
@@ -69,9 +69,13 @@ def recipe_colours(labels: list[str]) -> dict[str, str]:
     return {label: to_hex(colours[i % len(colours)]) for i, label in enumerate(dict.fromkeys(labels))}
 
 
-def series_colour(index: int) -> str:
+SERIES_MARKERS = ("s", "D", "^", "v")  # past the palette's colours, the next marker
+
+
+def series_style(index: int) -> tuple[str, str]:
+    """The colour and marker of the index-th other series: distinct for the first 32."""
     colours = colormaps[SERIES_PALETTE].colors  # type: ignore[attr-defined]
-    return to_hex(colours[index % len(colours)])
+    return to_hex(colours[index % len(colours)]), SERIES_MARKERS[index // len(colours) % len(SERIES_MARKERS)]
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,12 @@ def lines_png(
     markers: bool = False,
     styles: dict[str, LineStyleType] | None = None,
 ) -> bytes:
-    """Panels of (title, lines), two a row, with one legend right of them all (never over the lines): an entry per
+    """Panels of (title, lines), two a row, with one legend below them all (never over the lines): an entry per
     label, then one per line style of `styles` (name -> style: seeds); marked points as black rings. With `markers`,
     a scatter per series (points at one x would make a joining line run vertically)."""
     columns = min(2, len(panels))
     rows = -(-len(panels) // columns)
-    fig = Figure(figsize=(5.2 * columns + 2.8, 3.6 * rows + 0.6), layout="constrained")
+    fig = Figure(figsize=(5.6 * columns + 0.6, 3.6 * rows + 1.2), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     entries: dict[str, Line2D] = {}
     for ax, (panel_title, lines) in zip(axes, panels):
@@ -126,7 +130,11 @@ def lines_png(
         ax.set_visible(False)
     for name, style in (styles or {}).items():
         entries[name] = Line2D([], [], color="grey", linestyle=style, linewidth=1.6)
-    fig.legend(list(entries.values()), list(entries), loc="outside right upper", fontsize=9, frameon=False)
+    # below the panels: beside them it would run into the figure's title when long
+    columns = 3 if len(entries) > 8 else 4
+    fig.legend(
+        list(entries.values()), list(entries), loc="outside lower center", ncols=columns, fontsize=9, frameon=False
+    )
     fig.suptitle(title, fontsize=12)
     return _png(fig)
 

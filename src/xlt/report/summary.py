@@ -112,19 +112,25 @@ def _groups(table: ContrastTable) -> str:
     )
 
 
+NO_TRANSFER = "no transfer is measured there"
+
+
 def _caveat(table: ContrastTable, degenerate: Degenerate) -> str:
     languages = table.section.languages
-    flagged = [
-        (recipe, found)
-        for recipe in (table.comparison.a, table.comparison.b)
-        if (found := degenerate.languages(recipe, languages))
-    ]
-    return "".join(
-        f" Caution: {recipe.label} is degenerate (one label, or the majority's predictions) in "
-        f"{'every language' if len(found) == len(languages) else f'{len(found)} of {len(languages)} languages'}, "
-        "so this difference measures no transfer there."
-        for recipe, found in flagged
-    )
+    found = {r.label: degenerate.languages(r, languages) for r in (table.comparison.a, table.comparison.b)}
+    counts = {label: len(marked) for label, marked in found.items() if marked}
+    if not counts:
+        return ""
+
+    def where(count: int) -> str:
+        return "every language" if count == len(languages) else f"{count} of {len(languages)} languages"
+
+    if len(set(counts.values())) == 1:  # one statement for both
+        flagged = f"{' and '.join(counts)} {'is' if len(counts) == 1 else 'are'} degenerate"
+        places = where(next(iter(counts.values())))
+        return f" Caution: {flagged} (one label, or the majority's predictions) in {places}: {NO_TRANSFER}."
+    each = ", ".join(f"{label} in {where(count)}" for label, count in counts.items())
+    return f" Caution: degenerate (one label, or the majority's predictions): {each}; {NO_TRANSFER}."
 
 
 def coverage(tables: list[ContrastTable]) -> str:
