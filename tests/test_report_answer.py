@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,11 @@ def _known(method, shift=0.0, family="conditions", b="mono", seeds=3, covers=SEE
     return _table(Recipe(method, "multi"), Recipe(method, b), family, languages, averages)
 
 
+def _marked(found):
+    """Degenerate recipes of the known tables' section: {(recipe label, language): seeds}."""
+    return Degenerate({("xnli_en_accuracy", label, lang): seeds for (label, lang), seeds in found.items()})
+
+
 def test_the_answer_is_generated_from_the_contrast_numbers():
     tables = [_known("finetune"), _known("deep_prompt", shift=-2.0)]
     question, sentences, coverage = answer(tables, Degenerate())
@@ -78,7 +84,7 @@ def test_one_seed_intervals_say_they_cover_test_examples_only():
 
 
 def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
-    marked = Degenerate({("finetune + mono", lang): ["0"] for lang in LANGS} | {("deep_prompt + multi", "sw"): ["1"]})
+    marked = _marked({("finetune + mono", lang): ["0"] for lang in LANGS} | {("deep_prompt + multi", "sw"): ["1"]})
     sentences = answer([_known("finetune"), _known("deep_prompt")], marked)[1]
     assert sentences.count("Caution") == 2
     assert (
@@ -88,7 +94,7 @@ def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
     assert (
         "Caution: deep_prompt + multi is degenerate (one label, or the majority's predictions) in 1 of 3 " in sentences
     )
-    both = marked.seeds | {("finetune + multi", "de"): ["2"]}
+    both = marked.seeds | _marked({("finetune + multi", "de"): ["2"]}).seeds
     assert (
         "Caution: degenerate (one label, or the majority's predictions): finetune + multi in 1 of 3 languages, "
         "finetune + mono in every language; no transfer is measured there."
@@ -96,9 +102,11 @@ def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
     everywhere = {(recipe, lang): ["0"] for recipe in ("finetune + multi", "finetune + mono") for lang in LANGS}
     assert (
         "Caution: finetune + multi and finetune + mono are degenerate (one label, or the majority's"
-        in (answer([_known("finetune")], Degenerate(everywhere))[1])
+        in (answer([_known("finetune")], _marked(everywhere))[1])
     )
-    assert "Caution" not in answer([_known("finetune")], Degenerate({("deep_prompt + multi", "sw"): ["1"]}))[1]
+    assert "Caution" not in answer([_known("finetune")], _marked({("deep_prompt + multi", "sw"): ["1"]}))[1]
+    other_task = Degenerate({("pos_en_accuracy", "finetune + mono", lang): ["0"] for lang in LANGS})
+    assert "Caution" not in answer([_known("finetune")], other_task)[1]  # the same recipe on another task
 
 
 def test_the_question_is_each_methods_first_pair_of_conditions_then_against_none():
@@ -265,8 +273,7 @@ def test_report_examples_on_the_quick_demo(quick_demo, tmp_path):
     section = markdown.split("## Examples", 1)[1].split("\n## ", 1)[0]
     for task in tasks:
         table = section.split(f"### {task},", 1)[1].split("\n\n_", 1)[0]
-        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[3:]]
-        header = [cell.strip() for cell in table.splitlines()[1].strip("|").split("|")]
+        header, *rows = [_cells(line) for line in table.splitlines() if line.startswith("| ")]
         per_language = {lang: sum(row[0] == lang for row in rows) for lang in {row[0] for row in rows}}
         assert rows and max(per_language.values()) <= 3
         runs = frame.query("task == @task and seed == 0 and method not in ('majority', 'random_init')")
@@ -275,18 +282,28 @@ def test_report_examples_on_the_quick_demo(quick_demo, tmp_path):
             predictions = {_label(r.method, r.intermediate): r.prediction for r in found.itertuples()}
             assert len({json.dumps(p) for p in predictions.values()}) >= 2  # recipes disagree on it
             for recipe, cell in zip(header[4:], row[4:]):
-                shown = predictions[recipe]
-                assert cell.removesuffix(" ✓") == (" ".join(shown) if isinstance(shown, list) else shown)[:159]
+                shown = " ".join(predictions[recipe]) if isinstance(predictions[recipe], list) else predictions[recipe]
+                assert cell.removesuffix(" ✓") == (shown if len(shown) <= 160 else shown[:159] + "…"), (
+                    row,
+                    recipe,
+                    cell,
+                    shown,
+                )
     # a recipe is marked in a language exactly where, in some seed, it predicts one label or the majority's labels
     for task in tasks:
-        scores = markdown.split(f"\n## {task},", 1)[1].split("### Scores", 1)[1].split("\n\n_", 1)[0].splitlines()
-        languages = [cell.strip().removesuffix(" (train)") for cell in scores[1].strip("|").split("|")][2:]
-        for line in scores[3:]:
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
+        scores = markdown.split(f"\n## {task},", 1)[1].split("### Scores", 1)[1].split("\n\n_", 1)[0]
+        header, *rows = [_cells(line) for line in scores.splitlines() if line.startswith("| ")]
+        languages = [cell.removesuffix(" (train)") for cell in header[2:]]
+        for cells in rows:
             if cells[0] in ("majority", "random_init"):
                 continue
             for lang, cell in zip(languages, cells[2:]):
                 assert cell.endswith("†") == _degenerate(frame, task, cells[0], lang), (task, cells[0], lang, cell)
+
+
+def _cells(line):
+    """A Markdown table row's cells (a cell's own "|" is escaped)."""
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
 
 
 def _degenerate(frame, task, recipe, lang):

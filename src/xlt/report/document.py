@@ -92,7 +92,10 @@ def _score_figure(summary: Summary, degenerate: Degenerate) -> Figure:
         ]
     )
     labels = [
-        ["" if np.isnan(v) else f"{v:.1f}{degenerate.mark(r, lang)}" for v, lang in zip(row, [*section.languages, ""])]
+        [
+            "" if np.isnan(v) else f"{v:.1f}{degenerate.mark(section, r, lang)}"
+            for v, lang in zip(row, [*section.languages, ""])
+        ]
         for r, row in zip(section.recipes, values)
     ]
     title = f"{section.title}: scores" + (f" ({DEGENERATE_MARK} = degenerate)" if degenerate else "")
@@ -143,7 +146,7 @@ def _contrast_figure(summary: Summary, tables: list[ContrastTable], degenerate: 
 
 def _pair_mark(table: ContrastTable, language: str, degenerate: Degenerate) -> str:
     recipes = (table.comparison.a, table.comparison.b)
-    return DEGENERATE_MARK if any(degenerate.marked(recipe, language) for recipe in recipes) else ""
+    return DEGENERATE_MARK if any(degenerate.marked(table.section, recipe, language) for recipe in recipes) else ""
 
 
 def _or_nan(value: float | None) -> float:

@@ -61,18 +61,18 @@ def read_examples(path: Path) -> list[dict]:
 
 @dataclass(frozen=True)
 class Degenerate:
-    """(recipe label, language) -> the seeds in which the recipe is degenerate there."""
+    """(section slug, recipe label, language) -> the seeds in which the recipe is degenerate there."""
 
-    seeds: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    seeds: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
-    def marked(self, recipe: Recipe, lang: str) -> bool:
-        return (recipe.label, lang) in self.seeds
+    def marked(self, section: Section, recipe: Recipe, lang: str) -> bool:
+        return (section.slug, recipe.label, lang) in self.seeds
 
-    def languages(self, recipe: Recipe, languages: list[str]) -> list[str]:
-        return [lang for lang in languages if self.marked(recipe, lang)]
+    def languages(self, section: Section, recipe: Recipe) -> list[str]:
+        return [lang for lang in section.languages if self.marked(section, recipe, lang)]
 
-    def mark(self, recipe: Recipe, lang: str) -> str:
-        return DEGENERATE_MARK if self.marked(recipe, lang) else ""
+    def mark(self, section: Section, recipe: Recipe, lang: str) -> str:
+        return DEGENERATE_MARK if self.marked(section, recipe, lang) else ""
 
     def __bool__(self) -> bool:
         return bool(self.seeds)
@@ -84,7 +84,7 @@ NO_MARKS = Degenerate()  # a study without per-example outputs, or a table print
 def degenerate(sections: list[Section], store: ExamplesStore) -> Degenerate:
     """Every recipe (references aside) and language where some seed's predictions are one label, or the majority
     reference's predictions of the same seed (else of its first seed)."""
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str, str, str], list[str]] = {}
     for section in sections:
         for recipe in section.recipes:
             if recipe.is_reference:
@@ -93,7 +93,7 @@ def degenerate(sections: list[Section], store: ExamplesStore) -> Degenerate:
                 for lang in by_language:
                     records = store.get(section, recipe, seed, lang)
                     if records and _is_degenerate(records, _majority(section, store, seed, lang)):
-                        found.setdefault((recipe.label, lang), []).append(seed)
+                        found.setdefault((section.slug, recipe.label, lang), []).append(seed)
     return Degenerate(found)
 
 

@@ -117,7 +117,7 @@ NO_TRANSFER = "no transfer is measured there"
 
 def _caveat(table: ContrastTable, degenerate: Degenerate) -> str:
     languages = table.section.languages
-    found = {r.label: degenerate.languages(r, languages) for r in (table.comparison.a, table.comparison.b)}
+    found = {r.label: degenerate.languages(table.section, r) for r in (table.comparison.a, table.comparison.b)}
     counts = {label: len(marked) for label, marked in found.items() if marked}
     if not counts:
         return ""
@@ -191,8 +191,9 @@ def _summary_row(table: ContrastTable, degenerate: Degenerate) -> list[str]:
 
 
 def _flags(table: ContrastTable, degenerate: Degenerate) -> set:
-    languages = table.section.languages
-    return {recipe for recipe in (table.comparison.a, table.comparison.b) if degenerate.languages(recipe, languages)}
+    return {
+        recipe for recipe in (table.comparison.a, table.comparison.b) if degenerate.languages(table.section, recipe)
+    }
 
 
 def _group(row: Row | None) -> str:

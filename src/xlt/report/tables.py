@@ -25,7 +25,7 @@ def score_table(summary: Summary, degenerate: Degenerate = NO_MARKS) -> Table:
     for recipe in section.recipes:
         scores = summary.scores[recipe]
         row = [recipe.label, str(len(section.seeds(recipe)))]
-        row += [_number(scores.get(lang)) + degenerate.mark(recipe, lang) for lang in section.languages]
+        row += [_number(scores.get(lang)) + degenerate.mark(section, recipe, lang) for lang in section.languages]
         row += [_number(summary.average[recipe]), _number(summary.gap[recipe], signed=True)]
         if summary.normalised is not None:
             row.append(_number(summary.normalised.get(recipe), digits=3))
@@ -41,7 +41,7 @@ def score_table(summary: Summary, degenerate: Degenerate = NO_MARKS) -> Table:
     )
     if summary.normalised is not None:
         caption += "; NT = mean over other languages of (score - majority) / (training score - training majority)"
-    if any(degenerate.languages(recipe, section.languages) for recipe in section.recipes):
+    if any(degenerate.languages(section, recipe) for recipe in section.recipes):
         caption += f"; {DEGENERATE_NOTE}"
     return Table(header, rows, caption)
 
@@ -52,7 +52,9 @@ def contrast_table(table: ContrastTable, degenerate: Degenerate = NO_MARKS) -> T
     header = ["language", "group", "a - b", "95% interval", "p", "p adjusted", "seeds"]
     recipes = (table.comparison.a, table.comparison.b)
     marks = {
-        lang: DEGENERATE_MARK for lang in table.section.languages if any(degenerate.marked(r, lang) for r in recipes)
+        lang: DEGENERATE_MARK
+        for lang in table.section.languages
+        if any(degenerate.marked(table.section, r, lang) for r in recipes)
     }
     rows = [
         _contrast_row(row, table.section.train_languages, marks.get(row.language, ""))
