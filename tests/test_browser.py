@@ -1,9 +1,11 @@
 """report.html of the quick demo in a real browser: Debian's headless Chromium, driven by Playwright (which drives
 the system browser offline; .ci/run installs it). Every image loads, nothing reaches the network, the console stays
-clean, the tables are there, the page fits a laptop screen, and a full-page screenshot is written."""
+clean, the tables are there, the first screen answers the study's question above one table of every contrast, the
+page fits a laptop screen, and a full-page screenshot is written."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 
 import pytest
@@ -44,7 +46,19 @@ def test_the_quick_demo_report_renders_offline_in_chromium(browser, quick_demo, 
         "transfer vs distance",
     }
     assert page.locator("table").count() == markdown.count("\n|---") >= 10
-    assert page.locator("h2").first.inner_text() == "Summary"
+    assert all(alt.strip() for alt, _, _ in images)
+    # the first screen: the question and its answer, with numbers and intervals, above the fold
+    assert page.locator("h2").first.inner_text() == "Answer"
+    paragraphs = page.locator("xpath=//h2[.='Answer']/following-sibling::*[position() <= 3]")
+    question, answer, coverage = paragraphs.all_inner_texts()
+    assert question.endswith("?") and "points on average, 95% interval [" in answer and "intervals over" in coverage
+    assert paragraphs.nth(2).bounding_box()["y"] + paragraphs.nth(2).bounding_box()["height"] <= LAPTOP["height"]
+    # one table of every contrast, right after the answer
+    assert page.locator("h2").nth(1).inner_text() == "Contrasts"
+    rows = page.locator("h2:nth-of-type(2) + table tr").count() - 1
+    with (quick_demo / "contrasts.csv").open(newline="") as handle:
+        contrasts = {(r["a"], r["b"], r["task"], r["train_languages"]) for r in csv.DictReader(handle)}
+    assert rows == len(contrasts) >= 10
     assert requests == [report.as_uri()], requests  # everything is embedded: no other request
     assert errors == []
     assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"], "scrolls sideways on a laptop"

@@ -115,12 +115,28 @@ def test_units_of_different_lengths_are_not_paired(study):
     assert _contrast_row(markdown, "en (train)")[3].startswith("[")
 
 
-def test_summary_sentence_answers_from_the_table(study):
+def test_the_report_opens_with_the_answer_read_from_the_contrast_table(study):
     markdown = build_report(study)["markdown"].read_text()
-    summary = markdown.split("## Summary", 1)[1].split("##", 1)[0].strip()
-    assert summary.startswith("ft + multi vs ft on toy (trained on en, accuracy): +3.7 points on average, 95% interval")
-    assert "significant after Holm's step-down method in de (+10.0 points) (1 of 3 languages)" in summary
-    assert "seen languages (en) +1.0 points, unseen (de, sw) +5.0 points" in summary
+    assert markdown.split("\n## ")[1].startswith("Answer\n")
+    question, answer, coverage = markdown.split("## Answer", 1)[1].split("##", 1)[0].strip().split("\n\n")
+    assert question == (
+        "Does multi intermediate training beat no intermediate training for zero-shot transfer on toy (trained on "
+        "en), for each method?"
+    )
+    average = _contrast_row(markdown, "average")  # +3.67 [low, high]: the answer prints it to one decimal
+    low, high = map(float, re.match(r"\[([-+.\d]+), ([-+.\d]+)\]$", average[3]).groups())
+    assert answer == (
+        f"ft: +3.7 points on average, 95% interval [{low:+.1f}, {high:+.1f}]; significantly better in 1 (de) and "
+        "worse in none of 3 languages; seen languages +1.0, unseen +5.0 (not significantly different: -4.0 "
+        f"[{_group_difference(markdown)}])."
+    )
+    assert coverage.startswith("Differences in points (a minus b) with 95% intervals over 2 paired seeds and test")
+
+
+def _group_difference(markdown):
+    row = next(line for line in markdown.splitlines() if line.startswith("| seen - unseen |"))
+    low, high = map(float, re.findall(r"[-+]\d+\.\d+", row.split("|")[4]))
+    return f"{low:+.1f}, {high:+.1f}"
 
 
 def test_malformed_units_file_is_one_line_error(study):

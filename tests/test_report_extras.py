@@ -149,7 +149,9 @@ def test_spearman_interval_replicates_are_scipy_spearman_on_resampled_languages(
 
 
 def _cells(markdown, label):
-    line = next(line for line in markdown.splitlines() if line.startswith(f"| {label} |"))
+    """The cells of `label`'s row in the scores table."""
+    scores = markdown.split("### Scores", 1)[1]
+    line = next(line for line in scores.splitlines() if line.startswith(f"| {label} |"))
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 

@@ -3,6 +3,7 @@
     study = xlt.run("study.yaml", seeds=[0, 1], methods__finetune__options__lr=3e-5)
     study = xlt.load_study("runs/demo")
     study.results, study.contrasts, study.provenance, study.languages, study.config
+    study.examples(task="xnli", language="de")   # each example's gold and every recipe's prediction
 
 `xlt.run` takes the overrides of `xlt run --set` as keyword arguments (`a__b=value` or `**{"a.b": value}` for the
 field a.b) and, like `xlt run`, trains only what is not complete. `xlt.load_study` reads the study directory alone.
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from xlt.errors import XltError
-from xlt.results import LANGUAGES, PROVENANCE, RESULTS
+from xlt.results import EXAMPLES, LANGUAGES, PROVENANCE, RESULTS
 
 CONTRASTS = "contrasts.csv"
 LABELS = "string"  # names, codes and hashes
@@ -51,6 +52,20 @@ CONTRAST_TYPES = {
     "seeds": LABELS,
     "examples": "Int64",
 }
+EXAMPLE_COLUMNS = (
+    "method",
+    "intermediate",
+    "seed",
+    "task",
+    "split",
+    "eval_language",
+    "id",
+    "text",
+    "gold",
+    "prediction",
+)
+EXAMPLE_TYPES = {"method": LABELS, "intermediate": LABELS, "seed": "int64", "task": LABELS, "split": LABELS}
+EXAMPLE_TYPES |= {"eval_language": LABELS, "id": LABELS, "correct": "bool"}
 # provenance.json's stage records: column -> (path in the record, type)
 STAGE_COLUMNS = {
     "stage": (("stage",), LABELS),
@@ -77,6 +92,26 @@ class StudyResults:
     provenance: pd.DataFrame  # one row per training stage, indexed by its hash
     languages: pd.DataFrame  # languages.json: one row per language
     config: dict[str, Any]  # the resolved study config
+
+    def examples(self, task: str | None = None, language: str | None = None) -> pd.DataFrame:
+        """Every recipe's per-example outputs (examples/, written with the predictions), one row per example and
+        run: method, intermediate, seed, task, split, eval_language, id, text (a dict of the example's text
+        fields), gold, prediction and correct; `task` and `language` select."""
+        from xlt.report.examples import read_examples
+
+        runs = self.results[["method", "intermediate", "seed", "target_task", "split", "eval_language"]]
+        rows = []
+        for method, intermediate, seed, found, split, lang in runs.drop_duplicates().itertuples(index=False):
+            if (task or found) != found or (language or lang) != lang:
+                continue
+            path = self.directory / EXAMPLES / f"{method}.{intermediate}.seed{seed}" / found / f"{split}-{lang}.jsonl"
+            run = {"method": method, "intermediate": intermediate, "seed": seed, "task": found, "split": split}
+            rows += [
+                {**run, "eval_language": lang, **record, "correct": record["prediction"] == record["gold"]}
+                for record in (read_examples(path) if path.is_file() else [])
+            ]
+        columns = [*EXAMPLE_COLUMNS, "correct"]
+        return pd.DataFrame(rows, columns=columns).astype(EXAMPLE_TYPES)
 
 
 def load_study(directory: str | Path) -> StudyResults:

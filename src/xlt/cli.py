@@ -216,11 +216,14 @@ def report(
     study_dir: Path = typer.Argument(..., help="A study directory written by `xlt run`."),
     latex: bool = typer.Option(False, "--latex", help="Also write booktabs tables (scores, contrasts): tables/*.tex."),
     csv_wide: bool = typer.Option(False, "--csv-wide", help="Also write results_wide.csv: recipe x language."),
+    examples: int = typer.Option(
+        0, "--examples", min=0, help="Show N test examples per task and language where the recipes disagree."
+    ),
 ) -> None:
     """(Re)write report.md, report.html and its figures from a study's results."""
     from xlt.report import build_report
 
-    paths = build_report(study_dir, latex=latex, csv_wide=csv_wide)
+    paths = build_report(study_dir, latex=latex, csv_wide=csv_wide, examples=examples)
     tex = [path for key, path in paths.items() if key.endswith(".tex")]
     lines = [f"report at {paths.get('html')}"] + ([f"{len(tex)} booktabs tables in {tex[0].parent}"] if tex else [])
     for line in lines + ([f"wide CSV at {paths['wide']}"] if "wide" in paths else []):

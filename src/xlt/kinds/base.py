@@ -51,6 +51,8 @@ class Kind(ABC):
     # True when a feature's output depends on its inputs alone and whole feature sets recur across the
     # languages of one evaluation (a shared candidate pool): the evaluator then runs each input once
     reuse_outputs: ClassVar[bool] = False
+    # False when a prediction is not one example's (mining predicts the language's pair list): no per-example file
+    per_example: ClassVar[bool] = True
 
     @abstractmethod
     def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:

@@ -1,8 +1,9 @@
 """Zero-shot evaluation sweep: one trained stage (or a reference) scored on every evaluation language.
 
 Each language yields the official metrics (xlt.metrics, the same code as `xlt score`), per-example
-units of the primary metric for the report's paired bootstrap, and predictions in the XTREME
-submission layout, so a study's outputs can be scored by either tool. Under several processes the
+units of the primary metric for the report's paired bootstrap, predictions in the XTREME
+submission layout, so a study's outputs can be scored by either tool, and each example's text, gold and
+prediction (`examples/`, what the report's examples and degenerate-recipe marks read). Under several processes the
 batches are dealt out among them and the main process scores and writes.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import torch
 
 from xlt import interrupts
 from xlt.distributed import any_process, deal, gather, is_main, on_main, sharded, state
-from xlt.io import atomic_write_bytes, atomic_write_json
+from xlt.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from xlt.kinds import get_kind
 from xlt.kinds.common import feature_length
 from xlt.machine import cpu_kernels
@@ -29,6 +31,7 @@ from xlt.pipeline.build import build_task_model
 from xlt.pipeline.plan import EvalStage, TrainStage, criterion_of
 from xlt.pipeline.stages import Context, mark_complete, stage_info
 from xlt.pipeline.tracking import log_evaluation
+from xlt.results import EXAMPLES
 from xlt.submission import write_predictions
 from xlt.tasks import TaskSpec, get_task
 
@@ -103,6 +106,10 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
         predictions,
         ids,
     )
+    if kind.per_example:
+        atomic_write_text(
+            directory / EXAMPLES / spec.name / f"{split}-{lang}.jsonl", example_lines(scored, golds, predictions)
+        )
     return [
         {
             "eval_language": lang,
@@ -114,6 +121,22 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
         for metric in spec.metrics
         if metric in scores
     ]
+
+
+def example_lines(scored: list[dict], golds: list, predictions: list) -> str:
+    """`xlt.results.EXAMPLES`: a JSON line per scored example with its id, its text (the example's string and
+    string-list fields, the gold's own field left out), its gold and the prediction, for reading what a recipe
+    gets wrong where."""
+    lines = []
+    for example, gold, prediction in zip(scored, golds, predictions, strict=True):
+        text = {key: value for key, value in example.items() if key != "id" and _is_text(value) and value != gold}
+        record = {"id": str(example["id"]), "text": text, "gold": gold, "prediction": prediction}
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(lines)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):

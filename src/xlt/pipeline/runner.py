@@ -45,6 +45,7 @@ from xlt.pipeline.workers import worker_processes
 from xlt.results import (
     COLUMNS,
     DISTANCES,
+    EXAMPLES,
     LANGUAGES,
     PROVENANCE,
     RESULTS,
@@ -214,7 +215,7 @@ def _feeds(plan: Plan, stage_hash: str) -> str:
 
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
-    """Write results.csv, tasks.json, units/, predictions/ and provenance.json from the completed stages."""
+    """Write results.csv, tasks.json, units/, predictions/, examples/ and provenance.json from the completed stages."""
     rows = []
     for ev in plan.evals:
         interrupts.stop_if_requested("while collecting the results (every stage is kept)")
@@ -229,9 +230,8 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         }
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
         atomic_copy_tree(directory / "units", ctx.out_dir / "units" / units_dir(ev.recipe, ev.result_hash))
-        atomic_copy_tree(
-            directory / "predictions", ctx.out_dir / "predictions" / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}"
-        )
+        for folder in ("predictions", EXAMPLES):
+            atomic_copy_tree(directory / folder, ctx.out_dir / folder / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
     atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
     tasks = sorted({ev.task for ev in plan.evals})
     atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})

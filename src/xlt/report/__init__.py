@@ -1,9 +1,9 @@
 """The study report: scores, recipe contrasts with seed-aware intervals, heat maps, from a study's files.
 
-Reads results.csv, tasks.json, units/, and the optional languages.json, distances.json, provenance.json (its config's
-comparisons, multiplicity and published numbers; its stage records) and the stages' loss.json; never imports torch,
-the task registry or the config. Writes report.md, report.html, its figures (heatmap_*.png, curves_*.png,
-distance_*.png) and contrasts.csv.
+Reads results.csv, tasks.json, units/, and the optional examples/, languages.json, distances.json, provenance.json
+(its config's comparisons, multiplicity and published numbers; its stage records) and the stages' loss.json; never
+imports torch, the task registry or the config. Writes report.md, report.html, its figures (heatmap_*.png,
+curves_*.png, distance_*.png) and contrasts.csv.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from xlt.io import atomic_write_bytes, atomic_write_csv
 from xlt.report.comparisons import ContrastTable, Draws, comparisons, contrast_table, csv_rows
 from xlt.report.document import report_blocks
+from xlt.report.examples import ExamplesStore, degenerate, example_blocks
 from xlt.report.exports import WIDE, latex_tables, wide_rows
 from xlt.report.render import Block, Figure, to_html, to_markdown
 from xlt.report.representations import representation_blocks
@@ -40,9 +41,10 @@ CONTRAST_COLUMNS = (
 __all__ = ["build_report", "write_document"]
 
 
-def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -> dict[str, Path]:
+def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False, examples: int = 0) -> dict[str, Path]:
     """Write report.md, report.html, its PNGs and contrasts.csv into `study_dir`; with `latex`, booktabs tables in
-    tables/*.tex; with `csv_wide`, results_wide.csv (a row per recipe, a column per language).
+    tables/*.tex; with `csv_wide`, results_wide.csv (a row per recipe, a column per language); with `examples`, a
+    section of that many test examples per task and language where the recipes disagree.
 
     Returns their paths: "markdown", "html", "contrasts", "wide", and each PNG and .tex under its file name.
     """
@@ -57,7 +59,12 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     contrasts = {section.slug: _contrast_tables(section, units, config, provenance) for section in sections}
     published = published_table(config["published"], metric_means(rows)) if config.get("published") else None
     summaries = [summarise(section, units) for section in sections]
-    blocks = report_blocks(title, summaries, contrasts, side, published, representation_blocks(study_dir))
+    outputs = ExamplesStore(study_dir)
+    flagged = degenerate(sections, outputs)
+    shown = example_blocks(sections, outputs, examples) if examples > 0 else []
+    blocks = report_blocks(
+        title, summaries, contrasts, side, published, representation_blocks(study_dir), flagged, shown
+    )
     atomic_write_csv(
         study_dir / CONTRASTS,
         CONTRAST_COLUMNS,
@@ -67,7 +74,7 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     if csv_wide:
         atomic_write_csv(study_dir / WIDE, *wide_rows(summaries))
         written["wide"] = study_dir / WIDE
-    tables = latex_tables(summaries, contrasts) if latex else {}
+    tables = latex_tables(summaries, contrasts, flagged) if latex else {}
     return written | write_document(study_dir, title, blocks, tables)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import rankdata, spearmanr
 
 from xlt.report.comparisons import ContrastTable
-from xlt.report.plots import Line, lines_png
+from xlt.report.plots import Line, lines_png, series_style
 from xlt.report.render import Block, Figure, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
 
@@ -47,9 +47,11 @@ def spearman_interval(x: np.ndarray, y: np.ndarray, replicates: int = REPLICATES
     return Correlation(float(spearmanr(x, y).statistic), float(low), float(high))
 
 
-def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: dict | None) -> list[Block]:
-    """The figure (scores and differences against each measure) and the table of correlations; none when no
-    measure separates the section's other languages."""
+def distance_blocks(
+    summary: Summary, tables: list[ContrastTable], distances: dict | None, colours: dict[str, str]
+) -> list[Block]:
+    """The figure (scores and differences against each measure; recipes in their `colours`, contrasts as squares)
+    and the table of correlations; none when no measure separates the section's other languages."""
     section = summary.section
     if not distances:
         return []
@@ -62,23 +64,32 @@ def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: di
     }
     if not measures:
         return []
-    series = [(recipe.label, "score", summary.scores[recipe]) for recipe in section.recipes if not recipe.is_reference]
+    series = [
+        (recipe.label, "score", summary.scores[recipe], colours[recipe.label], "o")
+        for recipe in section.recipes
+        if not recipe.is_reference
+    ]
     series += [
-        (table.comparison.title, "a - b", {row.language: row.difference for row in table.languages}) for table in tables
+        (
+            table.comparison.title,
+            "a - b",
+            {row.language: row.difference for row in table.languages},
+            *series_style(i),
+        )
+        for i, table in enumerate(tables)
     ]
     rows, panels = [], []
     for kind in ("score", "a - b"):
         for measure, found in measures.items():
             lines = []
-            for name, what, values in series:
+            for name, what, values, colour, marker in series:
                 langs = [lang for lang in found if lang in values and what == kind]
                 if len(langs) < MIN_LANGUAGES:
                     continue
                 x, y = np.array([found[lang] for lang in langs]), np.array([values[lang] for lang in langs])
                 correlation = spearman_interval(x, y)
                 rows.append([name, what, measure, str(len(langs)), *_cells(correlation)])
-                rho = "" if correlation is None else f" (rho {correlation.rho:+.2f})"
-                lines.append(Line(name + rho, x, y))
+                lines.append(Line(name, x, y, colour, marker=marker))
             if lines:
                 panels.append((f"{kind} vs {measure} distance", lines))
     if not panels:
@@ -98,7 +109,12 @@ def distance_blocks(summary: Summary, tables: list[ContrastTable], distances: di
     )
     header = ["series", "y", "distance", "languages", "Spearman rho", "95% interval"]
     return [
-        Figure(f"distance_{section.slug}.png", png, f"transfer vs distance, {section.title}"),
+        Figure(
+            f"distance_{section.slug}.png",
+            png,
+            f"transfer vs distance, {section.title}: each recipe's score and each contrast's difference per language "
+            f"against the language's {' and '.join(measures)} distance from the training language",
+        ),
         Table(header, rows, caption),
     ]
 

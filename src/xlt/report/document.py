@@ -1,6 +1,7 @@
-"""The report's content, in order: the answer (one sentence per contrast), then per section its scores, language
-table, heat maps, training curves, contrast tables and transfer against distance, the representation analysis (if
-any), the published numbers beside this run's, and provenance."""
+"""The report's content, in order: the answer to the study's question and one table of every contrast, then per
+section its scores, language table, heat maps, training curves, contrast tables and transfer against distance, the
+examples (with `--examples`), the representation analysis (if any), the published numbers beside this run's, and
+provenance. Degenerate recipes are marked in every table and heat map."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import numpy as np
 from xlt.report.comparisons import ContrastTable
 from xlt.report.curves import curves_figure
 from xlt.report.distance import distance_blocks
-from xlt.report.plots import heatmap_png
+from xlt.report.examples import DEGENERATE_MARK, NO_MARKS, Degenerate
+from xlt.report.plots import heatmap_png, recipe_colours
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
 from xlt.report.study import SideFiles
-from xlt.report.summary import sentence
+from xlt.report.summary import answer, contrast_summary, question_tables
 from xlt.report.tables import (
     contrast_table,
     language_header,
@@ -30,21 +32,26 @@ def report_blocks(
     side: SideFiles,
     published: Table | None,
     representations: list[Block],
+    degenerate: Degenerate = NO_MARKS,
+    examples: list[Block] | None = None,
 ) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
-    blocks: list[Block] = [
-        Heading(title, 1),
+    tables = [table for summary in summaries for table in contrasts[summary.section.slug]]
+    blocks: list[Block] = [Heading(title, 1)]
+    if tables:  # the answer first: the question, its answer per method, and every contrast in one table
+        blocks += [Heading("Answer"), *(Paragraph(text) for text in answer(question_tables(tables), degenerate))]
+        blocks += [Heading("Contrasts"), contrast_summary(tables, degenerate)]
+    blocks.append(
         Paragraph(
             f"{len(summaries)} section(s) of primary-metric scores; seeds in the results: {', '.join(seeds)}. "
             f"Contrasts are recipe a minus recipe b in points; each table's caption says what its intervals cover "
             f"(bootstrap numpy seed {BOOTSTRAP_SEED})."
-        ),
-    ]
-    answers = [sentence(table) for summary in summaries for table in contrasts[summary.section.slug]]
-    if answers:
-        blocks += [Heading("Summary"), *(Paragraph(text) for text in answers)]
+        )
+    )
+    colours = recipe_colours([recipe.label for summary in summaries for recipe in summary.section.recipes])
     for summary in summaries:
-        blocks += section_blocks(summary, contrasts[summary.section.slug], side)
+        blocks += section_blocks(summary, contrasts[summary.section.slug], side, colours, degenerate)
+    blocks += examples or []  # `xlt report --examples N`
     blocks += representations  # `xlt analyze`'s section, when the study has been analysed
     if published is not None:
         blocks += [Heading("Published numbers and this run"), published]
@@ -53,28 +60,30 @@ def report_blocks(
     return blocks
 
 
-def section_blocks(summary: Summary, tables: list[ContrastTable], side: SideFiles) -> list[Block]:
+def section_blocks(
+    summary: Summary, tables: list[ContrastTable], side: SideFiles, colours: dict[str, str], degenerate: Degenerate
+) -> list[Block]:
     section = summary.section
-    blocks: list[Block] = [Heading(section.title), Heading("Scores", 3), score_table(summary)]
+    blocks: list[Block] = [Heading(section.title), Heading("Scores", 3), score_table(summary, degenerate)]
     described = language_table(side.languages, section.languages) if side.languages else None
     if described is not None:
         blocks.append(described)
-    blocks.append(_score_figure(summary))
-    curves = curves_figure(section, side.stages, side.losses)
+    blocks.append(_score_figure(summary, degenerate))
+    curves = curves_figure(section, side.stages, side.losses, colours)
     if curves is not None:
         blocks += [Heading("Training curves", 3), curves]
     if tables:
         blocks.append(Heading("Contrasts", 3))
         for table in tables:
-            blocks += [Heading(table.comparison.title, 4), contrast_table(table)]
-        blocks.append(_contrast_figure(summary, tables))
-    distance = distance_blocks(summary, tables, side.distances)
+            blocks += [Heading(table.comparison.title, 4), contrast_table(table, degenerate)]
+        blocks.append(_contrast_figure(summary, tables, degenerate))
+    distance = distance_blocks(summary, tables, side.distances, colours)
     if distance:
         blocks += [Heading("Transfer vs distance", 3), *distance]
     return blocks
 
 
-def _score_figure(summary: Summary) -> Figure:
+def _score_figure(summary: Summary, degenerate: Degenerate) -> Figure:
     section = summary.section
     values = np.array(
         [
@@ -82,18 +91,23 @@ def _score_figure(summary: Summary) -> Figure:
             for r in section.recipes
         ]
     )
-    labels = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in values]
-    png = heatmap_png(
-        values,
-        labels,
-        [r.label for r in section.recipes],
-        [*language_header(summary), "avg"],
-        f"{section.title}: scores",
+    labels = [
+        [
+            "" if np.isnan(v) else f"{v:.1f}{degenerate.mark(section, r, lang)}"
+            for v, lang in zip(row, [*section.languages, ""])
+        ]
+        for r, row in zip(section.recipes, values)
+    ]
+    title = f"{section.title}: scores" + (f" ({DEGENERATE_MARK} = degenerate)" if degenerate else "")
+    png = heatmap_png(values, labels, [r.label for r in section.recipes], [*language_header(summary), "avg"], title)
+    alt = (
+        f"scores, {section.title}: a heat map of each recipe's mean score (rows) in each language and on average "
+        "(columns), the number in each cell"
     )
-    return Figure(f"heatmap_scores_{section.slug}.png", png, f"scores, {section.title}")
+    return Figure(f"heatmap_scores_{section.slug}.png", png, alt)
 
 
-def _contrast_figure(summary: Summary, tables: list[ContrastTable]) -> Figure:
+def _contrast_figure(summary: Summary, tables: list[ContrastTable], degenerate: Degenerate) -> Figure:
     section = summary.section
     cells = [
         [{row.language: row for row in table.languages}.get(lang) for lang in section.languages]
@@ -101,12 +115,20 @@ def _contrast_figure(summary: Summary, tables: list[ContrastTable]) -> Figure:
         for table in tables
     ]
     values = np.array([[np.nan if row is None else row.difference for row in line] for line in cells])
-    # The cell says the difference and marks adjusted significance; the interval is in the table.
+    # The cell says the difference and marks adjusted significance (and a degenerate recipe); the interval is in
+    # the table.
     labels = [
-        ["" if row is None else f"{row.difference:+.1f}{'*' if row.significant else ''}" for row in line]
-        for line in cells
+        [
+            ""
+            if row is None
+            else f"{row.difference:+.1f}{'*' if row.significant else ''}{_pair_mark(table, row.language, degenerate)}"
+            for row in line
+        ]
+        for table, line in zip(tables, cells)
     ]
-    title = f"{section.title}: a - b (* = significant after adjustment)"
+    title = f"{section.title}: a - b (* = significant after adjustment" + (
+        f"; {DEGENERATE_MARK} = a or b degenerate)" if degenerate else ")"
+    )
     png = heatmap_png(
         values,
         labels,
@@ -115,7 +137,16 @@ def _contrast_figure(summary: Summary, tables: list[ContrastTable]) -> Figure:
         title,
         diverging=True,
     )
-    return Figure(f"heatmap_contrasts_{section.slug}.png", png, f"contrasts, {section.title}")
+    alt = (
+        f"contrasts, {section.title}: a heat map of each contrast's difference a - b (rows) in each language and on "
+        "average (columns), red below zero and blue above, the number in each cell"
+    )
+    return Figure(f"heatmap_contrasts_{section.slug}.png", png, alt)
+
+
+def _pair_mark(table: ContrastTable, language: str, degenerate: Degenerate) -> str:
+    recipes = (table.comparison.a, table.comparison.b)
+    return DEGENERATE_MARK if any(degenerate.marked(table.section, recipe, language) for recipe in recipes) else ""
 
 
 def _or_nan(value: float | None) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from xlt.report.comparisons import ContrastTable
+from xlt.report.examples import NO_MARKS, Degenerate
 from xlt.report.render import Table
 from xlt.report.stats import Summary
 from xlt.report.tables import contrast_table, score_table
@@ -29,19 +30,23 @@ _SPECIAL = {
     "^": r"\textasciicircum{}",
     "<": r"\textless{}",
     ">": r"\textgreater{}",
+    "†": r"\textdagger{}",  # the degenerate-recipe mark
 }
 _SPECIALS = re.compile("|".join(re.escape(char) for char in _SPECIAL))
 
 
-def latex_tables(summaries: list[Summary], contrasts: dict[str, list[ContrastTable]]) -> dict[str, bytes]:
-    """tables/{name}.tex -> its text: each section's scores, and each of its contrasts."""
+def latex_tables(
+    summaries: list[Summary], contrasts: dict[str, list[ContrastTable]], degenerate: Degenerate = NO_MARKS
+) -> dict[str, bytes]:
+    """tables/{name}.tex -> its text: each section's scores, and each of its contrasts (degenerate recipes marked
+    as in report.md)."""
     files = {}
     for summary in summaries:
         slug = summary.section.slug
-        files[f"scores_{slug}"] = booktabs(score_table(summary), f"tab:scores-{slug}")
+        files[f"scores_{slug}"] = booktabs(score_table(summary, degenerate), f"tab:scores-{slug}")
         for table in contrasts[slug]:
             name = f"contrast_{slug}_{_slug(table.comparison.title)}"
-            files[name] = booktabs(contrast_table(table), f"tab:{name}")
+            files[name] = booktabs(contrast_table(table, degenerate), f"tab:{name}")
     return {f"{TABLES}/{name}.tex": text.encode("utf-8") for name, text in files.items()}
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.typing import LineStyleType
 
 
 def heatmap_png(
@@ -56,45 +58,84 @@ def _text_colour(rgba: tuple[float, float, float, float]) -> str:
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
 
 
+PALETTE = "tab10"  # recipes, in report order (cycled past ten)
+SERIES_PALETTE = "Dark2"  # other series (contrasts), drawn with square (then other) markers
+STYLES: tuple[LineStyleType, ...] = ("-", "--", ":", "-.")  # seeds, in order (cycled)
+
+
+def recipe_colours(labels: list[str]) -> dict[str, str]:
+    """One colour per recipe label, the same in every figure of a report."""
+    colours = colormaps[PALETTE].colors  # type: ignore[attr-defined]  # a ListedColormap
+    return {label: to_hex(colours[i % len(colours)]) for i, label in enumerate(dict.fromkeys(labels))}
+
+
+SERIES_MARKERS = ("s", "D", "^", "v")  # past the palette's colours, the next marker
+
+
+def series_style(index: int) -> tuple[str, str]:
+    """The colour and marker of the index-th other series: distinct for the first 32."""
+    colours = colormaps[SERIES_PALETTE].colors  # type: ignore[attr-defined]
+    return to_hex(colours[index % len(colours)]), SERIES_MARKERS[index // len(colours) % len(SERIES_MARKERS)]
+
+
 @dataclass(frozen=True)
 class Line:
-    label: str
+    label: str  # its legend entry (lines sharing a label share the entry)
     x: np.ndarray
     y: np.ndarray
+    colour: str
+    style: LineStyleType = "-"
+    marker: str = "o"  # with `markers`
     mark: tuple[float, float] | None = None  # a point to mark on the line (the selected step)
 
 
 def lines_png(
-    panels: list[tuple[str, list[Line]]], xlabel: str, ylabel: str, title: str, markers: bool = False
+    panels: list[tuple[str, list[Line]]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    markers: bool = False,
+    styles: dict[str, LineStyleType] | None = None,
 ) -> bytes:
-    """One panel per (title, lines), side by side; marked points as black rings. With `markers`, a scatter per
-    series (points at one x would make a joining line run vertically), its legend below the panel."""
-    fig = Figure(figsize=(0.6 + 4.2 * len(panels), 3.2))
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    """Panels of (title, lines), two a row, with one legend below them all (never over the lines): an entry per
+    label, then one per line style of `styles` (name -> style: seeds); marked points as black rings. With `markers`,
+    a scatter per series (points at one x would make a joining line run vertically)."""
+    columns = min(2, len(panels))
+    rows = -(-len(panels) // columns)
+    fig = Figure(figsize=(5.6 * columns + 0.6, 3.6 * rows + 1.2), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    entries: dict[str, Line2D] = {}
     for ax, (panel_title, lines) in zip(axes, panels):
         for line in lines:
             order = np.argsort(line.x, kind="stable")
-            ax.plot(
+            (drawn,) = ax.plot(
                 line.x[order],
                 line.y[order],
-                marker="o" if markers else None,
-                markersize=4,
-                linewidth=1,
-                linestyle="none" if markers else "-",
-                alpha=0.8 if markers else 1.0,
-                label=line.label,
+                color=line.colour,
+                marker=line.marker if markers else None,
+                markersize=6,
+                linewidth=1.6,
+                linestyle="none" if markers else line.style,
+                alpha=0.85,
             )
+            entries.setdefault(line.label, drawn)
             if line.mark is not None:
-                ax.plot(*line.mark, marker="o", markersize=7, markerfacecolor="none", markeredgecolor="black")
-        ax.set_title(panel_title, fontsize=9)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.tick_params(labelsize=7)
-        if markers:
-            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))
-        else:
-            ax.legend(fontsize=6, loc="best")
-    axes[0].set_ylabel(ylabel, fontsize=8)
-    fig.suptitle(title, fontsize=10)
+                ax.plot(*line.mark, marker="o", markersize=9, markerfacecolor="none", markeredgecolor="black")
+        ax.set_title(panel_title, fontsize=11)
+        ax.set_xlabel(xlabel, fontsize=10)
+        ax.set_ylabel(ylabel, fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for name, style in (styles or {}).items():
+        entries[name] = Line2D([], [], color="grey", linestyle=style, linewidth=1.6)
+    # below the panels: beside them it would run into the figure's title when long
+    columns = 3 if len(entries) > 8 else 4
+    fig.legend(
+        list(entries.values()), list(entries), loc="outside lower center", ncols=columns, fontsize=9, frameon=False
+    )
+    fig.suptitle(title, fontsize=12)
     return _png(fig)
 
 

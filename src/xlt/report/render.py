@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 
 
@@ -61,7 +62,7 @@ _STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:80em}"
     "table{border-collapse:collapse;margin:1em 0}"
     "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
-    "th:first-child,td:first-child{text-align:left}"
+    "th:first-child,td:first-child,td.text{text-align:left}"
     "caption{caption-side:bottom;font-size:.85em;color:#555;text-align:left;padding-top:.3em}"
     "img{max-width:100%}"
 )
@@ -85,6 +86,12 @@ def _html(block: Block) -> str:
         data = base64.b64encode(block.png).decode("ascii")
         return f'<p><img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}"></p>'
     head = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n" for row in block.rows)
+    rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>\n" for row in block.rows)
     caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
     return f"<table>{caption}\n<tr>{head}</tr>\n{rows}</table>"
+
+
+def _cell(text: str) -> str:
+    """Numbers align right, words (names, labels, example text) left."""
+    numeric = re.match(r"[-+<\[(]?\d|–?$", text)
+    return f"<td>{html.escape(text)}</td>" if numeric else f'<td class="text">{html.escape(text)}</td>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xlt.report.comparisons import ContrastTable, Row
 from xlt.report.contrasts import interval_note, multiplicity_note
+from xlt.report.examples import DEGENERATE_MARK, DEGENERATE_NOTE, NO_MARKS, Degenerate
 from xlt.report.render import Table
 from xlt.report.stats import Summary
 
@@ -15,7 +16,7 @@ def language_header(summary: Summary) -> list[str]:
     return [f"{lang} (train)" if lang in train else lang for lang in summary.section.languages]
 
 
-def score_table(summary: Summary) -> Table:
+def score_table(summary: Summary, degenerate: Degenerate = NO_MARKS) -> Table:
     section = summary.section
     header = ["recipe", "seeds", *language_header(summary), "avg", "gap"]
     if summary.normalised is not None:
@@ -24,7 +25,7 @@ def score_table(summary: Summary) -> Table:
     for recipe in section.recipes:
         scores = summary.scores[recipe]
         row = [recipe.label, str(len(section.seeds(recipe)))]
-        row += [_number(scores.get(lang)) for lang in section.languages]
+        row += [_number(scores.get(lang)) + degenerate.mark(section, recipe, lang) for lang in section.languages]
         row += [_number(summary.average[recipe]), _number(summary.gap[recipe], signed=True)]
         if summary.normalised is not None:
             row.append(_number(summary.normalised.get(recipe), digits=3))
@@ -40,13 +41,25 @@ def score_table(summary: Summary) -> Table:
     )
     if summary.normalised is not None:
         caption += "; NT = mean over other languages of (score - majority) / (training score - training majority)"
+    if any(degenerate.languages(section, recipe) for recipe in section.recipes):
+        caption += f"; {DEGENERATE_NOTE}"
     return Table(header, rows, caption)
 
 
-def contrast_table(table: ContrastTable) -> Table:
-    """Per language a - b with its interval, raw and adjusted p-values; then the average rows."""
+def contrast_table(table: ContrastTable, degenerate: Degenerate = NO_MARKS) -> Table:
+    """Per language a - b with its interval, raw and adjusted p-values; then the average rows. A language where
+    recipe a or b is degenerate is marked."""
     header = ["language", "group", "a - b", "95% interval", "p", "p adjusted", "seeds"]
-    rows = [_contrast_row(row, table.section.train_languages) for row in table.languages + table.averages]
+    recipes = (table.comparison.a, table.comparison.b)
+    marks = {
+        lang: DEGENERATE_MARK
+        for lang in table.section.languages
+        if any(degenerate.marked(table.section, r, lang) for r in recipes)
+    }
+    rows = [
+        _contrast_row(row, table.section.train_languages, marks.get(row.language, ""))
+        for row in table.languages + table.averages
+    ]
     first = next((row.contrast for row in table.languages + table.averages if row.contrast), None)
     note = interval_note(first.seeds, first.paired) if first else "no interval: units missing or unpaired"
     caption = (
@@ -54,11 +67,11 @@ def contrast_table(table: ContrastTable) -> Table:
         f"{multiplicity_note(table.method)}; seen = a training stage of either recipe drew examples in "
         "the language (intermediate mixture or the target's training languages)"
     )
-    return Table(header, rows, caption)
+    return Table(header, rows, caption + (f"; {DEGENERATE_NOTE} (a or b)" if marks else ""))
 
 
-def _contrast_row(row: Row, train_languages: tuple[str, ...]) -> list[str]:
-    language = f"{row.language} (train)" if row.language in train_languages else row.language
+def _contrast_row(row: Row, train_languages: tuple[str, ...], mark: str = "") -> list[str]:
+    language = (f"{row.language} (train)" if row.language in train_languages else row.language) + mark
     c = row.contrast
     if c is None:
         return [language, row.group, f"{row.difference:+.2f}", "n/a", "", "", ""]
@@ -69,13 +82,13 @@ def _contrast_row(row: Row, train_languages: tuple[str, ...]) -> list[str]:
         row.group,
         f"{row.difference:+.2f}{mark}",
         f"[{c.low:+.2f}, {c.high:+.2f}]",
-        _p(c.p_value),
-        _p(row.p_adjusted),
+        format_p(c.p_value),
+        format_p(row.p_adjusted),
         seeds,
     ]
 
 
-def _p(value: float | None) -> str:
+def format_p(value: float | None) -> str:
     if value is None:
         return ""
     return "<0.001" if value < 0.001 else f"{value:.3f}"
