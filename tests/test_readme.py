@@ -41,3 +41,11 @@ def test_readme_commands_are_real():
     mentioned = set(re.findall(r"(?:`|^\s+|&& )xlt (\w+)", README.read_text(), re.M))
     assert mentioned and mentioned <= commands, mentioned - commands
     assert {"demo", "run", "report", "score", "tasks", "pretrain"} <= commands
+
+
+def test_readme_data_files_table_is_the_registrys():
+    from xlt.tasks.table import data_files_markdown
+
+    text = README.read_text(encoding="utf-8")
+    shown = text.split("<!-- data-files:start -->\n", 1)[1].split("\n<!-- data-files:end -->", 1)[0]
+    assert shown == data_files_markdown(), "regenerate the README table with xlt.tasks.table.data_files_markdown()"
