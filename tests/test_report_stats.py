@@ -144,6 +144,12 @@ def test_normalised_transfer_uses_each_languages_majority():
     assert normalised_transfer(scores, {"de": 50.0, "sw": 30.0}, ("en",)) is None  # no training-language majority
 
 
+def test_normalised_transfer_is_undefined_where_training_does_not_beat_majority():
+    majority = {"en": 50.0, "de": 40.0}
+    assert normalised_transfer({"en": 45.0, "de": 30.0}, majority, ("en",)) is None  # the ratio would flip sign
+    assert normalised_transfer({"en": 51.0, "de": 41.0}, majority, ("en",)) == pytest.approx(1.0)
+
+
 def _correct(n, k):
     return np.arange(n) < k, np.ones(n)
 

@@ -132,7 +132,9 @@ def run(
 
 @app.command(cls=Command)
 def demo(
-    quick: bool = typer.Option(False, "--quick", help="Tiny budgets: the whole grid in under 30 seconds (mechanics only)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="Tiny budgets: the whole grid in under 30 seconds (mechanics only)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),

@@ -71,13 +71,14 @@ def transfer_gap(scores: dict[str, float], train_languages: tuple[str, ...]) -> 
 def normalised_transfer(
     scores: dict[str, float], majority: dict[str, float], train_languages: tuple[str, ...]
 ) -> float | None:
-    """Mean over non-training languages of (score - majority) / (training score - training majority)."""
+    """Mean over non-training languages of (score - majority) / (training score - training majority); None where
+    the training score does not beat the majority's (the ratio would measure nothing, or flip its sign)."""
     if any(lang not in scores or lang not in majority for lang in train_languages):
         return None
     source = np.mean([scores[lang] for lang in train_languages])
     floor = np.mean([majority[lang] for lang in train_languages])
     others = [lang for lang in scores if lang not in train_languages and lang in majority]
-    if not others or source == floor:
+    if not others or source <= floor:
         return None
     return float(np.mean([(scores[lang] - majority[lang]) / (source - floor) for lang in others]))
 

@@ -7,6 +7,7 @@ from xlt.report.contrasts import interval_note, multiplicity_note
 from xlt.report.examples import DEGENERATE_MARK, DEGENERATE_NOTE, NO_MARKS, Degenerate
 from xlt.report.render import Table
 from xlt.report.stats import Summary
+from xlt.results import REFERENCES  # the first: majority, whose NT is never defined
 
 MISSING = "–"
 
@@ -41,6 +42,8 @@ def score_table(summary: Summary, degenerate: Degenerate = NO_MARKS) -> Table:
     )
     if summary.normalised is not None:
         caption += "; NT = mean over other languages of (score - majority) / (training score - training majority)"
+        if any(summary.normalised.get(recipe) is None for recipe in section.recipes if recipe.label != REFERENCES[0]):
+            caption += f" ({MISSING} where the training score does not beat the majority's: no transfer to normalise)"
     if any(degenerate.languages(section, recipe) for recipe in section.recipes):
         caption += f"; {DEGENERATE_NOTE}"
     return Table(header, rows, caption)
