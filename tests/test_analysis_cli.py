@@ -283,3 +283,12 @@ def test_xquad_questions_are_parallel_by_index(tiny_model_dir, shared_dir, tmp_p
     summary = json.loads((directory / "summary.json").read_text())
     assert summary["source"]["base"] == "en"
     assert set(summary["source"]["languages"]) == {"ar", "de", "el", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}
+    from xlt.analysis.sources import parallel_source
+    from xlt.tasks import get_task
+
+    source = parallel_source(f"xquad:{shared_dir / 'data'}", None, 24)
+    xquad, data = get_task("xquad"), shared_dir / "data"
+    first_id = {example["question"]: example["id"] for example in reversed(xquad.load("test", "en", data))}
+    german = {example["id"]: example["question"] for example in xquad.load("test", "de", data)}
+    # each English question pairs with the German question of the same example id
+    assert list(source.texts["de"]) == [german[first_id[question]] for question in source.texts["en"]]

@@ -182,7 +182,7 @@ def test_half_sample_intervals_cover_the_true_mean_cosine_at_the_nominal_rate():
 
 
 @pytest.mark.slow
-def test_cka_interval_of_unrelated_pairs_excludes_zero_at_about_the_nominal_rate():
+def test_cka_interval_of_unrelated_pairs_excludes_zero_at_most_about_as_often_as_the_nominal_rate():
     """The false-positive rate of "CKA differs from 0" on independent noise, by simulation."""
     rng = np.random.default_rng(4)
     n, d, runs = 120, 16, 200

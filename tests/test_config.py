@@ -69,9 +69,10 @@ def test_bad_field_gives_one_line_naming_file_and_field(tmp_path, mutate, expect
 
 def test_yaml_is_loaded_safely(tmp_path):
     path = tmp_path / "evil.yaml"
-    path.write_text("name: !!python/object/apply:os.system ['echo pwned']\n")
+    path.write_text(f"name: !!python/object/apply:os.system ['touch {tmp_path / 'PWNED'}']\n")
     with pytest.raises(XltError, match="not valid YAML"):
         load_study(path)
+    assert not (tmp_path / "PWNED").exists()
 
 
 def test_overrides_address_fields_by_index_or_name():

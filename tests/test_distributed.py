@@ -163,7 +163,7 @@ def written(root: Path, rank: int) -> Counter:
     return kept
 
 
-def test_every_file_is_written_once_by_the_main_process(runs):
+def test_the_main_process_writes_what_a_single_process_writes_and_the_other_process_nothing(runs):
     single, main, other = written(runs / "one", 0), written(runs / "two", 0), written(runs / "two", 1)
     assert not other, f"the second process wrote {sorted(other)[:5]}"
     assert main == single

@@ -33,6 +33,8 @@ def test_a_sealed_directory_is_complete_until_a_file_is_damaged(sealed):
     (sealed / "resume" / "state.pt").write_bytes(b"changed")  # not sealed: resume points keep changing
     (sealed / ".lock").write_text("held")  # hidden: locks and temporary files
     assert integrity.is_complete(sealed)
+    (sealed / "checkpoint" / "trainable.safetensors").write_bytes(b"y" * 1000)  # a sealed file changes
+    assert not integrity.is_complete(sealed) and integrity.damage(sealed)
 
 
 @pytest.mark.parametrize(

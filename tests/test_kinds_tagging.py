@@ -70,6 +70,7 @@ def test_a_word_longer_than_the_window_keeps_its_prediction(tiny_tokenizer):
     assert all(len(f["input_ids"]) <= 10 for f in features)
     labelled = [label for f in features for label in f["labels"] if label != IGNORE]
     assert labelled == [0, 3, 1]
+    assert TAGGING.decode(pointing_at_gold(features, SPEC), features, [example], SPEC) == [example["tags"]]
 
 
 def test_model_predicts_every_word_of_a_long_sentence(tiny_tokenizer, tiny_backbone):

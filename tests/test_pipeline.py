@@ -101,9 +101,18 @@ def test_units_reproduce_primary_scores(study_run):
 
 
 def test_predictions_in_submission_layout(study_run):
+    import numpy as np
+
     folder = study_run.out_dir / "predictions" / "finetune.none.seed0"
-    assert sorted(p.name for p in (folder / "synth-nli").iterdir())[0] == "test-adjn.tsv"
-    assert len(list((folder / "synth-pos").iterdir())) == 7
+    rows = read_rows(study_run.out_dir)
+    files = sorted(f"test-{lang}.tsv" for lang in {r["eval_language"] for r in rows})
+    for task in ("synth-nli", "synth-pos"):
+        assert sorted(p.name for p in (folder / task).iterdir()) == files
+    nli = [r for r in rows if r["target_task"] == "synth-nli" and r["eval_language"] == "base"]
+    [stage] = {r["stage_hash"] for r in nli if (r["method"], r["intermediate"]) == ("finetune", "none")}
+    examples = len(np.load(study_run.out_dir / "units" / stage / "test-base.npz")["den"])
+    labels = (folder / "synth-nli" / "test-base.tsv").read_text().splitlines()
+    assert len(labels) == examples and set(labels) <= {"entailment", "neutral", "contradiction"}
 
 
 def test_shared_intermediate_stage_trained_once(study_run):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -141,6 +144,15 @@ def test_an_intermediate_condition_in_all_languages_trains_in_every_language_of_
 
 def test_plan_is_deterministic():
     assert list(build_plan(study(), IDENTITY).train) == list(build_plan(study(), IDENTITY).train)
+    # and across processes, whatever their string hashing: a resumed run finds its stages by these hashes
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:]; from test_plan import *;"
+        " print(list(build_plan(study(), IDENTITY).train))"
+    )
+    here = [sys.executable, "-c", code, str(Path(__file__).parent)]
+    for seed in ("1", "2"):
+        done = subprocess.run(here, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True)
+        assert done.stdout.strip() == str(list(build_plan(study(), IDENTITY).train)), done.stderr[-2000:]
 
 
 def test_changed_hyperparameter_changes_exactly_the_downstream_stages():

@@ -88,7 +88,7 @@ def test_trailing_mean_averages_the_last_twentieth_of_the_steps():
     assert trailing_mean(np.array([3.0])).tolist() == [3.0]
 
 
-def test_every_section_gets_its_training_curves(built):
+def test_a_section_with_loss_files_gets_a_training_curves_figure(built):
     paths = built
     markdown = paths["markdown"].read_text()
     assert "### Training curves" in markdown and "![training curves, toy" in markdown

@@ -179,3 +179,15 @@ def test_predictions_are_in_the_xtreme_layout_and_xlt_score_reproduces_the_resul
 def test_tatoeba_lines_follow_sorted_english_and_name_release_lines(study_dir):
     lines = (study_dir / "predictions/finetune.none.seed0/tatoeba/test-de.tsv").read_text().split()
     assert len(lines) == 6 and all(0 <= int(line) < 6 for line in lines)
+    from xlt.metrics.retrieval import sorted_english_order
+
+    # line i answers the i-th English sentence in sorted order: read against that order, the lines score the
+    # study's accuracy (the sorted order is not the file's, so lines in file order would score otherwise)
+    gold = sorted_english_order([sentence(i, "en") for i in range(6)])
+    [accuracy] = [
+        float(r["value"])
+        for r in rows(study_dir)
+        if (r["method"], r["target_task"], r["eval_language"], r["metric"]) == ("finetune", "tatoeba", "de", "accuracy")
+    ]
+    assert gold != sorted(gold) and accuracy > 50
+    assert 100 * sum(int(line) == index for line, index in zip(lines, gold)) / len(gold) == pytest.approx(accuracy)

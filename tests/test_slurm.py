@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -181,6 +182,7 @@ def test_results_equal_the_local_backend_byte_for_byte(story):
 def test_the_driver_returns_at_once_with_the_job_ids(story):
     assert story.submit_seconds < 120  # the encoder was cached; nothing trains in the driver
     assert len(story.records_after_kill) == 6
+    assert all(re.fullmatch(r"\d+(_\d+)?", record["job_id"]) for record in story.records_after_kill.values())
 
 
 def test_no_job_started_before_the_job_it_waits_for_ended(story):

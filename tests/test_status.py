@@ -93,7 +93,7 @@ def test_without_a_scheduler_states_come_from_the_files(study_dir):
 def test_a_job_the_scheduler_forgot_without_finishing_its_stage_failed(study_dir):
     plan, s, _ = scenario(study_dir)
     got = by_stage(stage_statuses(study_dir, plan, load_records(study_dir), {}))
-    assert got[s["queued"].hash].reason == "ended before it started"
+    assert (got[s["queued"].hash].state, got[s["queued"].hash].reason) == ("failed", "ended before it started")
     assert got[s["cancelled"].hash].reason == f"upstream stage {s['killed'].hash} failed"
 
 

@@ -111,5 +111,6 @@ def test_tracking_is_off_by_default_and_never_changes_a_stage_hash(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb is installed")
 def test_a_backend_that_is_not_installed_is_one_line_before_any_work(tmp_path):
     study = validate_study(tracked_study(tmp_path, tracking={"backend": "wandb"}), "tiny")
-    with pytest.raises(XltError, match="pip install wandb"):
+    with pytest.raises(XltError, match="pip install wandb") as err:
         Tracking.for_study(study, build_plan(study, IDENTITY), tmp_path)
+    assert "\n" not in str(err.value) and not any(tmp_path.iterdir())  # one line; nothing written
