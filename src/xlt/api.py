@@ -50,6 +50,7 @@ CONTRAST_TYPES = {
     "p_adjusted": "float64",
     "seeds": LABELS,
     "examples": "Int64",
+    "p_pairs": "float64",
 }
 # provenance.json's stage records: column -> (path in the record, type)
 STAGE_COLUMNS = {

@@ -7,7 +7,8 @@ A study directory describes itself; nothing in it needs xlt's registries to be r
   units/{stage_hash}/{split}-{lang}.npz   arrays `num`, `den` for the primary metric of a row group:
                        primary value == 100 * num.sum() / den.sum(); examples in the same order for every
                        recipe of a task, so bootstraps can be paired
-  predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout
+  predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout; a task
+                       trained on several language sets (`sources`) adds them: {...}.seed{N}.from-{languages}/
   languages.json       optional {lang: {property: value}} shown beside the scores: name, family, script (and the
                        synthetic benchmark's own properties)
   distances.json       optional {"measures": {measure: what it is}, "from": {training lang: {lang: {measure: d}}}}:

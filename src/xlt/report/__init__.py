@@ -3,7 +3,7 @@
 Reads results.csv, tasks.json, units/, and the optional languages.json, distances.json, provenance.json (its config's
 comparisons, multiplicity and published numbers; its stage records) and the stages' loss.json; never imports torch,
 the task registry or the config. Writes report.md, report.html, its figures (heatmap_*.png, curves_*.png,
-distance_*.png) and contrasts.csv.
+distance_*.png, heatmap_pairs_*.png) and contrasts.csv.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from xlt.io import atomic_write_bytes, atomic_write_csv
 from xlt.report.comparisons import ContrastTable, Draws, comparisons, contrast_table, csv_rows
 from xlt.report.document import report_blocks
 from xlt.report.exports import WIDE, latex_tables, wide_rows
+from xlt.report.pairs import pair_p_values, pair_studies
 from xlt.report.render import Block, Figure, to_html, to_markdown
 from xlt.report.representations import representation_blocks
 from xlt.report.stats import UnitsStore, summarise
@@ -35,6 +36,7 @@ CONTRAST_COLUMNS = (
     "p_adjusted",
     "seeds",
     "examples",
+    "p_pairs",  # a language pair's p-value adjusted within its contrast's transfer pairs (`xlt.report.pairs`)
 )
 
 __all__ = ["build_report", "write_document"]
@@ -57,11 +59,21 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False) -
     contrasts = {section.slug: _contrast_tables(section, units, config, provenance) for section in sections}
     published = published_table(config["published"], metric_means(rows)) if config.get("published") else None
     summaries = [summarise(section, units) for section in sections]
-    blocks = report_blocks(title, summaries, contrasts, side, published, representation_blocks(study_dir))
+    pairs = pair_studies(summaries, contrasts, config.get("multiplicity", "holm"))
+    blocks = report_blocks(title, summaries, contrasts, side, published, representation_blocks(study_dir), pairs)
+    p_pairs = pair_p_values(pairs)
     atomic_write_csv(
         study_dir / CONTRASTS,
         CONTRAST_COLUMNS,
-        [row for tables in contrasts.values() for table in tables for row in csv_rows(table)],
+        [
+            {
+                **row,
+                "p_pairs": p_pairs.get((row["a"], row["b"], row["task"], row["train_languages"], row["language"]), ""),
+            }
+            for tables in contrasts.values()
+            for table in tables
+            for row in csv_rows(table)
+        ],
     )
     written = {"contrasts": study_dir / CONTRASTS}
     if csv_wide:

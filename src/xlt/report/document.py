@@ -1,14 +1,18 @@
 """The report's content, in order: the answer (one sentence per contrast), then per section its scores, language
-table, heat maps, training curves, contrast tables and transfer against distance, the representation analysis (if
+table, heat maps, training curves, contrast tables and transfer against distance (after the language pairs
+when a target was trained per source language, `xlt.report.pairs`), the representation analysis (if
 any), the published numbers beside this run's, and provenance."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from xlt.report.comparisons import ContrastTable
 from xlt.report.curves import curves_figure
 from xlt.report.distance import distance_blocks
+from xlt.report.pairs import PairStudy, pair_blocks, replicability_sentence
 from xlt.report.plots import heatmap_png
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
@@ -30,6 +34,7 @@ def report_blocks(
     side: SideFiles,
     published: Table | None,
     representations: list[Block],
+    pairs: Sequence[PairStudy] = (),
 ) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     blocks: list[Block] = [
@@ -41,8 +46,10 @@ def report_blocks(
         ),
     ]
     answers = [sentence(table) for summary in summaries for table in contrasts[summary.section.slug]]
+    answers += [replicability_sentence(study, pc) for study in pairs for pc in study.contrasts]
     if answers:
         blocks += [Heading("Summary"), *(Paragraph(text) for text in answers)]
+    blocks += pair_blocks(list(pairs), side.distances)
     for summary in summaries:
         blocks += section_blocks(summary, contrasts[summary.section.slug], side)
     blocks += representations  # `xlt analyze`'s section, when the study has been analysed
