@@ -4,6 +4,7 @@ source x target matrix with a replicability count across pairs (Dror et al. 2017
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -11,10 +12,12 @@ import yaml
 from scipy import stats
 
 from simulated_pairs import METRIC, TASK, write_pair_study
+from small_study import small_study
 from test_plan import DEMO, IDENTITY
 from xlt.config import validate_study
 from xlt.errors import XltError
 from xlt.pipeline.plan import build_plan
+from xlt.pipeline.runner import run_study
 from xlt.report import build_report
 from xlt.report.contrasts import ALPHA, Contrast, adjust, one_sided, replicability_bound
 
@@ -183,3 +186,33 @@ def test_pair_matrices_are_drawn_per_recipe_and_per_contrast(pair_report):
     markdown = written["markdown"].read_text()
     assert "Transfer vs distance of source and target" in markdown
     assert "| ft + multi vs ft | 15 |" in markdown
+
+
+# End to end, on the embedded benchmark.
+
+
+@pytest.mark.slow
+def test_a_study_with_three_sources_writes_the_pair_matrix_end_to_end(tmp_path):
+    sources = ["base", "cyrl", "sov"]
+    raw = small_study(tmp_path / "study", seeds=[0, 1])
+    target = raw["targets"][0]
+    del target["train_languages"], target["eval_languages"]
+    target["sources"] = sources
+    outcome = run_study(validate_study(raw, "pairs"), progress=False)
+    out = outcome.out_dir
+    with (out / "results.csv").open(newline="") as f:
+        trained = {row["train_languages"] for row in csv.DictReader(f)}
+    assert trained == set(sources)
+    with (out / "contrasts.csv").open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if (r["a"], r["b"]) == ("finetune + multilingual", "finetune")]
+    languages = outcome.plan.evals[0].languages
+    cells = {(r["train_languages"], r["language"]) for r in rows if r["language"] in languages}
+    assert cells == {(s, t) for s in sources for t in languages}
+    assert all(r["p_pairs"] != "" for r in rows if r["language"] in languages and r["train_languages"] != r["language"])
+    markdown = (out / "report.md").read_text()
+    transfer = len(sources) * (len(languages) - 1)
+    assert re.search(rf"finetune \+ multilingual's gain holds in at least \d+ of {transfer} language pairs", markdown)
+    assert (out / "heatmap_pairs_synth-nli_accuracy_finetune-multilingual.png").is_file()
+    assert (out / "heatmap_pairs_contrast_synth-nli_accuracy_finetune-multilingual_vs_finetune.png").is_file()
+    predictions = {path.name for path in (out / "predictions").iterdir()}
+    assert "finetune.none.seed0.from-cyrl" in predictions  # one folder per branch: none overwrites another

@@ -248,13 +248,15 @@ def _source_table(study: PairStudy, pc: PairContrast) -> Table:
         down = sum(c.significant and c.row.difference < 0 for c in transfer)
         seen = [c.target for c in transfer if c.row.group == "seen"]
         unseen = [c.target for c in transfer if c.row.group == "unseen"]
+        # with one group only, the table has no group rows: its average is that group's
+        whole = table.overall if table.averages else None
         rows.append(
             [
                 source,
                 str(len(transfer)),
                 f"{up} / {down}",
-                _group(table.group("seen"), seen),
-                _group(table.group("unseen"), unseen),
+                _group(table.group("seen") or (whole if not table.unseen else None), seen),
+                _group(table.group("unseen") or (whole if not table.seen else None), unseen),
                 _group(table.group_difference, None),
             ]
         )
