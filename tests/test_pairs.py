@@ -56,6 +56,16 @@ def test_one_source_plans_exactly_the_stages_of_that_training_language():
     assert [ev.hash for ev in single.evals] == [ev.hash for ev in plain.evals]
 
 
+def test_the_embedded_pair_study_shares_the_multilingual_stage_across_its_three_sources():
+    from xlt.config import load_study
+
+    study = load_study(DEMO.parent / "pairs.yaml")
+    plan = build_plan(study, IDENTITY)
+    # per seed: 3 sources x 3 conditions, a monolingual stage per source, one multilingual stage for all
+    assert plan.training_runs == 3 * (3 * 3 + 3 + 1)
+    assert {ev.train_languages for ev in plan.evals} == {("base",), ("cyrl",), ("sov",)}
+
+
 def test_sources_with_train_languages_are_refused_in_one_line():
     raw = yaml.safe_load(DEMO.read_text())
     raw["targets"][0]["sources"] = ["base", "swap"]
