@@ -32,7 +32,11 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=205)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--examples", type=int, default=204)
-    parser.add_argument("--keep", type=Path, help="write the study here and keep it (default: a temporary folder)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="write the study here and keep it, or reuse the one there (default: a temporary folder)",
+    )
     args = parser.parse_args()
     targets = [f"l{i:03d}" for i in range(args.targets)]
     sources = targets[: args.sources]
@@ -47,7 +51,8 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     try:
         start = time.perf_counter()
-        write_pair_study(root, sources, targets, RECIPES, [str(s) for s in range(args.seeds)], args.examples, gains)
+        if not (root / "results.csv").is_file():  # a kept study is reused as it is
+            write_pair_study(root, sources, targets, RECIPES, [str(s) for s in range(args.seeds)], args.examples, gains)
         written = time.perf_counter() - start
         start, cpu = time.perf_counter(), time.process_time()
         files = build_report(root)
