@@ -24,7 +24,7 @@ import numpy as np
 from xlt.report.comparisons import ContrastTable, Row
 from xlt.report.contrasts import ALPHA, MULTIPLICITY, REPLICABILITY, adjust, one_sided, replicability_bound
 from xlt.report.distance import MIN_LANGUAGES, spearman_interval
-from xlt.report.plots import heatmap_png
+from xlt.report.plots import ANNOTATED_COLUMNS, heatmap_png
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import Summary
 from xlt.report.study import Recipe
@@ -215,9 +215,8 @@ def _contrast_figure(study: PairStudy, pc: PairContrast) -> Figure:
 
     values, labels = _matrix(study, difference)
     slug = re.sub(r"[^A-Za-z0-9_.-]", "-", f"{pc.a.label}_vs_{pc.b.label}".replace(" + ", "+"))
-    title = (
-        f"{study.task}: {pc.title}, a - b, source x target ({study.metric}; * = significant over the transfer pairs)"
-    )
+    marks = "; * = significant over the transfer pairs" if len(study.targets) <= ANNOTATED_COLUMNS else ""
+    title = f"{study.task}: {pc.title}, a - b, source x target ({study.metric}{marks})"
     png = heatmap_png(values, labels, study.sources, study.targets, title, diverging=True)
     return Figure(f"heatmap_pairs_contrast_{study.slug}_{slug}.png", png, f"pair contrasts, {pc.title}")
 
