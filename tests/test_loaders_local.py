@@ -335,7 +335,7 @@ def test_missing_file_names_every_path_looked_at(tmp_path):
         get_task("xcopa").load("test", "qu", tmp_path)
     message = str(error.value)
     assert str(tmp_path / "xcopa/qu/test.qu.jsonl") in message and str(tmp_path / "xcopa/test.qu.jsonl") in message
-    assert "data_dir" in message and "\n" not in message
+    assert "data.dir" in message and "it holds no xcopa test file" in message and "\n" not in message
 
 
 def test_split_a_task_lacks_raises(tmp_path):

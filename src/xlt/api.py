@@ -51,6 +51,7 @@ CONTRAST_TYPES = {
     "p_adjusted": "float64",
     "seeds": LABELS,
     "examples": "Int64",
+    "p_pairs": "float64",
 }
 EXAMPLE_COLUMNS = (
     "method",

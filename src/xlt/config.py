@@ -180,7 +180,9 @@ class IntermediateConfig(Strict):
 
 class TargetConfig(Strict):
     task: str
-    train_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    train_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)  # one training set, mixed
+    # language pairs: one branch per source language, each trained on that language alone (`branches`)
+    sources: list[str] | None = Field(default=None, min_length=1)
     eval_languages: list[str] | Literal["all"] = "all"
     intermediate: list[str] = Field(default_factory=lambda: ["none"], min_length=1)
     temperature: float = Field(default=1.0, gt=0)
@@ -192,6 +194,22 @@ class TargetConfig(Strict):
     def head_options(self) -> HeadOptions:
         """Options of the evaluated task's head (its training stage takes them by `xlt.pipeline.carry`)."""
         return _head_options(self.task, self.head)
+
+    @model_validator(mode="after")
+    def _one_training_set(self) -> TargetConfig:
+        if self.sources is not None:
+            if "train_languages" in self.model_fields_set:
+                raise ValueError(
+                    "give one of train_languages (one training set) and sources (one branch per language), not both"
+                )
+            _unique("sources", self.sources)
+        return self
+
+    def branches(self) -> list[TargetConfig]:
+        """The target as trained: itself, or with `sources` one copy per source language, trained on it alone."""
+        if self.sources is None:
+            return [self]
+        return [self.model_copy(update={"train_languages": [source], "sources": None}) for source in self.sources]
 
 
 class Comparison(Strict):
@@ -405,8 +423,9 @@ def check_registries(study: Study, source: str) -> None:
                 trainers = [get_task(task) for task in spec.training_tasks]
             except XltError as err:
                 raise XltError(f"targets.{i}.task: {err}") from None
+            field = "sources" if target.sources is not None else "train_languages"
             for trainer in trainers:
-                _check_languages(f"targets.{i}.train_languages", target.train_languages, trainer)
+                _check_languages(f"targets.{i}.{field}", target.sources or target.train_languages, trainer)
             _check_languages(f"targets.{i}.eval_languages", target.eval_languages, spec)
             _resolve(target, f"targets.{i}.head", "head_options")
             _check_selection(f"targets.{i}.training.select", target.training, trainers, spec)

@@ -8,10 +8,11 @@ A study directory describes itself; nothing in it needs xlt's registries to be r
                        primary value == 100 * num.sum() / den.sum(); examples in the same order for every
                        recipe of a task, so bootstraps can be paired. An oracle row's (`ORACLE`) lie in
                        units/{stage_hash}@target-dev/: it scores another checkpoint of the same stage (`units_dir`)
-  predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout
+  predictions/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.{ext}   XTREME submission layout; a task
+                       trained on several language sets (`sources`) adds them: {...}.seed{N}.from-{languages}/
   examples/{method}.{intermediate}.seed{N}/{task}/{split}-{lang}.jsonl   one JSON object a scored example, in
                        the units' order: "id", "text" (the example's text fields), "gold", "prediction"
-                       (a kind that predicts one pair list per language, mining, writes none)
+                       (a kind that predicts one pair list per language, mining, writes none; `sources` as above)
   languages.json       optional {lang: {property: value}} shown beside the scores: name, family, script (and the
                        synthetic benchmark's own properties)
   distances.json       optional {"measures": {measure: what it is}, "from": {training lang: {lang: {measure: d}}}}:

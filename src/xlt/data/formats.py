@@ -82,6 +82,25 @@ def _missing_labels(path: Path, where: str) -> XltError:
     )
 
 
+# ---- single sentences ----------------------------------------------------------------------------
+
+
+def sib200_tsv(path: Path, split: str, lang: str) -> list[dict]:
+    """SIB-200's release TSVs: a header `index_id<TAB>category<TAB>text`, written by pandas (csv-quoted); the
+    release's index_id (the sentence's Flores-200 index) is the example's id, the same in every language."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        missing = [name for name in ("index_id", "category", "text") if name not in (reader.fieldnames or ())]
+        if missing:
+            raise XltError(
+                f"{path} lacks the column(s) {', '.join(missing)}: expected a header index_id, category, text"
+            )
+        return [
+            {"id": f"{split}-{row['index_id']}", "text": row["text"], "label": (row["category"] or "").strip()}
+            for row in reader
+        ]
+
+
 # ---- sentence pairs --------------------------------------------------------------------------
 
 

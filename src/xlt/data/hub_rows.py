@@ -15,6 +15,15 @@ def _label_name(dataset, column: str) -> Callable[[int], str]:
     return (lambda value: names[value]) if names else str
 
 
+def sib200_rows(dataset, split: str, lang: str) -> list[dict]:
+    """Davlan/sib200's rows (index_id, category, text), as the release files read (`formats.sib200_tsv`)."""
+    name = _label_name(dataset, "category")
+    return [
+        {"id": f"{split}-{row['index_id']}", "text": row["text"], "label": name(row["category"]).strip()}
+        for row in dataset
+    ]
+
+
 def pair_rows(text_a: str, text_b: str, label: str = "label") -> Callable:
     def convert(dataset, split: str, lang: str) -> list[dict]:
         name = _label_name(dataset, label)

@@ -122,7 +122,7 @@ def build_plan(study: Study, identity: dict) -> Plan:
     if "random_init" in study.references:
         recipes.append((_random_init(study), "random_init"))
     for seed in study.seeds:
-        for target in study.targets:
+        for target in (branch for configured in study.targets for branch in configured.branches()):
             spec = get_task(target.task)
             eval_languages = _eval_languages(study, target, spec)
             for method, label in recipes:

@@ -217,6 +217,7 @@ def _feeds(plan: Plan, stage_hash: str) -> str:
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
     """Write results.csv, tasks.json, units/, predictions/, examples/ and provenance.json from the completed stages."""
     rows = []
+    branched = _branched_tasks(plan)
     for ev in plan.evals:
         interrupts.stop_if_requested("while collecting the results (every stage is kept)")
         directory = ctx.stage_dir(ev.hash)
@@ -230,13 +231,23 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         }
         rows += [{**recipe, **row} for row in _read_json(directory / "rows.json")]
         atomic_copy_tree(directory / "units", ctx.out_dir / "units" / units_dir(ev.recipe, ev.result_hash))
+        run = f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}"
+        if ev.task in branched:
+            run += f".from-{'+'.join(ev.train_languages)}"
         for folder in ("predictions", EXAMPLES):
-            atomic_copy_tree(directory / folder, ctx.out_dir / folder / f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
+            atomic_copy_tree(directory / folder, ctx.out_dir / folder / run)
     atomic_write_csv(ctx.out_dir / RESULTS, COLUMNS, rows)
     tasks = sorted({ev.task for ev in plan.evals})
     atomic_write_json(ctx.out_dir / TASKS, {task: get_task(task).record() for task in tasks})
     _write_languages(study, plan, ctx)
     atomic_write_json(ctx.out_dir / PROVENANCE, provenance(study, plan, ctx, wall_seconds).model_dump(mode="json"))
+
+
+def _branched_tasks(plan: Plan) -> set[str]:
+    """Tasks evaluated after training on more than one set of languages (a target's `sources`): their predictions
+    folders name the training languages too, so that one branch's never overwrite another's."""
+    trained = {(ev.task, ev.train_languages) for ev in plan.evals}
+    return {task for task, _ in trained if sum(other == task for other, _ in trained) > 1}
 
 
 def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:

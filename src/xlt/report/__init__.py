@@ -3,7 +3,7 @@
 Reads results.csv, tasks.json, units/, and the optional examples/, languages.json, distances.json, provenance.json
 (its config's comparisons, multiplicity and published numbers; its stage records) and the stages' loss.json; never
 imports torch, the task registry or the config. Writes report.md, report.html, its figures (heatmap_*.png,
-curves_*.png, distance_*.png) and contrasts.csv.
+curves_*.png, distance_*.png, heatmap_pairs_*.png) and contrasts.csv.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from xlt.report.comparisons import ContrastTable, Draws, comparisons, contrast_t
 from xlt.report.document import report_blocks
 from xlt.report.examples import ExamplesStore, degenerate, example_blocks
 from xlt.report.exports import WIDE, latex_tables, wide_rows
+from xlt.report.pairs import pair_p_values, pair_studies
 from xlt.report.render import Block, Figure, to_html, to_markdown
 from xlt.report.representations import representation_blocks
 from xlt.report.stats import UnitsStore, summarise
@@ -36,6 +37,7 @@ CONTRAST_COLUMNS = (
     "p_adjusted",
     "seeds",
     "examples",
+    "p_pairs",  # a language pair's p-value adjusted within its contrast's transfer pairs (`xlt.report.pairs`)
 )
 
 __all__ = ["build_report", "write_document"]
@@ -62,13 +64,23 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False, e
     outputs = ExamplesStore(study_dir)
     flagged = degenerate(sections, outputs)
     shown = example_blocks(sections, outputs, examples) if examples > 0 else []
+    pairs = pair_studies(summaries, contrasts, config.get("multiplicity", "holm"))
     blocks = report_blocks(
-        title, summaries, contrasts, side, published, representation_blocks(study_dir), flagged, shown
+        title, summaries, contrasts, side, published, representation_blocks(study_dir), flagged, shown, pairs
     )
+    p_pairs = pair_p_values(pairs)
     atomic_write_csv(
         study_dir / CONTRASTS,
         CONTRAST_COLUMNS,
-        [row for tables in contrasts.values() for table in tables for row in csv_rows(table)],
+        [
+            {
+                **row,
+                "p_pairs": p_pairs.get((row["a"], row["b"], row["task"], row["train_languages"], row["language"]), ""),
+            }
+            for tables in contrasts.values()
+            for table in tables
+            for row in csv_rows(table)
+        ],
     )
     written = {"contrasts": study_dir / CONTRASTS}
     if csv_wide:

@@ -67,6 +67,17 @@ Multiplicity: `adjust` gives Holm (default) or Benjamini-Hochberg adjusted p-val
 family is one contrast table's per-language cells; its average rows (all languages, seen, unseen) form a
 second family, because they are not further tests of the same languages but summaries of them.
 
+Replicability across pairs (Dror et al., TACL 2017, "Replicability Analysis for Natural Language Processing"):
+with a contrast tested on N language pairs, `replicability_bound` is the number of pairs in which it holds, as a
+lower bound whose family-wise error is at most alpha. For u = 1..N the partial-conjunction null "the effect holds
+in fewer than u pairs" has the Bonferroni partial-conjunction p-value (N - u + 1) p_(u) (Benjamini and Heller
+2008; p_(u) the u-th smallest); made non-decreasing in u, the nulls are tested in order and K = max{u : p^(u/N)
+<= alpha}, so P(K > the true number) <= alpha. Dror et al. also give a Fisher combination; it needs independent
+p-values, and pairs are not (one source model is evaluated on every target, one target test set scores every
+source), so the Bonferroni form, valid under any dependence, is the one used. K then equals the number of pairs
+Holm's method rejects. `one_sided` gives each pair's p-value for a gain (or a loss), so that K counts pairs in
+one direction.
+
 Deterministic: each test set's resampling is seeded from its stable names (`resample`'s key), so a rebuilt
 report has the same numbers, and a cell's numbers do not depend on what else the study holds.
 """
@@ -306,6 +317,29 @@ def adjust(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
     adjusted = np.empty(m)
     adjusted[order] = np.minimum(stepped, 1.0)
     return adjusted
+
+
+REPLICABILITY = (
+    "Dror et al. (2017)'s replicability count with Bonferroni partial-conjunction p-values (Benjamini and Heller "
+    "2008), valid under any dependence between pairs"
+)
+
+
+def one_sided(contrast: Contrast, direction: int = 1) -> float:
+    """The p-value of the one-sided test that a - b is above 0 (`direction` 1) or below it (-1): half the two-sided
+    t tail on the observed side, one minus it on the other (the t reference is symmetric)."""
+    half = contrast.p_value / 2
+    return half if direction * contrast.difference > 0 else 1 - half
+
+
+def replicability_bound(p_values: Sequence[float], alpha: float = ALPHA) -> int:
+    """K = max{u : max over v <= u of (N - v + 1) p_(v) <= alpha}: with family-wise error at most alpha, the
+    effect holds in at least K of the N tests (see the module docstring)."""
+    p = np.sort(np.asarray(p_values, float))
+    if p.size == 0:
+        return 0
+    partial = np.maximum.accumulate((p.size - np.arange(p.size)) * p)
+    return int(np.count_nonzero(partial <= alpha))
 
 
 def interval_note(seeds: tuple[int, int], paired: bool, replicates: int = REPLICATES) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import spearmanr
 
 from xlt.report.comparisons import ContrastTable
 from xlt.report.plots import Line, lines_png, series_style
@@ -22,6 +22,7 @@ from xlt.report.stats import BOOTSTRAP_SEED, Summary
 
 REPLICATES = 10_000
 MIN_LANGUAGES = 4  # fewer points give no correlation worth printing
+_MAX_CELLS = 2_000_000  # resampled points ranked at once (replicates x points): about 50 MB of counts and ranks
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,36 @@ def spearman_interval(x: np.ndarray, y: np.ndarray, replicates: int = REPLICATES
     constant."""
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
+    n = len(x)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    idx = rng.integers(0, len(x), size=(replicates, len(x)))
-    rx, ry = (rankdata(values[idx], axis=1) for values in (x, y))  # average ranks for ties, as spearmanr
-    rx, ry = rx - rx.mean(axis=1, keepdims=True), ry - ry.mean(axis=1, keepdims=True)
-    norms = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
-    defined = norms > 0
-    replicated = (rx * ry).sum(axis=1)[defined] / norms[defined]
-    low, high = np.percentile(replicated, [2.5, 97.5])
+    idx = rng.integers(0, n, size=(replicates, n))
+    replicated = []
+    for start in range(0, replicates, max(1, _MAX_CELLS // n)):  # blocks: a study of 1,000 pairs holds 10M draws
+        block = idx[start : start + max(1, _MAX_CELLS // n)]
+        counts = np.bincount((block + np.arange(0, len(block) * n, n)[:, None]).ravel(), minlength=len(block) * n)
+        counts = counts.reshape(len(block), n).astype(float)  # how often each point was drawn
+        rx, ry = (_resampled_ranks(values, counts) - (n + 1) / 2 for values in (x, y))  # centred: ranks 1..n
+        norms = np.sqrt((counts * rx**2).sum(axis=1) * (counts * ry**2).sum(axis=1))
+        defined = norms > 0
+        replicated.append((counts * rx * ry).sum(axis=1)[defined] / norms[defined])
+    low, high = np.percentile(np.concatenate(replicated), [2.5, 97.5])
     return Correlation(float(spearmanr(x, y).statistic), float(low), float(high))
+
+
+def _resampled_ranks(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each point's average rank among a resample's draws (as scipy's rankdata on the resampled values gives every
+    draw of it), from how often each point was drawn: the draws below its value, plus (draws equal to it + 1) / 2.
+    Counting is linear in the points where ranking each resample sorts it; `spearman_interval` weights the ranks by
+    the counts, which is Spearman's rho on the resampled pairs."""
+    order = np.argsort(values, kind="stable")
+    ordered = counts[:, order]
+    starts = np.r_[0, np.flatnonzero(np.diff(values[order])) + 1]  # the first point of each run of tied values
+    tied = np.add.reduceat(ordered, starts, axis=1)
+    below = (np.cumsum(ordered, axis=1) - ordered)[:, starts]
+    sizes = np.diff(np.r_[starts, len(values)])
+    ranks = np.empty_like(ordered)
+    ranks[:, order] = np.repeat(below + (tied + 1) / 2, sizes, axis=1)
+    return ranks
 
 
 def distance_blocks(

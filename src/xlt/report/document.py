@@ -1,9 +1,12 @@
-"""The report's content, in order: the answer to the study's question and one table of every contrast, then per
-section its scores, language table, heat maps, training curves, contrast tables and transfer against distance, the
-examples (with `--examples`), the representation analysis (if any), the published numbers beside this run's, and
-provenance. Degenerate recipes are marked in every table and heat map."""
+"""The report's content, in order: the answer to the study's question (with, for a target trained per source
+language, how many language pairs its gain holds in) and one table of every contrast, then the language pairs
+(`xlt.report.pairs`), then per section its scores, language table, heat maps, training curves, contrast tables and
+transfer against distance, the examples (with `--examples`), the representation analysis (if any), the published
+numbers beside this run's, and provenance. Degenerate recipes are marked in every table and heat map."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -11,6 +14,7 @@ from xlt.report.comparisons import ContrastTable
 from xlt.report.curves import curves_figure
 from xlt.report.distance import distance_blocks
 from xlt.report.examples import DEGENERATE_MARK, NO_MARKS, Degenerate
+from xlt.report.pairs import PairStudy, pair_blocks, replicability_sentence
 from xlt.report.plots import heatmap_png, recipe_colours
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
@@ -34,12 +38,15 @@ def report_blocks(
     representations: list[Block],
     degenerate: Degenerate = NO_MARKS,
     examples: list[Block] | None = None,
+    pairs: Sequence[PairStudy] = (),
 ) -> list[Block]:
     seeds = list(dict.fromkeys(s for summary in summaries for per in summary.section.cells.values() for s in per))
     tables = [table for summary in summaries for table in contrasts[summary.section.slug]]
     blocks: list[Block] = [Heading(title, 1)]
+    replicated = [replicability_sentence(study, contrast) for study in pairs for contrast in study.contrasts]
     if tables:  # the answer first: the question, its answer per method, and every contrast in one table
-        blocks += [Heading("Answer"), *(Paragraph(text) for text in answer(question_tables(tables), degenerate))]
+        said = [*answer(question_tables(tables), degenerate), *replicated]
+        blocks += [Heading("Answer"), *(Paragraph(text) for text in said)]
         blocks += [Heading("Contrasts"), contrast_summary(tables, degenerate)]
     blocks.append(
         Paragraph(
@@ -48,6 +55,7 @@ def report_blocks(
             f"(bootstrap numpy seed {BOOTSTRAP_SEED})."
         )
     )
+    blocks += pair_blocks(list(pairs), side.distances)
     colours = recipe_colours([recipe.label for summary in summaries for recipe in summary.section.recipes])
     for summary in summaries:
         blocks += section_blocks(summary, contrasts[summary.section.slug], side, colours, degenerate)
