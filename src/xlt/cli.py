@@ -275,9 +275,13 @@ def pretrain(
     hidden_size: int | None = typer.Option(None, "--hidden-size", help="Encoder width."),
     layers: int | None = typer.Option(None, "--layers", help="Encoder depth."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    checkpoint_every: int | None = typer.Option(
+        None, "--checkpoint-every", help="Steps between resume points (default 200); the same command resumes."
+    ),
     set_: list[str] = typer.Option([], "--set", help="Any other PretrainOptions field: --set lr=1e-3"),
 ) -> None:
-    """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text."""
+    """Train a tokenizer and pretrain a small XLM-R-shaped encoder by masked LM on your text (stopped or killed,
+    the same command resumes)."""
     from pydantic import ValidationError
 
     from xlt.config import describe_error, read_yaml
@@ -292,6 +296,7 @@ def pretrain(
         hidden_size=hidden_size,
         layers=layers,
         seed=seed,
+        checkpoint_every=checkpoint_every,
     )
     fields = {k: v for k, v in flags.items() if v is not None}
     for item in set_:

@@ -56,7 +56,7 @@ def save_tensors(tensors: dict[str, torch.Tensor], directory: Path, meta: dict |
     return hashlib.sha256(data).hexdigest()
 
 
-def load_trainable(model: TaskModel, directory: Path, prefix: str = "") -> list[str]:
+def load_trainable(model: nn.Module, directory: Path, prefix: str = "") -> list[str]:
     """Copy saved tensors whose names start with `prefix` into `model`; returns the names loaded.
 
     A missing or unreadable file, or tensors that do not fit the model (a prompt saved for another

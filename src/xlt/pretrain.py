@@ -2,8 +2,12 @@
 
 A tokenizer is trained on the text, each language's sentences are packed into fixed-length blocks,
 and every batch draws its languages by temperature sampling (XLM-R: q_l proportional to n_l^(1/T)).
-The budget is a number of steps, so the same options give the same weights; the run trains in a
-temporary directory that is renamed into place at the end. The output loads with
+The budget is a number of steps, so the same options give the same weights. A run can be stopped and
+resumed: every `checkpoint_every` steps, and at the step a SIGTERM or Ctrl-C arrives (`xlt.interrupts`),
+it writes a resume point (`xlt.pipeline.resume`: the weights, optimizer, scheduler, the batch generator's
+and torch's random states, the losses) in the output's work directory `.{name}.work/`; the same call then
+resumes from it and ends with the weights of a run that never stopped. The encoder is written in the work
+directory and renamed into place, so the output exists only complete. It loads with
 `AutoModelForMaskedLM`, `AutoModel` and `AutoTokenizer.from_pretrained`.
 """
 
@@ -12,7 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -21,11 +26,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
+from xlt import faults, interrupts
 from xlt.data.text_files import TextFiles, language_files, read_text_files
 from xlt.errors import XltError
+from xlt.io import file_digest, make_dirs, stable_hash
+from xlt.model import load_trainable
+from xlt.pipeline.resume import read_point, save_point, say
 from xlt.tokenizer import train_tokenizer
 
 OPTIONS_FILE = "pretrain_options.json"
+RESUME = "resume"  # the work directory's folder of resume points
 
 
 class PretrainOptions(BaseModel):
@@ -42,8 +52,8 @@ class PretrainOptions(BaseModel):
     mask_rate: float = 0.4  # of these, 80% <mask>, 10% a random token, 10% unchanged
     # dropout in pretraining and in the saved config (so fine-tuning uses it too): hidden states, and attention
     # probabilities
-    dropout: float = Field(0.1, ge=0, lt=1)
-    attention_dropout: float = Field(0.1, ge=0, lt=1)
+    dropout: float = Field(default=0.1, ge=0, lt=1)
+    attention_dropout: float = Field(default=0.1, ge=0, lt=1)
     lr: float = 2e-3
     betas: tuple[float, float] = (0.9, 0.98)
     weight_decay: float = 0.01
@@ -53,6 +63,11 @@ class PretrainOptions(BaseModel):
     temperature: float = 3.3  # language sampling: 1 follows the data sizes, larger flattens them
     log_every: int = 10
     seed: int = 0
+    checkpoint_every: int = Field(default=200, gt=0)  # steps between resume points (they change nothing in the weights)
+
+    def weights_options(self) -> dict:
+        """The options that determine the weights (all but `checkpoint_every`): what names the encoder."""
+        return self.model_dump(mode="json", exclude={"checkpoint_every"})
 
 
 def token_ids(tokenizer, lines: list[str]) -> list[list[int]]:
@@ -120,7 +135,7 @@ def pretrain(
     text_files: TextFiles, out_dir: str | Path, options: PretrainOptions | None = None, progress: bool = True
 ) -> Path:
     """Train a tokenizer and a masked-LM encoder on the files (paths, LANG=PATH, or {lang: path}: see
-    `xlt.data.text_files`); returns `out_dir` (must not exist yet)."""
+    `xlt.data.text_files`); returns `out_dir` (must not exist yet). Stopped or killed, the same call resumes."""
     options = options or PretrainOptions()
     out = Path(out_dir)
     if out.exists():
@@ -137,25 +152,36 @@ def pretrain(
         for lines in texts.values()
     ]  # fmt: skip
     model = build_model(options, tokenizer)
+    # what a resume point must have been written for: these options on these files
+    run = stable_hash({"options": options.weights_options(), "text": {k: file_digest(v) for k, v in files.items()}})
     losses = _train(model, blocks, language_weights({k: len(v) for k, v in texts.items()}, options.temperature),
-                    options, tokenizer, progress)  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    try:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        _write_losses(tmp, losses)
-        meta = {
-            "options": options.model_dump(),
-            "languages": list(texts),
-            "files": {lang: str(path) for lang, path in files.items()},
-        }  # which file gave which language
-        (tmp / OPTIONS_FILE).write_text(json.dumps(meta, indent=2))
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+                    options, tokenizer, progress, work_dir(out) / RESUME, run)  # fmt: skip
+    meta = {
+        "options": options.weights_options(),
+        "languages": list(texts),
+        "files": {lang: str(path) for lang, path in files.items()},
+    }  # which file gave which language
+    _publish(out, model, tokenizer, loss_curve(losses, options.log_every), meta)
     return out
+
+
+def work_dir(out: Path) -> Path:
+    """Where pretraining into `out` keeps its resume points and writes the encoder before renaming it to `out`."""
+    return out.with_name(f".{out.name}.work")
+
+
+def _publish(out: Path, model, tokenizer, curve: list[tuple[int, float]], meta: dict) -> None:
+    """The encoder written beside the resume points, then renamed to `out` (which appears complete or not at all);
+    the work directory goes last."""
+    staging = work_dir(out) / "encoder"
+    shutil.rmtree(staging, ignore_errors=True)  # a run killed while writing it left it
+    make_dirs(staging)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    _write_losses(staging, curve)
+    (staging / OPTIONS_FILE).write_text(json.dumps(meta, indent=2))
+    os.replace(staging, out)
+    shutil.rmtree(work_dir(out))
 
 
 def sample_batch(blocks: list[torch.Tensor], weights: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
@@ -165,20 +191,21 @@ def sample_batch(blocks: list[torch.Tensor], weights: torch.Tensor, size: int, g
     return torch.stack([blocks[lang][row][0] for lang, row in zip(langs, rows)])
 
 
-def _train(model, blocks, weights, options: PretrainOptions, tokenizer, progress: bool) -> list[tuple[int, float]]:
+def _train(
+    model, blocks, weights, options: PretrainOptions, tokenizer, progress: bool, resume: Path, run: str
+) -> list[float]:
+    """The loss of every step, from the resume point in `resume` if there is one of this `run`."""
     gen = torch.Generator().manual_seed(options.seed)
     # one fused kernel for every tensor's update: 11% of a step on 2 CPU cores at the demo's size
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, betas=options.betas,
                                   weight_decay=options.weight_decay, fused=True)  # fmt: skip
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / options.warmup_steps))
+    total = options.max_steps
+    losses = _resume(resume, run, total, model, optimizer, schedule, gen)
     special_max = max(tokenizer.all_special_ids)
     model.train()
-    losses, running = [], 0.0
-    columns = (TextColumn("pretraining"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-               TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task("pretrain", total=options.max_steps, loss="-")
-        for step in range(1, options.max_steps + 1):
+    with _progress(total, len(losses), progress) as show, interrupts.deferred():
+        for step in range(len(losses) + 1, total + 1):
             ids = sample_batch(blocks, weights, options.batch_size, gen)
             inputs, labels = mask_tokens(ids, options, tokenizer.mask_token_id, special_max, len(tokenizer), gen)
             loss = masked_lm_loss(model, inputs, labels)
@@ -186,14 +213,61 @@ def _train(model, blocks, weights, options: PretrainOptions, tokenizer, progress
             loss.backward()
             optimizer.step()
             schedule.step()
-            running += loss.item()
-            if step % options.log_every == 0 or step == options.max_steps:
-                n = step % options.log_every or options.log_every
-                losses.append((step, running / n))
-                running = 0.0
-                bar.update(task, completed=step, loss=f"{losses[-1][1]:.3f}")
+            losses.append(loss.item())
+            if step % options.log_every == 0 or step == total:
+                show(step, _window_mean(losses, options.log_every))
+            faults.point(f"pretraining step {step}")
+            # SIGTERM / Ctrl-C: a resume point, then stop at this step
+            stopping = interrupts.requested()
+            if (step % options.checkpoint_every == 0 or stopping) and step < total:
+                _checkpoint(resume, run, model, optimizer, schedule, gen, losses)
+            if stopping and step < total:
+                interrupts.stop(f"after step {step} of {total} of pretraining (checkpoint saved)")
     model.eval()
     return losses
+
+
+@contextmanager
+def _progress(total: int, done: int, enabled: bool) -> Iterator[Callable[[int, float], None]]:
+    """The progress display; yields show(step, loss)."""
+    columns = (TextColumn("pretraining"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, disable=not enabled, transient=False) as bar:
+        task = bar.add_task("pretrain", total=total, completed=done, loss="-")
+        yield lambda step, loss: bar.update(task, completed=step, loss=f"{loss:.3f}")
+
+
+def _checkpoint(resume: Path, run: str, model, optimizer, schedule, gen: torch.Generator, losses: list) -> None:
+    tensors = {name: parameter.detach() for name, parameter in model.named_parameters()}  # tied ones once
+    state = {
+        "step": len(losses),
+        "losses": losses,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": schedule.state_dict(),
+        "generator": gen.get_state(),  # batches and masks
+        "torch_rng": torch.get_rng_state(),  # dropout (the weights' initialisation drew from it before)
+        "run": run,
+    }
+    save_point(resume, tensors, state)
+
+
+def _resume(resume: Path, run: str, total: int, model, optimizer, schedule, gen: torch.Generator) -> list[float]:
+    """The losses of the steps done, every state restored from the resume point; [] with none."""
+    state = read_point(resume, what="pretraining")
+    if state is None:
+        return []
+    if state.get("run") != run:
+        raise XltError(
+            f"{resume.parent} holds an unfinished pretraining of other options or text files; run the command"
+            f" that started it to finish it, or delete {resume.parent} to start this one"
+        )
+    load_trainable(model, resume / state["tensors"])
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["scheduler"])
+    gen.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    say(f"pretraining: resuming from step {state['step']} of {total} ({resume})")
+    return state["losses"]
 
 
 def masked_lm_loss(model: XLMRobertaForMaskedLM, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -203,6 +277,18 @@ def masked_lm_loss(model: XLMRobertaForMaskedLM, inputs: torch.Tensor, labels: t
     chosen = labels != -100
     logits = model.lm_head(hidden.last_hidden_state[chosen])
     return torch.nn.functional.cross_entropy(logits, labels[chosen])
+
+
+def loss_curve(losses: list[float], every: int) -> list[tuple[int, float]]:
+    """(step, mean loss since the previous entry) every `every` steps and at the last step."""
+    steps = [step for step in range(1, len(losses) + 1) if step % every == 0 or step == len(losses)]
+    return [(step, _window_mean(losses[:step], every)) for step in steps]
+
+
+def _window_mean(losses: list[float], every: int) -> float:
+    """The mean loss of the steps since the last multiple of `every`."""
+    n = len(losses) % every or every
+    return sum(losses[-n:]) / n
 
 
 def _write_losses(directory: Path, losses: list[tuple[int, float]]) -> None:

@@ -86,28 +86,25 @@ def study_encoders(study_dir: Path) -> Encoders:
 
 def model_encoders(model: str) -> Encoders:
     """A bare encoder: a local directory or a Hub id."""
-    from xlt.pipeline.resources import Resources, ensure_hub_reachable
+    from xlt.data.hub import offline_variables
+    from xlt.pipeline.identity import hub_identity, local_identity
+    from xlt.pipeline.resources import Resources, digests_dir, ensure_hub_reachable
 
     local = Path(model).expanduser()
     if local.is_dir():
         path = str(local.resolve())
-        identity = {"path": path, "files": _fingerprint(local)}
+        identity = local_identity(local, digests_dir())
     elif local.exists() or model.startswith((".", "/", "~")):
         raise XltError(f"--model {model}: not a model directory (a folder with config.json and weights)")
     else:
         ensure_hub_reachable(f"model {model!r}")
-        path, identity = model, {"hub": model}
+        path, identity = model, hub_identity(model, None, online=not offline_variables())
     resources = Resources(path, None, False, None, {"model": identity})
     return Encoders(resources, [_base(resources)], [], _depth(resources))
 
 
 def _base(resources) -> Encoding:
     return Encoding(PRETRAINED, "base", "pretrained", "", None, None, {"model": resources.identity["model"]})
-
-
-def _fingerprint(directory: Path) -> list:
-    """Names, sizes and times of a model directory's files: a retrained directory misses the cache."""
-    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.iterdir()) if p.is_file()]
 
 
 def _depth(resources) -> int:

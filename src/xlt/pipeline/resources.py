@@ -2,8 +2,9 @@
 and the task data (a local directory, the Hub, or the embedded benchmark generated and cached).
 
 The identity returned with each goes into every stage hash, so a different encoder or data set never
-reuses a stage trained on another. Both are made under a lock in the cache, so concurrent runs make
-them once and the others wait.
+reuses a stage trained on another: a local encoder is named by its content, a Hub one by its commit
+(`xlt.pipeline.identity`), one pretrained here by its options. Both are made under a lock in the cache, so
+concurrent runs make them once and the others wait.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ from xlt.data.hub import offline_variables, probe_hub
 from xlt.errors import XltError
 from xlt.io import stable_hash
 from xlt.locks import held
+from xlt.pipeline.identity import hub_identity, local_identity
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("XLT_CACHE", Path.home() / ".cache" / "xlt")).expanduser()
+
+
+def digests_dir() -> Path:
+    """The cached sha256 of the files of local encoders (`xlt.pipeline.identity`)."""
+    return cache_dir() / "digests"
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,10 @@ def _model(study: Study, data_dir: Path | None, progress: bool, build: bool) -> 
     assert name is not None  # the config asks for name_or_path when nothing is pretrained
     local = Path(name).expanduser()
     if local.is_dir():
-        return str(local.resolve()), {"path": str(local.resolve())}
+        return str(local.resolve()), local_identity(local, digests_dir())
     if build:  # a dry run names the Hub model and leaves its availability to the plan's list of needs
         ensure_hub_reachable(f"model {name!r}")
-    return name, {"hub": name, "revision": model.revision}
+    return name, hub_identity(name, model.revision, online=build and not offline_variables())
 
 
 def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bool, build: bool) -> tuple[str, dict]:
@@ -81,7 +88,7 @@ def _pretrained_here(config: PretrainConfig, data_dir: Path | None, progress: bo
     if data_dir is None:
         raise XltError("model.pretrain needs data.synthetic (the text it pretrains on); or set model.name_or_path")
     resolved = config.resolved
-    key = stable_hash({"options": resolved.model_dump(mode="json"), "data": str(data_dir.name)})
+    key = stable_hash({"options": resolved.weights_options(), "data": str(data_dir.name)})
     path = cache_dir() / "encoders" / key
     if build and not path.exists():  # pretrain() renames a finished directory into place: it exists only when complete
         with held(path.with_name(f".{path.name}.lock"), _waiting("the pretrained encoder")):
