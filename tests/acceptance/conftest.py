@@ -146,6 +146,7 @@ def release_encoder(installed, release_text, tmp_path_factory) -> Path:
 
 
 UDPOS_STEPS = 24
+UDPOS_CHECKPOINT_EVERY = 8  # the first resume point, which the interruption waits for
 UDPOS_LANGUAGES = ["el", "he", "te"]
 
 
@@ -166,7 +167,7 @@ def real_language_study(shared_dir: Path, encoder: Path) -> dict:
                 "task": "udpos",
                 "train_languages": ["en"],
                 "eval_languages": UDPOS_LANGUAGES,
-                "training": {"steps": UDPOS_STEPS, "checkpoint_every": 4, **training},
+                "training": {"steps": UDPOS_STEPS, "checkpoint_every": UDPOS_CHECKPOINT_EVERY, **training},
             },
         ],
         "references": [],
@@ -203,7 +204,7 @@ def wait_for(found: Callable[[], Path | None], process: subprocess.Popen, timeou
     while (path := found()) is None:
         assert process.poll() is None, f"the process ended (exit status {process.returncode}) before it was awaited"
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+        time.sleep(0.01)
     return path
 
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from acceptance.conftest import UDPOS_STEPS
+from acceptance.conftest import UDPOS_CHECKPOINT_EVERY, UDPOS_STEPS
 from acceptance.test_study import stage_states
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ def test_sigterm_stops_the_study_in_mid_stage_within_seconds_with_one_error_line
         errors[0],
     )
     assert stopped is not None, errors[0]
-    assert 4 <= int(stopped[1]) < UDPOS_STEPS
+    assert UDPOS_CHECKPOINT_EVERY <= int(stopped[1]) < UDPOS_STEPS
     assert "Traceback" not in ended.log
     assert interrupted_study.seconds_to_stop is not None and interrupted_study.seconds_to_stop < 30
     assert not (interrupted_study.out / "results.csv").exists()
