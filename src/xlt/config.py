@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
@@ -98,7 +99,7 @@ class Selection(Strict):
     evaluated languages, a labelled oracle row that shows what zero-shot selection costs (targets only)."""
 
     every: int = Field(gt=0)
-    on: list[Literal["dev", "target-dev"]] = Field(default_factory=lambda: ["dev"], min_length=1)
+    on: list[Literal["dev", "target-dev"]] = Field(default=["dev"], min_length=1)  # pydantic copies list defaults
 
     @field_validator("on", mode="before")
     @classmethod
@@ -130,7 +131,11 @@ class Training(Strict):
     def total_steps(self, n_examples: int, scale: float = 1.0) -> int:
         if self.steps == 0:
             return 0
-        base = self.steps if self.steps is not None else math.ceil(self.epochs * n_examples / self.batch_size)
+        if self.steps is None:
+            assert self.epochs is not None  # _one_budget: exactly one of steps and epochs
+            base = math.ceil(self.epochs * n_examples / self.batch_size)
+        else:
+            base = self.steps
         return max(1, round(base * scale))
 
 
@@ -248,7 +253,7 @@ class Study(Strict):
     methods: list[MethodConfig] = Field(min_length=1)
     intermediate: list[IntermediateConfig] = Field(default_factory=list)
     targets: list[TargetConfig] = Field(min_length=1)
-    references: list[Literal["majority", "random_init"]] = Field(default_factory=lambda: ["majority"])
+    references: list[Literal["majority", "random_init"]] = Field(default=["majority"])
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     # autocast through accelerate, on GPUs; "auto": bf16 where the GPU has it, full precision on CPUs
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
@@ -326,13 +331,13 @@ def oracle_label(method: str) -> str:
     return f"{method}{ORACLE}"
 
 
-def _unique(field: str, names: list[str]) -> None:
+def _unique(field: str, names: Sequence[str]) -> None:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"{field}: names must be unique, {duplicates[0]!r} appears twice")
 
 
-def load_study(path: Path, overrides: list[str] = ()) -> Study:
+def load_study(path: Path, overrides: Sequence[str] = ()) -> Study:
     """Read, override (`a.b=value`), validate and check names against the registries."""
     raw = read_config(path)
     for override in overrides:

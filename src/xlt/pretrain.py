@@ -281,7 +281,9 @@ def _resume(resume: Path, run: str, total: int, model, optimizer, schedule, gen:
 def masked_lm_loss(model: XLMRobertaForMaskedLM, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy on the masked positions only; the vocabulary projection runs on those alone,
     which saves most of its cost at 40% masking."""
-    hidden = model.roberta(input_ids=inputs, attention_mask=(inputs != model.config.pad_token_id).long())
+    pad = model.config.pad_token_id
+    assert pad is not None  # the model is built with its tokenizer's pad id
+    hidden = model.roberta(input_ids=inputs, attention_mask=(inputs != pad).long())
     chosen = labels != -100
     logits = model.lm_head(hidden.last_hidden_state[chosen])
     return torch.nn.functional.cross_entropy(logits, labels[chosen])

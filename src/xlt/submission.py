@@ -70,6 +70,7 @@ def write_predictions(path: Path, kind_or_format: str, predictions: Sequence, id
     fmt = resolve_format(kind_or_format, path)
     if fmt == "json":
         ids = _checked_ids(ids, predictions, path, required=True)
+        assert ids is not None  # required: _checked_ids raises rather than return None
         atomic_write_json(path, {id_: _json_value(p) for id_, p in zip(ids, predictions)})
     elif fmt == "jsonl":
         ids = _checked_ids(ids, predictions, path, required=False)

@@ -19,6 +19,7 @@ def train_tokenizer(
 ) -> PreTrainedTokenizerFast:
     """`algorithm` "bpe" keeps frequent words whole on a small closed vocabulary, where the Unigram
     trainer of `tokenizers` was measured to cut even frequent words into syllables."""
+    trainer: trainers.Trainer
     if algorithm == "bpe":
         tok = Tokenizer(models.BPE(unk_token="<unk>"))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False)

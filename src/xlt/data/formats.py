@@ -108,7 +108,7 @@ def xtreme_pairs(path: Path, split: str, lang: str) -> list[dict]:
     """XTREME's XNLI/PAWS-X files: `text_a<TAB>text_b<TAB>label` a row, written by `csv.writer`."""
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter="\t"))
-    examples = []
+    examples: list[dict] = []
     for number, row in enumerate(rows, start=1):
         if len(row) < 3:
             raise _missing_labels(path, f" line {number}")
@@ -133,7 +133,7 @@ def headed_pairs(text_a: str, text_b: str, label: str, language: str | None = No
             )
         column = {name: header.index(name) for name in header}
         needed = 1 + max(column[name] for name in (text_a, text_b, label, language) if name)
-        examples = []
+        examples: list[dict] = []
         for number, line in enumerate(lines[1:], start=2):
             fields = line.split("\t")
             if not line.strip():
@@ -164,7 +164,9 @@ def conll_tags(path: Path, split: str, lang: str) -> list[dict]:
 
     Runs of blank lines count as one break (PAN-X files have doubled ones, xtreme#16).
     """
-    examples, tokens, tags = [], [], []
+    examples: list[dict] = []
+    tokens: list[str] = []
+    tags: list[str] = []
     for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             if tokens:
@@ -214,7 +216,7 @@ def squad_json(path: Path, split: str, lang: str) -> list[dict]:
 
 def copa_jsonl(path: Path, split: str, lang: str) -> list[dict]:
     """COPA / XCOPA JSON lines: premise, choice1, choice2, question (cause|effect), label, idx."""
-    examples = []
+    examples: list[dict] = []
     for number, row in _jsonl(path):
         if "label" not in row:
             raise _missing_labels(path, f" line {number}")
@@ -292,7 +294,7 @@ def bucc_sentences(path: Path, split: str, lang: str) -> list[dict]:
     gold = [tuple(line.split("\t")) for line in _lines(gold_path) if line.strip()] if gold_path.is_file() else []
     paired_sources = {source for source, _ in gold}
     paired_targets = {target for _, target in gold}
-    examples = [
+    examples: list[dict] = [
         {"id": source, "query": sources[source], "candidate": targets[target], "candidate_id": target}
         for source, target in gold
     ]

@@ -44,7 +44,7 @@ class MixtureSampler:
         self._picks = picks
         # The c-th draw of a language (counted over all earlier steps) selects its c-th shuffled example.
         flat = picks.reshape(-1)
-        self._draw = np.zeros_like(flat)
+        self._draw: np.ndarray = np.zeros_like(flat)
         for code in range(len(self.languages)):
             where = flat == code
             self._draw[where] = np.arange(where.sum())

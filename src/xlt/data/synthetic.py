@@ -22,6 +22,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -70,7 +71,7 @@ def task_languages(task: str) -> tuple[str, ...]:
 def generate_benchmark(out_dir: str | Path, seed: int = 0, sizes: BenchmarkSizes | None = None) -> Path:
     """Write the benchmark atomically; a complete one with the same settings is left as it is."""
     out = Path(out_dir)
-    settings = {"version": VERSION, "seed": seed, "sizes": (sizes or BenchmarkSizes()).model_dump()}
+    settings: dict[str, Any] = {"version": VERSION, "seed": seed, "sizes": (sizes or BenchmarkSizes()).model_dump()}
     if _completed_settings(out) == settings:
         return out
     if out.exists() and any(out.iterdir()) and not (out / "settings.json").exists():

@@ -64,7 +64,7 @@ def nli_items(rng: random.Random, realisers: dict[str, Realiser], lang: str, n: 
     sampler = PropositionSampler(rng)
     realiser = realisers[lang]
     weights = [w for _, _, w in NLI_EDITS]
-    items = []
+    items: list[dict] = []
     while len(items) < n:
         edit, label, _ = rng.choices(NLI_EDITS, weights)[0]
         clause = replace(sampler.clause(), neg=False)
@@ -123,7 +123,7 @@ def qa_items(rng: random.Random, realisers: dict[str, Realiser], lang: str, n: i
     """A three-sentence context; the question restates one clause with "who"/"what" in place of an argument."""
     sampler = PropositionSampler(rng)
     realiser = realisers[lang]
-    items = []
+    items: list[dict] = []
     while len(items) < n:
         clauses = [replace(sampler.clause(), conj=None) for _ in range(3)]
         if len({c.verb for c in clauses}) < 3 or sum(clause_length(c) for c in clauses) > 36:
@@ -139,7 +139,9 @@ def qa_items(rng: random.Random, realisers: dict[str, Realiser], lang: str, n: i
                 start = len(context) + len(before) + (1 if before else 0)
                 answer = text(words[slice(*spans[role])])
             context += text(words + [(".", "PUNCT")]) + " "
-        question = text(realiser.sentence([replace(clause, **{role: with_wh(getattr(clause, role))})], end="?"))
+        asked = with_wh(getattr(clause, role))
+        asking = replace(clause, subj=asked) if role == "subj" else replace(clause, obj=asked)
+        question = text(realiser.sentence([asking], end="?"))
         items.append({"context": context.strip(), "question": question,
                       "answers": [{"text": answer, "answer_start": start}]})  # fmt: skip
     return items

@@ -26,9 +26,9 @@ def language_files(files: TextFiles) -> dict[str, Path]:
     named: dict[str, Path] = {}
     plain = []
     for item in map(str, files):
-        lang, sep, path = item.partition("=")
+        lang, sep, given = item.partition("=")
         if sep and _LANGUAGE.fullmatch(lang) and not Path(item).exists():
-            _add(named, lang, Path(path))
+            _add(named, lang, Path(given))
         else:
             plain.append(Path(item))
     stems = Counter(path.stem for path in plain)

@@ -12,7 +12,8 @@ from xlt.tasks.squad import SOURCE
 
 
 def load(split: str, lang: str, data_dir) -> list[dict]:
-    pairs, paragraphs = [], {}  # context -> (its number, its sentence spans), split once per paragraph
+    pairs: list[dict] = []
+    paragraphs: dict[str, tuple[int, list[tuple[int, int]]]] = {}  # context -> (number, sentence spans), split once
     for example in SOURCE(split, lang, data_dir):
         context = example["context"]
         if context not in paragraphs:
