@@ -118,8 +118,9 @@ def test_a_hub_id_records_the_commit_its_revision_names_in_the_local_cache(offli
     assert named_main == {"hub": "org/encoder", "revision": None, "commit": main}
     assert named_tag == {"hub": "org/encoder", "revision": "v1", "commit": tagged}
     assert on_main.isdisjoint(on_tag)
-    # not in the cache: nothing to resolve, the identity is the name and revision (loading it fails on its own)
-    assert stages(study_on("org/absent", tmp_path))[1] == {"hub": "org/absent", "revision": None}
+    # not in the cache, offline: nothing to resolve nor load, and xlt says so in its own line
+    with pytest.raises(XltError, match="'org/absent' is not in the local Hugging Face cache and HF_HUB_OFFLINE=1"):
+        stages(study_on("org/absent", tmp_path))
 
 
 def online(monkeypatch, repo_info) -> None:
