@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from xlt.methods.base import Backbone, Method, register
+from xlt.encoders import Layout
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
 
@@ -23,7 +24,8 @@ class ShallowPromptEncoder(PromptedEncoder):
     def forward(self, input_ids, attention_mask, output_hidden_states: bool = False):
         hidden = self.embed(input_ids, attention_mask, offset=0)
         prompts = self.prompts.to(hidden.dtype).unsqueeze(0).expand(input_ids.shape[0], -1, -1)
-        states = run_layers(self.backbone, torch.cat([prompts, hidden], dim=1), self.prompt_key_mask(attention_mask))
+        layout = Layout(self.prompt_key_mask(attention_mask), virtual=self.prompt_length)
+        states = run_layers(self.backbone, torch.cat([prompts, hidden], dim=1), layout)
         return self.output(states, output_hidden_states, strip=self.prompt_length)
 
 
