@@ -114,7 +114,7 @@ def family_of(backbone: Backbone) -> Family:
 
 def split_heads(x: torch.Tensor, head_size: int) -> torch.Tensor:
     """[batch, rows, heads x head_size] -> [batch, heads, rows, head_size]."""
-    return x.view(x.shape[0], x.shape[1], -1, head_size).transpose(1, 2)
+    return x.view(x.shape[0], x.shape[1], x.shape[2] // head_size, head_size).transpose(1, 2)
 
 
 def with_prefix(key: torch.Tensor, value: torch.Tensor, prefix: torch.Tensor | None):

@@ -57,7 +57,8 @@ class EuroBert(Family):
         return hidden + layer.mlp(layer.post_attention_layernorm(hidden))
 
     def outputs(self, backbone, states):
-        return backbone.norm(states[-1]), states  # EuroBertModel's hidden states stop before its final norm
+        last = backbone.norm(states[-1])
+        return last, [*states[:-1], last]  # EuroBertModel reports the normed output as its last hidden state
 
 
 register(EuroBert())
