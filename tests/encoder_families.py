@@ -4,7 +4,8 @@ The tokenizers copy what each family's published tokenizer is made of (model, pr
 their ids, single and pair templates); nothing is downloaded:
 
 - bert (mBERT): WordPiece, [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, "[CLS] A [SEP] B [SEP]", segment B type 1;
-- xlm-roberta: SentencePiece unigram, <s>=0 <pad>=1 </s>=2 <unk>=3, "<s> A </s></s> B </s>" (xlt.tokenizer);
+- xlm-roberta and xlm-roberta-xl: SentencePiece unigram, <s>=0 <pad>=1 </s>=2 <unk>=3, "<s> A </s></s> B </s>"
+  (xlt.tokenizer);
 - deberta-v2 (mDeBERTa-v3): SentencePiece unigram, [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3, "[CLS] A [SEP] B [SEP]";
 - modernbert (mmBERT, Gemma 2's tokenizer): SentencePiece-style BPE with byte fallback, <pad>=0 <eos>=1 <bos>=2
   <unk>=3, "<bos> A <eos> B <eos>";
@@ -43,7 +44,13 @@ def wordpiece(lines: list[str], vocab_size: int) -> transformers.PreTrainedToken
         tok,
         "[CLS] $A [SEP]",
         "[CLS] $A [SEP] $B:1 [SEP]:1",
-        {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"},
+        {
+            "pad_token": "[PAD]",
+            "unk_token": "[UNK]",
+            "cls_token": "[CLS]",
+            "sep_token": "[SEP]",
+            "mask_token": "[MASK]",
+        },
     )
 
 
@@ -59,7 +66,13 @@ def sentencepiece_cls_sep(lines: list[str], vocab_size: int) -> transformers.Pre
         tok,
         "[CLS] $A [SEP]",
         "[CLS] $A [SEP] $B [SEP]",
-        {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"},
+        {
+            "pad_token": "[PAD]",
+            "unk_token": "[UNK]",
+            "cls_token": "[CLS]",
+            "sep_token": "[SEP]",
+            "mask_token": "[MASK]",
+        },
     )
 
 
@@ -76,8 +89,15 @@ def gemma_bpe(lines: list[str], vocab_size: int) -> transformers.PreTrainedToken
         tok,
         "<bos> $A <eos>",
         "<bos> $A <eos> $B <eos>",
-        {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<bos>", "eos_token": "<eos>", "cls_token": "<bos>",
-         "sep_token": "<eos>", "mask_token": "<mask>"},
+        {
+            "pad_token": "<pad>",
+            "unk_token": "<unk>",
+            "bos_token": "<bos>",
+            "eos_token": "<eos>",
+            "cls_token": "<bos>",
+            "sep_token": "<eos>",
+            "mask_token": "<mask>",
+        },
     )
 
 
@@ -95,8 +115,14 @@ def llama_byte_bpe(lines: list[str], vocab_size: int) -> transformers.PreTrained
         tok,
         f"{bos} $A {eos}",
         f"{bos} $A {eos} $B {eos}",
-        {"bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos, "mask_token": "<|mask|>",
-         "pad_token": "<|pad|>"},
+        {
+            "bos_token": bos,
+            "eos_token": eos,
+            "cls_token": bos,
+            "sep_token": eos,
+            "mask_token": "<|mask|>",
+            "pad_token": "<|pad|>",
+        },
     )
 
 
@@ -111,6 +137,20 @@ def _bert(tokenizer):
 def _xlmr(tokenizer):
     return transformers.XLMRobertaModel(
         transformers.XLMRobertaConfig(
+            vocab_size=len(tokenizer),
+            max_position_embeddings=130,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            type_vocab_size=1,
+            **TINY,
+        )
+    )
+
+
+def _xlmr_xl(tokenizer):
+    return transformers.XLMRobertaXLModel(
+        transformers.XLMRobertaXLConfig(
             vocab_size=len(tokenizer),
             max_position_embeddings=130,
             pad_token_id=tokenizer.pad_token_id,
@@ -189,6 +229,7 @@ def _xlmr_tokenizer(lines: list[str], vocab_size: int):
 FAMILIES = {
     "bert": Kind(wordpiece, _bert),
     "xlm-roberta": Kind(_xlmr_tokenizer, _xlmr),
+    "xlm-roberta-xl": Kind(_xlmr_tokenizer, _xlmr_xl),
     "deberta-v2": Kind(sentencepiece_cls_sep, _deberta),
     "modernbert": Kind(gemma_bpe, _modernbert),
     "eurobert": Kind(llama_byte_bpe, _eurobert),

@@ -9,12 +9,17 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+
 from conftest import TINY_TEXT
 from encoder_families import FAMILIES, build
-
 from xlt.encoders import family_of
 from xlt.errors import XltError
+from xlt.kinds import get_kind
+from xlt.kinds.tagging import IGNORE
 from xlt.methods import get_method
+from xlt.methods.common import BackboneEncoder
+from xlt.model import TaskModel
+from xlt.tasks.spec import TaskSpec
 
 torch.set_num_threads(2)
 
@@ -38,7 +43,9 @@ def adapt(backbone, method: str, **options):
 def padded_batch(tokenizer, lengths=(9, 5, 7)):
     """Random token ids (specials excluded) right-padded with the tokenizer's pad id."""
     generator = torch.Generator().manual_seed(0)
-    input_ids = torch.randint(len(tokenizer.all_special_ids), len(tokenizer), (len(lengths), max(lengths)), generator=generator)
+    input_ids = torch.randint(
+        len(tokenizer.all_special_ids), len(tokenizer), (len(lengths), max(lengths)), generator=generator
+    )
     attention_mask = torch.zeros_like(input_ids)
     for row, length in enumerate(lengths):
         attention_mask[row, :length] = 1
@@ -132,6 +139,98 @@ def test_deep_prompts_match_an_eager_reference_of_the_family(family, shift):
     torch.testing.assert_close(ours[real], theirs[real], atol=1e-5, rtol=0)
 
 
+def _spec(kind: str, **extra) -> TaskSpec:
+    return TaskSpec(
+        name=f"toy_{kind}",
+        kind=kind,
+        metrics=("f1",),
+        scorer=kind,
+        languages={"toy": ("en",)},
+        load=lambda split, lang, data_dir: [],
+        **extra,
+    )
+
+
+def test_tagging_labels_each_words_first_subword_within_the_tokenizers_own_specials(family):
+    """The pieces are the tokenizer's own for the running text (a byte-level BPE's leading-space tokens included),
+    between the specials its template puts around a single sequence, and every word's pieces (from its labelled
+    first subword to the next) decode back to the word."""
+    _, tokenizer, _ = family
+    spec = _spec("tagging", labels=("W",))
+    examples = [
+        {"id": str(i), "tokens": text.split(), "tags": ["W"] * len(text.split())} for i, text in enumerate(TINY_TEXT)
+    ]
+    template = tokenizer("x")["input_ids"]
+    x = tokenizer("x", add_special_tokens=False)["input_ids"]
+    before, after = template[: template.index(x[0])], template[template.index(x[-1]) + 1 :]
+    for feature, example in zip(get_kind("tagging").featurize(examples, tokenizer, spec, 64), examples, strict=True):
+        ids, labels = feature["input_ids"], feature["labels"]
+        assert ids[: len(before)] == before and ids[len(ids) - len(after) :] == after and before + after
+        assert (
+            ids[len(before) : len(ids) - len(after)]
+            == tokenizer(TINY_TEXT[int(example["id"])], add_special_tokens=False)["input_ids"]
+        )
+        starts = [i for i, label in enumerate(labels) if label != IGNORE] + [len(ids) - len(after)]
+        words = [tokenizer.decode(ids[a:b]).strip() for a, b in zip(starts, starts[1:])]
+        assert words == example["tokens"]
+
+
+def test_qa_answers_are_found_and_decoded_through_each_tokenizers_offsets(family):
+    _, tokenizer, _ = family
+    qa = get_kind("qa")
+    spec = _spec("qa", settings={"doc_stride": 8})
+    context = " ".join(TINY_TEXT)
+    examples = [
+        {
+            "id": str(i),
+            "question": "what is it ?",
+            "context": context,
+            "answers": [{"text": answer, "answer_start": context.index(answer)}],
+        }
+        for i, answer in enumerate(["lazy dog", "345", "Omar", "faulen"])
+    ]
+    features = qa.featurize(examples, tokenizer, spec, max_length=40)
+    assert all(len(f["input_ids"]) <= 40 for f in features)
+    outputs = []
+    for feature in features:  # perfect logits on each window's gold span (the first token where it holds none)
+        logits = torch.zeros(len(feature["input_ids"]), 2)
+        logits[feature["start_positions"], 0] = logits[feature["end_positions"], 1] = 5.0
+        outputs.append(logits)
+    assert qa.decode(outputs, features, examples, spec) == ["lazy dog", "345", "Omar", "faulen"]
+
+
+def test_pairs_are_encoded_in_the_tokenizers_own_layout(family):
+    """Sentence pairs (NLI) keep the tokenizer's template: the specials it adds, and both texts."""
+    _, tokenizer, _ = family
+    spec = _spec("pair_classification", labels=("yes", "no"))
+    example = {"id": "0", "text_a": TINY_TEXT[0], "text_b": TINY_TEXT[1], "label": "yes"}
+    feature = get_kind("pair_classification").featurize([example], tokenizer, spec, 128)[0]
+    expected = tokenizer(TINY_TEXT[0], TINY_TEXT[1])["input_ids"]
+    assert feature["input_ids"] == expected
+    assert len(expected) == len(tokenizer(TINY_TEXT[0], add_special_tokens=False)["input_ids"]) + len(
+        tokenizer(TINY_TEXT[1], add_special_tokens=False)["input_ids"]
+    ) + tokenizer.num_special_tokens_to_add(pair=True)
+
+
+def test_fsdp_shards_the_familys_layers_when_the_config_names_none(family):
+    from accelerate.utils import FullyShardedDataParallelPlugin
+    from accelerate.utils.fsdp_utils import fsdp2_prepare_auto_wrap_policy
+
+    _, _, backbone = family
+    model = TaskModel(BackboneEncoder(copy.deepcopy(backbone)), torch.nn.Identity())
+    plugin = FullyShardedDataParallelPlugin(fsdp_version=2, auto_wrap_policy="transformer_based_wrap")
+    policy = fsdp2_prepare_auto_wrap_policy(plugin, model)
+    wrapped = [module for module in model.modules() if policy(module)]
+    assert wrapped and list(wrapped) == list(family_of(backbone).layers(model.encoder.backbone))
+
+
+def test_lora_adapts_the_familys_query_and_value_projections(family):
+    _, _, backbone = family
+    encoder = adapt(backbone, "lora")
+    adapted = {name.split(".lora_")[0].rsplit(".", 1)[-1] for name, p in encoder.named_parameters() if p.requires_grad}
+    assert adapted == set(family_of(backbone).lora_targets)
+
+
 # Eager references: each family's forward written out with plain tensor ops on the model's weights, the prefix's
 # keys and values concatenated before each layer's own. `table` is [layers, 2, P, kv width].
 
@@ -192,6 +291,31 @@ def xlmr_reference(backbone, table, input_ids, attention_mask, offset):
     pad = backbone.config.pad_token_id
     positions = torch.where(attention_mask.bool(), torch.arange(input_ids.shape[1]) + pad + 1 + offset, pad)
     return _post_ln_reference(backbone, table, input_ids, attention_mask, positions)
+
+
+def xlmr_xl_reference(backbone, table, input_ids, attention_mask, offset):
+    """Pre-LN: a norm before attention and before the feed-forward block, residuals around both, a final norm."""
+    config, emb = backbone.config, backbone.embeddings
+    eps, heads = config.layer_norm_eps, config.num_attention_heads
+    size, batch, prompt_length = config.hidden_size // heads, input_ids.shape[0], table.shape[2]
+    pad = config.pad_token_id
+    positions = torch.where(attention_mask.bool(), torch.arange(input_ids.shape[1]) + pad + 1 + offset, pad)
+    x = emb.word_embeddings.weight[input_ids] + emb.position_embeddings.weight[positions]
+    x = x + emb.token_type_embeddings.weight[0]
+    keep = _keep(attention_mask, prompt_length)
+    for index, layer in enumerate(backbone.encoder.layer):
+        attention = layer.attention.self
+        h = _norm(x, layer.attention.self_attn_layer_norm, eps)
+        prefix_k, prefix_v = (_heads(table[index, j].expand(batch, -1, -1), size) for j in (0, 1))
+        q = _heads(_linear(h, attention.query), size)
+        k = torch.cat([prefix_k, _heads(_linear(h, attention.key), size)], dim=2)
+        v = torch.cat([prefix_v, _heads(_linear(h, attention.value), size)], dim=2)
+        x = x + _linear(
+            _merge(_softmax_attention(q, k, v, 0.0, keep, 1 / math.sqrt(size))), layer.attention.output.dense
+        )
+        inner = F.gelu(_linear(_norm(x, layer.LayerNorm, eps), layer.intermediate.dense))
+        x = x + _linear(inner, layer.output.dense)
+    return _norm(x, backbone.encoder.LayerNorm, eps)
 
 
 def _log_bucket(distance: int, buckets: int, max_position: int) -> int:
@@ -266,9 +390,11 @@ def modernbert_reference(backbone, table, input_ids, attention_mask, offset):
         q, k = _rotate(q, positions, theta), _rotate(k, positions, theta)
         prefix_k, prefix_v = (_heads(table[index, j].expand(batch, -1, -1), size) for j in (0, 1))
         local = torch.zeros(window.shape).masked_fill(window, float("-inf")) if kind == "sliding_attention" else 0.0
-        context = _merge(_softmax_attention(
-            q, torch.cat([prefix_k, k], 2), torch.cat([prefix_v, v], 2), local, keep, 1 / math.sqrt(size)
-        ))
+        context = _merge(
+            _softmax_attention(
+                q, torch.cat([prefix_k, k], 2), torch.cat([prefix_v, v], 2), local, keep, 1 / math.sqrt(size)
+            )
+        )
         x = x + _linear(context, layer.attn.Wo)
         gate_in, gate = _linear(_norm(x, layer.mlp_norm, eps), layer.mlp.Wi).chunk(2, dim=-1)
         x = x + _linear(F.gelu(gate_in) * gate, layer.mlp.Wo)
@@ -283,7 +409,11 @@ def eurobert_reference(backbone, table, input_ids, attention_mask, offset):
     """Pre-RMSNorm layers, rotary queries and keys (prefix keys unrotated), grouped-query attention: each
     key-value head (prefix included) serves num_attention_heads / num_key_value_heads query heads."""
     config = backbone.config
-    eps, heads, groups = config.rms_norm_eps, config.num_attention_heads, config.num_attention_heads // config.num_key_value_heads
+    eps, heads, groups = (
+        config.rms_norm_eps,
+        config.num_attention_heads,
+        config.num_attention_heads // config.num_key_value_heads,
+    )
     size, (batch, length) = config.hidden_size // heads, input_ids.shape
     theta = config.rope_parameters["rope_theta"]
     x = backbone.embed_tokens.weight[input_ids]
@@ -307,6 +437,7 @@ def eurobert_reference(backbone, table, input_ids, attention_mask, offset):
 REFERENCES = {
     "bert": bert_reference,
     "xlm-roberta": xlmr_reference,
+    "xlm-roberta-xl": xlmr_xl_reference,
     "deberta-v2": deberta_reference,
     "modernbert": modernbert_reference,
     "eurobert": eurobert_reference,

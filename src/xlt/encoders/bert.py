@@ -5,6 +5,8 @@ own (P-tuning v2); they have no position of their own, so nothing about them dep
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from xlt.encoders.base import Family, attend, register, split_heads, with_prefix
@@ -12,7 +14,7 @@ from xlt.encoders.base import Family, attend, register, split_heads, with_prefix
 
 class Bert(Family):
     name = "bert"
-    model_types = ("bert",)
+    model_types: ClassVar[tuple[str, ...]] = ("bert",)
     lora_targets = ("query", "value")
 
     def layers(self, backbone):
@@ -25,7 +27,9 @@ class Bert(Family):
 
     def embed(self, backbone, input_ids, attention_mask, offset):
         # token types: segment A (0) throughout, as BertModel fills them when none are given
-        return backbone.embeddings(input_ids=input_ids, position_ids=self.position_ids(backbone, attention_mask, offset))
+        return backbone.embeddings(
+            input_ids=input_ids, position_ids=self.position_ids(backbone, attention_mask, offset)
+        )
 
     def layer(self, layer, hidden, prefix, context):
         attended = layer.attention.output(self_attention(layer.attention.self, hidden, prefix, context), hidden)
@@ -35,7 +39,9 @@ class Bert(Family):
 def self_attention(attention, hidden: torch.Tensor, prefix, mask: torch.Tensor) -> torch.Tensor:
     """BERT-shaped self-attention (query, key, value linears; heads of `attention_head_size`) with a prefix."""
     size = attention.attention_head_size
-    query, key, value = (split_heads(linear(hidden), size) for linear in (attention.query, attention.key, attention.value))
+    query, key, value = (
+        split_heads(linear(hidden), size) for linear in (attention.query, attention.key, attention.value)
+    )
     key, value = with_prefix(key, value, prefix)
     return attend(attention, query, key, value, mask, attention.dropout.p, attention.scaling)
 

@@ -11,6 +11,7 @@ model's own. The attention runs eagerly, as transformers runs DeBERTa (it has no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +28,7 @@ class _Context:
 
 class DebertaV2(Family):
     name = "deberta-v2"
-    model_types = ("deberta-v2",)
+    model_types: ClassVar[tuple[str, ...]] = ("deberta-v2",)
     lora_targets = ("query_proj", "value_proj")
 
     def layers(self, backbone):

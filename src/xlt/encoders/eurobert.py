@@ -9,6 +9,7 @@ repeated to the query heads as the model repeats its own keys (`repeat_kv`). Pre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from transformers.models.eurobert.modeling_eurobert import apply_rotary_pos_emb, repeat_kv
@@ -24,7 +25,7 @@ class _Context:
 
 class EuroBert(Family):
     name = "eurobert"
-    model_types = ("eurobert",)
+    model_types: ClassVar[tuple[str, ...]] = ("eurobert",)
     lora_targets = ("q_proj", "v_proj")
 
     def layers(self, backbone):

@@ -13,6 +13,7 @@ Virtual rows (shallow prompts) are likewise unrotated, global keys, and see ever
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from transformers.models.modernbert.modeling_modernbert import apply_rotary_pos_emb
@@ -28,7 +29,7 @@ class _Context:
 
 class ModernBert(Family):
     name = "modernbert"
-    model_types = ("modernbert",)
+    model_types: ClassVar[tuple[str, ...]] = ("modernbert",)
     lora_targets = ("Wqkv",)  # query, key and value share one linear
 
     def layers(self, backbone):

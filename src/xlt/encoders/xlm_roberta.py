@@ -3,6 +3,8 @@ from padding_idx + 1 for real tokens and give padding padding_idx."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from xlt.encoders.base import register
@@ -11,7 +13,7 @@ from xlt.encoders.bert import Bert
 
 class XlmRoberta(Bert):
     name = "xlm-roberta"
-    model_types = ("xlm-roberta", "roberta")
+    model_types: ClassVar[tuple[str, ...]] = ("xlm-roberta", "roberta")
 
     def max_input_length(self, config, offset=0):
         return config.max_position_embeddings - 2 - offset  # positions 0 and 1 are never a token's

@@ -3,6 +3,8 @@ feed-forward block) and one more norm after the last layer."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from xlt.encoders.base import register
 from xlt.encoders.bert import self_attention
 from xlt.encoders.xlm_roberta import XlmRoberta
@@ -10,7 +12,7 @@ from xlt.encoders.xlm_roberta import XlmRoberta
 
 class XlmRobertaXl(XlmRoberta):
     name = "xlm-roberta-xl"
-    model_types = ("xlm-roberta-xl",)
+    model_types: ClassVar[tuple[str, ...]] = ("xlm-roberta-xl",)
 
     def layer(self, layer, hidden, prefix, context):
         normed = layer.attention.self_attn_layer_norm(hidden)

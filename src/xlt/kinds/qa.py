@@ -60,7 +60,8 @@ def short_questions(questions: list[str], tokenizer, limit: int) -> tuple[list[s
 
 
 def answer_positions(offsets: list, answer: dict) -> tuple[int, int]:
-    """Token span of the answer in one window, or (0, 0) (the template's first token) when the window does not hold all of it."""
+    """Token span of the answer in one window, or (0, 0) (the template's first token) when the window does not
+    hold all of it."""
     start_char = answer["answer_start"]
     end_char = start_char + len(answer["text"])
     context = [i for i, span in enumerate(offsets) if span is not None]

@@ -16,9 +16,8 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from xlt.registry import Registry
-
 from xlt.encoders.base import Backbone, family_of
+from xlt.registry import Registry
 
 
 class MethodOptions(BaseModel):

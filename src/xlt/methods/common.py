@@ -4,7 +4,8 @@ Prompted encoders run the backbone's own submodules layer by layer instead of ca
 HF's attention dispatch, mask helpers and cache API have changed several times across transformers
 releases (PEFT's prefix tuning on XLM-R broke that way), while the submodules (embeddings, q/k/v
 linears, attention output, feed-forward) have kept their shape. Owning the attention step keeps
-prefix keys/values and virtual tokens working whatever `_attn_implementation` or cache class is current.
+prefix keys/values and virtual tokens working whatever `_attn_implementation` or cache class is current; how a
+layer of each architecture runs is its family's (`xlt.encoders`).
 """
 
 from __future__ import annotations

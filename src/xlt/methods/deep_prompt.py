@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xlt.methods.base import Backbone, Method, register
 from xlt.encoders import Layout
+from xlt.methods.base import Backbone, Method, register
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
 

@@ -1,9 +1,9 @@
 """Shallow prompt tuning (Lester et al. style): P trainable vectors prepended to the input sequence only.
 
 Positions: the prompts are inserted after the embedding layer, as ready layer-0 hidden states with no
-position embedding of their own, so real tokens keep the positions they had in pretraining (2, 3, ...)
-and the usable input length is the backbone's. The virtual rows are stripped from every output, so
-tagging and QA heads see one row per input token.
+position of their own (under rotary attention unrotated, under DeBERTa without relative terms: docs/encoders.md),
+so real tokens keep the positions they had in pretraining and the usable input length is the backbone's. The
+virtual rows are stripped from every output, so tagging and QA heads see one row per input token.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xlt.methods.base import Backbone, Method, register
 from xlt.encoders import Layout
+from xlt.methods.base import Backbone, Method, register
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
 
