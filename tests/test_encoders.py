@@ -224,6 +224,21 @@ def test_fsdp_shards_the_familys_layers_when_the_config_names_none(family):
     assert wrapped and list(wrapped) == list(family_of(backbone).layers(model.encoder.backbone))
 
 
+def test_preflight_refuses_pooler_pooling_on_a_family_without_a_pooler(family):
+    from types import SimpleNamespace
+
+    from xlt.pipeline.preflight import check_family
+
+    name, _, backbone = family
+    stage = SimpleNamespace(task="xnli", method="finetune", head_options=SimpleNamespace(pooling="cls_pooler"))
+    if getattr(backbone, "pooler", None) is not None:
+        check_family(backbone, [stage], name)  # BERT and XLM-R have one
+        return
+    with pytest.raises(XltError, match="pooling 'cls_pooler' needs a backbone with a pooler") as error:
+        check_family(backbone, [stage], name)
+    assert "\n" not in str(error.value)
+
+
 def test_lora_adapts_the_familys_query_and_value_projections(family):
     _, _, backbone = family
     encoder = adapt(backbone, "lora")
