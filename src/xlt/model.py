@@ -14,6 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
+from xlt.encoders import family_of
 from xlt.errors import XltError
 from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.methods.base import Encoder
@@ -27,6 +28,8 @@ class TaskModel(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.head = head
+        # what accelerate's FSDP shards one unit at a time when the launch's config names no layer class
+        self._no_split_modules = [family_of(encoder.backbone).layer_class(encoder.backbone)]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.head(self.encoder, batch)

@@ -85,8 +85,9 @@ def _stack(features: list[dict], key: str, value: int) -> torch.Tensor:
 def encode(
     encoder: Encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden_states: bool = False
 ) -> EncoderOutput:
-    """Run the encoder with padded positions set to the backbone's pad id (XLM-R derives positions from it)."""
-    pad_id = encoder.backbone.config.pad_token_id
+    """Run the encoder with padded positions set to the backbone's pad id (XLM-R derives positions from it; a
+    model without one, such as EuroBERT's, masks padding whatever its ids)."""
+    pad_id = encoder.backbone.config.pad_token_id or 0
     input_ids = input_ids.masked_fill(attention_mask == 0, pad_id)
     return encoder(input_ids, attention_mask, output_hidden_states=hidden_states)
 

@@ -26,8 +26,6 @@ from xlt.methods.base import Encoder
 
 log = logging.getLogger(__name__)
 
-PAIR_SPECIALS = 4  # XLM-R's pair template: <s> question </s></s> context </s>
-
 
 class QASettings(KindSettings):
     """XTREME's windows and n-best decoding (its run_squad.py defaults)."""
@@ -62,7 +60,8 @@ def short_questions(questions: list[str], tokenizer, limit: int) -> tuple[list[s
 
 
 def answer_positions(offsets: list, answer: dict) -> tuple[int, int]:
-    """Token span of the answer in one window, or (0, 0) (<s>) when the window does not hold all of it."""
+    """Token span of the answer in one window, or (0, 0) (the template's first token) when the window does not
+    hold all of it."""
     start_char = answer["answer_start"]
     end_char = start_char + len(answer["text"])
     context = [i for i, span in enumerate(offsets) if span is not None]
@@ -101,7 +100,7 @@ class QuestionAnswering(Kind):
         questions, longest = short_questions(
             [e["question"].lstrip() for e in examples], tokenizer, settings.max_query_length
         )
-        if stride >= max_length - PAIR_SPECIALS - longest:
+        if stride >= max_length - tokenizer.num_special_tokens_to_add(pair=True) - longest:
             raise XltError(
                 f"{spec.name}: doc_stride {stride} leaves no new context per window at max_length {max_length} "
                 f"with questions of {longest} tokens; lower doc_stride or max_query_length, or raise max_length"
@@ -125,7 +124,7 @@ class QuestionAnswering(Kind):
         offsets = [tuple(span) if segment == 1 else None for span, segment in spans]  # context tokens only
         feature = {"example_index": index, "input_ids": ids, "attention_mask": [1] * len(ids), "offsets": offsets}
         answers = examples[index].get("answers")
-        if answers is not None:  # an unanswerable question points at <s>, as an answer outside the window
+        if answers is not None:  # an unanswerable question points at the first token, as an answer outside the window
             positions = answer_positions(offsets, answers[0]) if answers else (0, 0)
             feature["start_positions"], feature["end_positions"] = positions
         return feature

@@ -9,6 +9,7 @@ submissions hold one tag a line and a blank line after each sentence.
 
 from __future__ import annotations
 
+import bisect
 from typing import ClassVar
 
 import torch
@@ -34,16 +35,36 @@ class TokenHead(nn.Module):
 
 
 def word_pieces(tokenizer, sentences: list[list[str]]) -> list[list[list[int]]]:
-    """Subword ids of each word of each sentence; a word the tokenizer drops entirely becomes <unk>
-    so it keeps a slot (and a prediction)."""
-    encoded = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=False)
+    """Subword ids of each word of each sentence, tokenized as running text (the words joined by spaces) so every
+    kind of tokenizer marks word starts as in pretraining (a byte-level BPE's leading-space tokens included); a
+    token belongs to the first word that ends after it starts (a lone word-start piece joins the word after it).
+    A word the tokenizer drops entirely becomes <unk> so it keeps a slot (and a prediction)."""
+    texts, spans = zip(*(_joined(words) for words in sentences)) if sentences else ((), ())
+    encoded = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
     result = []
-    for index, words in enumerate(sentences):
-        pieces: list[list[int]] = [[] for _ in words]
-        for token_id, word in zip(encoded["input_ids"][index], encoded.word_ids(index)):
-            pieces[word].append(token_id)
+    for ids, offsets, ends in zip(encoded["input_ids"], encoded["offset_mapping"], spans):
+        pieces: list[list[int]] = [[] for _ in ends]
+        for token_id, (start, _) in zip(ids, offsets):
+            pieces[min(bisect.bisect_right(ends, start), len(ends) - 1)].append(token_id)
         result.append([p or [tokenizer.unk_token_id] for p in pieces])
     return result
+
+
+def _joined(words: list[str]) -> tuple[str, list[int]]:
+    """The sentence as text and where each word ends in it."""
+    ends, position = [], -1
+    for word in words:
+        position += 1 + len(word)
+        ends.append(position)
+    return " ".join(words), ends
+
+
+def frame(tokenizer) -> tuple[list[int], list[int]]:
+    """The special tokens the tokenizer's own template puts before and after a single sequence."""
+    encoded = tokenizer([["x"]], is_split_into_words=True)
+    ids, words = encoded["input_ids"][0], encoded.word_ids(0)
+    first, last = words.index(0), len(words) - 1 - words[::-1].index(0)
+    return ids[:first], ids[last + 1 :]
 
 
 def windows(pieces: list[list[int]], budget: int) -> list[tuple[int, int]]:
@@ -68,7 +89,8 @@ class Tagging(Kind):
     submission: ClassVar[str] = "tags"
 
     def featurize(self, examples, tokenizer, spec, max_length):
-        budget = max_length - 2  # XLM-R's single-sequence template: <s> A </s>
+        before, after = frame(tokenizer)
+        budget = max_length - len(before) - len(after)
         features = []
         sentences = word_pieces(tokenizer, [example["tokens"] for example in examples])
         for index, (example, pieces) in enumerate(zip(examples, sentences)):
@@ -76,18 +98,19 @@ class Tagging(Kind):
             where = f"example {example.get('id', index)!r}"
             tag_ids = None if tags is None else [label_id(tag, spec, where) for tag in tags]
             for start, end in windows(pieces, budget):
-                features.append(self._window(tokenizer, index, pieces, tag_ids, start, end, budget))
+                features.append(self._window((before, after), index, pieces, tag_ids, start, end, budget))
         return features
 
     @staticmethod
-    def _window(tokenizer, index, pieces, tag_ids, start, end, budget) -> dict:
-        input_ids, word_index = [tokenizer.cls_token_id], [-1]
+    def _window(specials, index, pieces, tag_ids, start, end, budget) -> dict:
+        before, after = specials
+        input_ids, word_index = list(before), [-1] * len(before)
         for word in range(start, end):
             kept = pieces[word][:budget]
             input_ids += kept
             word_index += [word] + [-1] * (len(kept) - 1)  # first-subword rule
-        input_ids.append(tokenizer.sep_token_id)
-        word_index.append(-1)
+        input_ids += after
+        word_index += [-1] * len(after)
         feature = {"example_index": index, "input_ids": input_ids, "attention_mask": [1] * len(input_ids)}
         feature["word_index"] = word_index  # decoding only: the word each first subword labels
         if tag_ids is not None:

@@ -1,6 +1,6 @@
 """The contract every adaptation method follows (one module per method in `xlt.methods`).
 
-A method turns a pretrained Hugging Face encoder (`AutoModel`, XLM-R shaped) into an `Encoder`:
+A method turns a pretrained Hugging Face encoder (`AutoModel` of a family in `xlt.encoders`) into an `Encoder`:
 an `nn.Module` whose forward maps (input_ids, attention_mask) to hidden states aligned with the
 *input* tokens (virtual prompt positions already stripped), and whose trainable parameters are
 exactly what the method trains. Heads (`xlt.kinds`) sit on top and never know the method.
@@ -16,11 +16,8 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from xlt.encoders.base import Backbone, family_of
 from xlt.registry import Registry
-
-# A Hugging Face XLM-R-shaped model (`AutoModel`). Methods reach into it by name (config, embeddings,
-# encoder.layer[i].attention...), which nn.Module's typing (every attribute a Tensor | Module) cannot express.
-Backbone = Any
 
 
 class MethodOptions(BaseModel):
@@ -53,7 +50,7 @@ class Encoder(nn.Module, ABC):
     @property
     def max_input_length(self) -> int:
         """Longest input (real tokens, specials included) this encoder accepts."""
-        return self.backbone.config.max_position_embeddings - 2  # XLM-R positions start at 2
+        return family_of(self.backbone).max_input_length(self.backbone.config)
 
     @abstractmethod
     def forward(

@@ -22,7 +22,8 @@ class Finetune(Method[FinetuneOptions]):
 
     def adapt(self, backbone: Backbone, options: FinetuneOptions) -> BackboneEncoder:
         if options.init == "random":
-            fresh = type(backbone)(backbone.config, add_pooling_layer=backbone.pooler is not None)
+            pooled = {"add_pooling_layer": backbone.pooler is not None} if hasattr(backbone, "pooler") else {}
+            fresh = type(backbone)(backbone.config, **pooled)
             backbone = fresh.to(device=backbone.device, dtype=backbone.dtype)
         backbone.requires_grad_(True)
         return BackboneEncoder(backbone)

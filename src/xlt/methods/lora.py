@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xlt.encoders import family_of
 from xlt.methods.base import Backbone, Method, MethodOptions, register
 from xlt.methods.common import BackboneEncoder
 
@@ -11,7 +12,7 @@ class LoraOptions(MethodOptions):
     r: int = 8
     alpha: int = 16
     dropout: float = 0.1
-    target_modules: tuple[str, ...] = ("query", "value")
+    target_modules: tuple[str, ...] | None = None  # None: the family's query and value projections
 
 
 @register
@@ -28,7 +29,7 @@ class Lora(Method[LoraOptions]):
             r=options.r,
             lora_alpha=options.alpha,
             lora_dropout=options.dropout,
-            target_modules=list(options.target_modules),
+            target_modules=list(options.target_modules or family_of(backbone).lora_targets),
         )
         # injected in place, so the encoder's backbone stays the HF model (config, pooler) heads expect
         backbone = inject_adapter_in_model(config, backbone)

@@ -1,9 +1,9 @@
 """Shallow prompt tuning (Lester et al. style): P trainable vectors prepended to the input sequence only.
 
 Positions: the prompts are inserted after the embedding layer, as ready layer-0 hidden states with no
-position embedding of their own, so real tokens keep the positions they had in pretraining (2, 3, ...)
-and the usable input length is the backbone's. The virtual rows are stripped from every output, so
-tagging and QA heads see one row per input token.
+position of their own (under rotary attention unrotated, under DeBERTa without relative terms: docs/encoders.md),
+so real tokens keep the positions they had in pretraining and the usable input length is the backbone's. The
+virtual rows are stripped from every output, so tagging and QA heads see one row per input token.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from xlt.encoders import Layout
 from xlt.methods.base import Backbone, Method, register
 from xlt.methods.common import PromptedEncoder, PromptOptions, run_layers
 
@@ -23,7 +24,8 @@ class ShallowPromptEncoder(PromptedEncoder):
     def forward(self, input_ids, attention_mask, output_hidden_states: bool = False):
         hidden = self.embed(input_ids, attention_mask, offset=0)
         prompts = self.prompts.to(hidden.dtype).unsqueeze(0).expand(input_ids.shape[0], -1, -1)
-        states = run_layers(self.backbone, torch.cat([prompts, hidden], dim=1), self.prompt_key_mask(attention_mask))
+        layout = Layout(self.prompt_key_mask(attention_mask), virtual=self.prompt_length)
+        states = run_layers(self.backbone, torch.cat([prompts, hidden], dim=1), layout)
         return self.output(states, output_hidden_states, strip=self.prompt_length)
 
 
