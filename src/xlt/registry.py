@@ -2,8 +2,8 @@
 
 Entries come from xlt's own modules (each registers itself when its package imports it, `import_modules`) and
 from plugins: other installed distributions that name a module under the registry's entry-point group
-(`xlt.tasks`, `xlt.methods`, `xlt.kinds`, `xlt.encoders`), found as pytest and lm-evaluation-harness find theirs. A plugin's
-module is imported at the registry's first lookup, when xlt's own packages are whole (a plugin imports them).
+(`xlt.tasks`, `xlt.methods`, `xlt.kinds`, `xlt.encoders`), found as pytest and lm-evaluation-harness find theirs.
+A plugin's module is imported at the registry's first lookup, when xlt's own packages are whole (it imports them).
 """
 
 from __future__ import annotations
