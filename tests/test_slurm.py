@@ -125,7 +125,7 @@ def story(cluster, tmp_path_factory) -> Story:
     started = time.monotonic()
     submitted = xlt(cluster, *slurm)
     submit_seconds = time.monotonic() - started
-    assert "submitted job" in submitted.stderr
+    assert "submitted job" in submitted.stdout  # what a command answers goes to stdout
 
     plan = load_manifest(study).plan()
     victim = next(
@@ -205,7 +205,7 @@ def test_a_killed_job_fails_with_its_reason_and_what_waits_on_it_is_cancelled(st
     killed = row(story.status_after_kill, story.victim)
     assert " failed " in killed and "Killed" in killed, killed
     assert f"upstream stage {story.victim} failed" in row(story.status_after_kill, story.evaluation)
-    assert not story.collected_after_kill and "--retry-failed" in story.no_retry.stderr
+    assert not story.collected_after_kill and "--retry-failed" in story.no_retry.stdout
 
 
 def test_failed_jobs_are_resubmitted_only_when_asked_and_training_resumes(story):
@@ -219,7 +219,7 @@ def test_failed_jobs_are_resubmitted_only_when_asked_and_training_resumes(story)
 
 def test_nothing_complete_is_ever_resubmitted(story):
     assert story.records_at_end == story.records_after_retry
-    assert "results are up to date" in story.last_run.stderr
+    assert "results are up to date" in story.last_run.stdout
 
 
 def test_an_unknown_partition_is_sbatchs_error_in_one_line(cluster, tmp_path):

@@ -19,7 +19,7 @@ def test_sigterm_stops_the_study_in_mid_stage_within_seconds_with_one_error_line
     errors = [line for line in ended.log.splitlines() if "error:" in line]
     assert len(errors) == 1, errors
     stopped = re.fullmatch(
-        rf"error: stopped by SIGTERM after step (\d+) of {UDPOS_STEPS} of target udpos \[en\] finetune seed 0"
+        rf"error: stopped by SIGTERM after step (\d+) of {UDPOS_STEPS} of target udpos \[en\] finetune / none seed 0"
         r" \(checkpoint saved\); run `xlt run study\.yaml` again to resume",
         errors[0],
     )
