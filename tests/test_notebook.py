@@ -23,7 +23,7 @@ def readme_example() -> str:
 
 def test_the_readme_example_runs_on_the_quick_demo(quick_demo, monkeypatch):
     example = readme_example()
-    assert len([line for line in example.splitlines() if line.strip()]) == 6  # six lines of code (ruff adds a blank)
+    assert len([line for line in example.splitlines() if line.strip()]) == 7  # seven lines of code (ruff adds a blank)
     markers = {path: path.stat().st_mtime_ns for path in quick_demo.glob("stages/*/COMPLETED")}
     monkeypatch.chdir(quick_demo.parents[1])  # where `xlt demo --quick` wrote runs/demo-quick
     namespace: dict = {}
