@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-from transformers.models.eurobert.modeling_eurobert import apply_rotary_pos_emb, repeat_kv
 
 from xlt.encoders.base import Family, Layout, attend, register, rotary_rows, split_heads, with_prefix
 
@@ -43,6 +42,9 @@ class EuroBert(Family):
         return _Context(layout.key_mask[:, None, None, :], backbone.rotary_emb(hidden, positions))
 
     def layer(self, layer, hidden, prefix, context):
+        # imported here: transformers has EuroBERT since 5.x only, and xlt supports releases without it (5.2)
+        from transformers.models.eurobert.modeling_eurobert import apply_rotary_pos_emb, repeat_kv
+
         attention = layer.self_attn
         normed = layer.input_layernorm(hidden)
         query, key, value = (
