@@ -126,20 +126,22 @@ def toys():
         KINDS.unregister("toy_labels")
 
 
+def toy_study(model_dir, tmp_path) -> dict:
+    """A study of the toy method on the toy task (the plugin test runs the same one)."""
+    return {
+        "name": "toys",
+        "benchmark": "toy",
+        "model": {"name_or_path": str(model_dir)},
+        "data": {"dir": str(tmp_path)},
+        "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
+        "targets": [{"task": "toy-task", "training": {"steps": 120, "batch_size": 16, "max_length": 16}}],
+        "output_dir": str(tmp_path / "study"),
+    }
+
+
 def test_a_kind_method_and_task_registered_from_one_file_run_a_whole_study(tiny_model_dir, tmp_path):
     with toys():
-        study = validate_study(
-            {
-                "name": "toys",
-                "benchmark": "toy",
-                "model": {"name_or_path": str(tiny_model_dir)},
-                "data": {"dir": str(tmp_path)},
-                "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
-                "targets": [{"task": "toy-task", "training": {"steps": 120, "batch_size": 16, "max_length": 16}}],
-                "output_dir": str(tmp_path / "study"),
-            },
-            "toys",
-        )
+        study = validate_study(toy_study(tiny_model_dir, tmp_path), "toys")
         outcome = run_study(study, progress=False)
     with open(outcome.out_dir / "results.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["primary"] == "1"]

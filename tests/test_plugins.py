@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from test_extending import toy_study
+
 pytestmark = pytest.mark.slow  # a study in a process of its own
 
 TESTS = Path(__file__).resolve().parent
@@ -59,19 +61,7 @@ def test_a_plugins_task_and_method_run_a_study_with_no_edit_to_xlt(tiny_model_di
     site = tmp_path / "site"
     install_plugin(site)
     config = tmp_path / "toys.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "name": "toys",
-                "benchmark": "toy",
-                "model": {"name_or_path": str(tiny_model_dir)},
-                "data": {"dir": str(tmp_path)},
-                "methods": [{"name": "toy_bitfit", "options": {"lr": 3e-2}}],
-                "targets": [{"task": "toy-task", "training": {"steps": 120, "batch_size": 16, "max_length": 16}}],
-                "output_dir": str(tmp_path / "study"),
-            }
-        )
-    )
+    config.write_text(yaml.safe_dump(toy_study(tiny_model_dir, tmp_path)))
     assert xlt(site, "tasks", log=tmp_path / "tasks.log") == 0
     assert "toy-task" in (tmp_path / "tasks.log").read_text()
     code = xlt(site, "run", str(config), log=tmp_path / "run.log")
