@@ -21,10 +21,11 @@ import torch
 
 from baselines import CLOCK, clock
 from xlt.config import validate_study
-from xlt.machine import cpu_kernels
-from xlt.pipeline.resources import resolve
-from xlt.pipeline.runner import study_plan, with_precision
-from xlt.pipeline.stages import Context
+from xlt.pipeline.plan.graph import study_plan
+from xlt.pipeline.plan.resources import resolve
+from xlt.pipeline.run.runner import with_precision
+from xlt.pipeline.stage.context import Context
+from xlt.runtime.machine import cpu_kernels
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data from the repository root
 SHAPES = {  # XLM-R shaped: layers, hidden, heads, feed-forward
@@ -50,7 +51,7 @@ def make_encoder(out: Path, texts: list[str], shape: str = "small", vocab_size: 
     """A random XLM-R-shaped `XLMRobertaModel` and a BPE tokenizer trained on `texts`, saved as a model dir."""
     from transformers import XLMRobertaConfig, XLMRobertaModel
 
-    from xlt.tokenizer import train_tokenizer
+    from xlt.data.tokenizer import train_tokenizer
 
     layers, hidden, heads, ffn = SHAPES[shape]
     tokenizer = train_tokenizer(texts, vocab_size, "bpe")
@@ -131,7 +132,7 @@ class XltRun:
         return list(self.plan.train.values())[-1]
 
     def train(self):
-        from xlt.pipeline.train import train_stage
+        from xlt.pipeline.stage.train import train_stage
 
         return train_stage(self.stage, self.context())
 

@@ -6,7 +6,7 @@ xlt's evaluation stage against a per-language loop of transformers' `Trainer.pre
 The model is xlt's fine-tuned tagger (the XLM-R-shaped encoder of bench/train.py, 10 training steps, its BPE
 tokenizer trained on English UD-POS and Tatoeba's 112 languages, so that every script is split into subwords as
 XLM-R's vocabulary splits it) for every contender; batches of 64, inputs up to 128 tokens. Contenders:
-  xlt                 `xlt.pipeline.evaluate.evaluate_stage`: features from the cache, batches sorted by length,
+  xlt                 `xlt.pipeline.stage.evaluate.evaluate_stage`: features from the cache, batches sorted by length,
                       decoding, the official metrics, per-example units and XTREME-layout prediction files
   Trainer (papers)    per language, `Trainer.predict` on features padded to the maximum length
   Trainer (tuned)     the same with dynamic padding (each batch padded to its longest)
@@ -54,7 +54,7 @@ def trainer_sweep(run: common.XltRun, langs: list[str], padded: bool):
     from transformers import DataCollatorWithPadding, Trainer, default_data_collator
 
     from xlt.model import load_trainable
-    from xlt.pipeline.build import build_task_model, load_tokenizer
+    from xlt.pipeline.stage.build import build_task_model, load_tokenizer
 
     stage, ev = run.stage, run.plan.evals[0]
     spec, kind = get_task(ev.task), get_kind(get_task(ev.task).kind)
@@ -97,7 +97,7 @@ def main() -> None:
     run = common.XltRun(work / "xlt", model, common.data_dir(), "udpos", "finetune", {"lr": 5e-5}, training, langs)
     run.train()
     trained = run.context(fresh=False)
-    from xlt.pipeline.evaluate import evaluate_stage
+    from xlt.pipeline.stage.evaluate import evaluate_stage
 
     def xlt_sweep():
         shutil.rmtree(trained.stage_dir(run.plan.evals[0].hash), ignore_errors=True)

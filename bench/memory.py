@@ -3,7 +3,7 @@ hidden 768, 250,002 embeddings, random weights), batch 8 of 128 tokens, UD-POS's
 
     python bench/memory.py [--steps 2]
 
-Each method trains in a fresh process with xlt's model, optimizer (`xlt.pipeline.train.optimizer_for`) and
+Each method trains in a fresh process with xlt's model, optimizer (`xlt.pipeline.stage.train.optimizer_for`) and
 loss. The figure is the peak over the steps of what training holds: on a GPU the peak of allocated memory, on a
 CPU the peak resident set minus the process's resident set before the model was built (weights, gradients,
 optimizer state and activations; the frozen backbone's weights count for deep prompts too).
@@ -34,7 +34,7 @@ def peak_mib(method: str, steps: int, batch: int, length: int) -> float:
     from xlt.kinds import HeadOptions, get_kind
     from xlt.methods import get_method
     from xlt.model import TaskModel
-    from xlt.pipeline.train import optimizer_for
+    from xlt.pipeline.stage.train import optimizer_for
     from xlt.tasks import get_task
 
     cuda = torch.cuda.is_available()

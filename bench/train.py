@@ -6,7 +6,7 @@ batch size, steps and schedule, fine-tuning and deep prompt tuning, side by side
 udpos: real UD-POS English (../shared/data/udpos/train-en.tsv), max length 128. qa: XQuAD-length inputs
 (the English XQuAD questions, 384-token windows) as SQuAD training data. The encoder is XLM-R shaped
 (4 layers, hidden 256, random weights, a BPE tokenizer trained on the task's text). Contenders:
-  xlt                 `xlt.pipeline.train.train_stage` (model load, cached features, the loop, the checkpoint)
+  xlt                 `xlt.pipeline.stage.train.train_stage` (model load, cached features, the loop, the checkpoint)
   Trainer (papers)    every feature padded to the maximum length, random batches (Tu et al., P-tuning v2, XTREME)
   Trainer (tuned)     dynamic padding and train_sampling_strategy="group_by_length" (transformers' own)
   Trainer + PEFT      deep prompts: PEFT's PrefixTuningConfig, tuned Trainer, in a child process under
@@ -117,7 +117,7 @@ def trainer_contenders(
         return AutoModelForQuestionAnswering.from_pretrained(model_dir)
 
     def xlt_model():
-        from xlt.pipeline.build import build_task_model
+        from xlt.pipeline.stage.build import build_task_model
 
         return TrainerModel(
             build_task_model(stage.method, options, spec, stage.head_options, run.resources, stage.seed), kind

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import xlt  # noqa: F401  # before torch, as in every xlt process: torch's portable CPU kernels (xlt.machine)
+import xlt  # noqa: F401  # before torch, as in every xlt process: torch's portable CPU kernels (xlt.runtime.machine)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -41,7 +41,7 @@ def shared_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
-    from xlt.tokenizer import train_tokenizer
+    from xlt.data.tokenizer import train_tokenizer
 
     return train_tokenizer(TINY_TEXT * 20, vocab_size=300)
 

@@ -41,8 +41,8 @@ def main(config: str, record_dir: str) -> None:
 
     from xlt.cli import main as cli
     from xlt.data.mixing import MixtureSampler
-    from xlt.distributed import trainable_tensors
-    from xlt.pipeline import runner
+    from xlt.pipeline.run import runner
+    from xlt.runtime.distributed import trainable_tensors
 
     rank = int(os.environ.get("RANK", 0))
     record = Path(record_dir) / f"rank{rank}"

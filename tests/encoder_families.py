@@ -5,7 +5,7 @@ their ids, single and pair templates); nothing is downloaded:
 
 - bert (mBERT): WordPiece, [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, "[CLS] A [SEP] B [SEP]", segment B type 1;
 - xlm-roberta and xlm-roberta-xl: SentencePiece unigram, <s>=0 <pad>=1 </s>=2 <unk>=3, "<s> A </s></s> B </s>"
-  (xlt.tokenizer);
+  (xlt.data.tokenizer);
 - deberta-v2 (mDeBERTa-v3): SentencePiece unigram, [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3, "[CLS] A [SEP] B [SEP]";
 - modernbert (mmBERT, Gemma 2's tokenizer): SentencePiece-style BPE with byte fallback, <pad>=0 <eos>=1 <bos>=2
   <unk>=3, "<bos> A <eos> B <eos>";
@@ -22,7 +22,7 @@ import torch
 import transformers
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from xlt.tokenizer import train_tokenizer
+from xlt.data.tokenizer import train_tokenizer
 
 TINY = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 48}
 

@@ -7,7 +7,7 @@ import signal
 import sys
 
 from xlt import cli
-from xlt.interrupts import SIGNALS
+from xlt.runtime.interrupts import SIGNALS
 
 
 def run_xlt(capsys, *args: str, width: int = 200) -> tuple[int, str]:

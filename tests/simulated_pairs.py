@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xlt.results import COLUMNS, DISTANCES, RESULTS
+from xlt.results.layout import DISTANCES, RESULTS
+from xlt.results.rows import COLUMNS
 
 TASK, METRIC = "toy", "accuracy"
 

@@ -89,13 +89,13 @@ def _run_in_child(raw: dict, env: dict) -> None:
     from rich.console import Console
 
     from xlt.config import validate_study
-    from xlt.pipeline.runner import run_study
+    from xlt.pipeline.run.runner import run_study
 
     run_study(validate_study(raw, "small"), console=Console(stderr=True, quiet=True), progress=False)
 
 
 # what every run imports, once, in the server: xlt, the report, and the encoder's transformers classes
-PRELOAD = ["xlt.pipeline.runner", "xlt.report", "transformers.models.xlm_roberta.modeling_xlm_roberta"]
+PRELOAD = ["xlt.pipeline.run.runner", "xlt.report", "transformers.models.xlm_roberta.modeling_xlm_roberta"]
 _FORKSERVER = multiprocessing.get_context("forkserver")
 _FORKSERVER.set_forkserver_preload(PRELOAD)
 
@@ -126,8 +126,8 @@ def quick_demo_manifest(directory: Path) -> None:
     with an encoder and data said to live elsewhere (nothing is built)."""
     from xlt.cli import DEMO_CONFIG, QUICK
     from xlt.config import load_study
-    from xlt.pipeline.manifest import save_manifest
-    from xlt.pipeline.resources import Resources
+    from xlt.pipeline.plan.resources import Resources
+    from xlt.pipeline.run.manifest import save_manifest
 
     study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={directory}"])
     identity = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}

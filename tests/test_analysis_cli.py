@@ -17,7 +17,7 @@ from xlt.analysis import embed
 from xlt.analysis.measures import MEASURES
 from xlt.analysis.run import analyze
 from xlt.errors import XltError
-from xlt.pipeline.resources import cache_dir
+from xlt.pipeline.plan.resources import cache_dir
 
 pytestmark = pytest.mark.slow
 MAX = 40  # parallel sentences per language: enough for every measure, cheap to embed
@@ -150,9 +150,9 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
     """Its rows carry the stage hash of the recipe's own checkpoint; the analysis embeds that checkpoint only."""
     from xlt.analysis.stages import study_encoders
     from xlt.config import validate_study
-    from xlt.pipeline.plan import build_plan
-    from xlt.pipeline.resources import resolve
-    from xlt.pipeline.stages import mark_complete
+    from xlt.pipeline.plan.graph import build_plan
+    from xlt.pipeline.plan.resources import resolve
+    from xlt.pipeline.stage.directory import mark_complete
 
     provenance = json.loads((study / "provenance.json").read_text())
     target = provenance["config"]["targets"][0]

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from xlt.machine import cpu_kernels
+from xlt.runtime.machine import cpu_kernels
 
 pytestmark = pytest.mark.slow
 

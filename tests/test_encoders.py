@@ -227,7 +227,7 @@ def test_fsdp_shards_the_familys_layers_when_the_config_names_none(family):
 def test_preflight_refuses_pooler_pooling_on_a_family_without_a_pooler(family):
     from types import SimpleNamespace
 
-    from xlt.pipeline.preflight import check_family
+    from xlt.pipeline.run.preflight import check_family
 
     name, _, backbone = family
     stage = SimpleNamespace(task="xnli", method="finetune", head_options=SimpleNamespace(pooling="cls_pooler"))

@@ -12,7 +12,7 @@ from small_study import tiny_benchmark
 from xlt.config import validate_study
 from xlt.data.synthetic import BenchmarkSizes, generate_benchmark, pretraining_files
 from xlt.errors import XltError
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.run.runner import run_study
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from xlt.kinds.common import collate, encode, masked_mean
 from xlt.methods import METHODS, Method, MethodOptions
 from xlt.methods import register as register_method
 from xlt.methods.common import BackboneEncoder
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.run.runner import run_study
 from xlt.tasks import TASKS, TaskSpec
 from xlt.tasks import register as register_task
 

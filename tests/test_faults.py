@@ -1,6 +1,6 @@
 """Kills, SIGTERM, Ctrl-C and concurrent runs: a study always ends with the results of an uninterrupted run.
 
-The kill moments come from the reference run's own fault points (`xlt.faults`: each training step, each
+The kill moments come from the reference run's own fault points (`xlt.runtime.faults`: each training step, each
 atomic write), drawn per phase from a seeded generator and printed. Each is a point no earlier run has
 passed, so a fresh process resuming the study reaches it and is SIGKILLed there; the next one goes on.
 """
@@ -21,9 +21,9 @@ import torch
 from safetensors.torch import load_file
 
 from small_study import checkpoints, results, run_forked, small_study, write_config, xlt_process
-from xlt import integrity
-from xlt.locks import Lock
-from xlt.machine import cpu_kernels
+from xlt.runtime import integrity
+from xlt.runtime.locks import Lock
+from xlt.runtime.machine import cpu_kernels
 
 pytestmark = pytest.mark.slow
 

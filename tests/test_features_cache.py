@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 from xlt.data.features import cached_features
+from xlt.data.tokenizer import train_tokenizer
 from xlt.kinds import get_kind
 from xlt.tasks.spec import TaskSpec
-from xlt.tokenizer import train_tokenizer
 
 CONTEXT = "anna lives in bonn . " * 30
 EXAMPLES = [{"id": "q1", "question": "where ?", "context": CONTEXT, "answers": [{"text": "bonn", "answer_start": 14}]}]

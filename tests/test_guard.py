@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from xlt import guard, interrupts
+from xlt.cli import guard
+from xlt.runtime import interrupts
 
 
 def ended(command, capfd, resume: str | None = None) -> tuple[int, str]:
@@ -48,7 +49,7 @@ def test_an_unexpected_exception_is_one_line_with_the_saved_traceback(capfd, mon
 
 
 def test_xlt_debug_shows_the_traceback():
-    code = "from xlt import guard\ndef boom():\n    raise LookupError('deep inside')\nguard.run(boom)\n"
+    code = "from xlt.cli import guard\ndef boom():\n    raise LookupError('deep inside')\nguard.run(boom)\n"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "XLT_DEBUG": "1"}
     )
@@ -102,7 +103,8 @@ def xlt_child(code: str, *args: str) -> subprocess.CompletedProcess:
 
 SWALLOWED = """
 import os, signal, weakref
-from xlt import guard, interrupts
+from xlt.cli import guard
+from xlt.runtime import interrupts
 
 class Thing:
     pass
@@ -130,7 +132,7 @@ def test_a_stop_python_swallows_still_stops_the_run_at_its_next_safe_point_in_on
 
 POOL = """
 import os, signal, sys, threading
-from xlt import guard
+from xlt.cli import guard
 import transformers
 
 start, signalled = threading.Thread.start, []
@@ -157,7 +159,7 @@ def test_a_stop_while_a_library_starts_a_thread_pool_ends_the_process_at_once(ti
 
 SECOND = """
 import os, signal, threading
-from xlt import guard
+from xlt.cli import guard
 
 def command():
     threading.Thread(target=threading.Event().wait).start()  # the interpreter's exit waits for it, for ever

@@ -11,11 +11,11 @@ import stat
 import pytest
 import torch
 
-from xlt import integrity, io
 from xlt.errors import XltError
 from xlt.methods import get_method
 from xlt.model import WEIGHTS, TaskModel, load_trainable, save_trainable
-from xlt.pipeline.resume import STATE, load_point, save_point
+from xlt.resume import STATE, load_point, save_point
+from xlt.runtime import integrity, io
 
 
 @pytest.fixture()
@@ -199,7 +199,7 @@ def test_written_files_and_folders_are_never_world_writable(tmp_path):
         io.atomic_write_json(tmp_path / "new" / "deeper" / "file.json", {"a": 1})
         (tmp_path / "old.log").write_text("from an earlier run")
         (tmp_path / "old.log").chmod(0o666)
-        for name in ("new.log", "old.log"):  # the workers' logs (xlt.pipeline.workers)
+        for name in ("new.log", "old.log"):  # the workers' logs (xlt.pipeline.run.workers)
             with io.open_log(tmp_path / name) as log:
                 log.write("worker 1\n")
     finally:

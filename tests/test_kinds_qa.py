@@ -4,11 +4,11 @@ import logging
 import pytest
 import torch
 
+from xlt.data.tokenizer import train_tokenizer
 from xlt.errors import XltError
 from xlt.kinds import get_kind
 from xlt.methods import get_method
 from xlt.tasks.spec import TaskSpec
-from xlt.tokenizer import train_tokenizer
 
 torch.set_num_threads(2)
 

@@ -12,7 +12,7 @@ from xlt.kinds import get_kind
 from xlt.kinds.dual_encoder import SCALE
 from xlt.methods import get_method
 from xlt.metrics import SCORERS
-from xlt.pipeline.evaluate import run_model
+from xlt.pipeline.stage.evaluator import run_model
 from xlt.tasks.spec import TaskSpec
 
 torch.set_num_threads(2)

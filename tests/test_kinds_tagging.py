@@ -111,7 +111,7 @@ def test_majority_is_the_most_frequent_training_tag_everywhere():
 
 @pytest.mark.parametrize("lang", ["en", "zh", "ar"])
 def test_real_udpos_sentences_get_every_tag_back_through_windows(lang, shared_dir):
-    from xlt.tokenizer import train_tokenizer
+    from xlt.data.tokenizer import train_tokenizer
 
     text = (shared_dir / "data" / "udpos" / f"test-{lang}.tsv").read_text(encoding="utf-8")
     sentences = [[line.split("\t") for line in block.splitlines()] for block in text.split("\n\n")[:300] if block]

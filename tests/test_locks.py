@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from xlt.locks import Lock, held
+from xlt.runtime.locks import Lock, held
 
 HOLD = """
 import os, sys, time
-from xlt.locks import Lock
+from xlt.runtime.locks import Lock
 assert Lock(sys.argv[1]).acquire()
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))

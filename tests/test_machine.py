@@ -1,4 +1,4 @@
-"""xlt.machine: torch's CPU kernels pinned to AVX2 on a CPU that has it (the same numbers on any such CPU), a
+"""xlt.runtime.machine: torch's CPU kernels pinned to AVX2 on a CPU that has it (the same numbers on any such CPU), a
 user's choice kept, nothing asked of other CPUs. That each stage records its kernels: tests/test_faults.py (the
 workers test) and tests/test_determinism.py."""
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from xlt.machine import PORTABLE_KERNELS, cpu_flags, cpu_kernels, cpu_name, pin_cpu_kernels, usable_cores
+from xlt.runtime.machine import PORTABLE_KERNELS, cpu_flags, cpu_kernels, cpu_name, pin_cpu_kernels, usable_cores
 
 AVX2 = frozenset({"sse2", "avx", "avx2", "fma", "avx512f"})
 

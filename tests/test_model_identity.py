@@ -17,10 +17,10 @@ from safetensors.torch import load_file, save_file
 
 from xlt.config import validate_study
 from xlt.errors import XltError
-from xlt.pipeline import identity
-from xlt.pipeline.identity import local_identity
-from xlt.pipeline.resources import resolve
-from xlt.pipeline.runner import study_plan
+from xlt.pipeline.plan import identity
+from xlt.pipeline.plan.graph import study_plan
+from xlt.pipeline.plan.identity import local_identity
+from xlt.pipeline.plan.resources import resolve
 
 
 def study_on(model: str, data_dir: Path, revision: str | None = None):

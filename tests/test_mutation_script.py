@@ -22,10 +22,10 @@ def mutation(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_module_outside_only_mutate_is_refused_in_one_line():
-    result = mutation("--report-only", "src/xlt/cli.py")
+    result = mutation("--report-only", "src/xlt/config.py")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "scripts/mutation: src/xlt/cli.py is not in [tool.mutmut] only_mutate of pyproject.toml; "
+        "scripts/mutation: src/xlt/config.py is not in [tool.mutmut] only_mutate of pyproject.toml; "
         "add it there (and its tests)\n"
     )
 

@@ -16,8 +16,8 @@ from small_study import small_study
 from test_plan import DEMO, IDENTITY
 from xlt.config import validate_study
 from xlt.errors import XltError
-from xlt.pipeline.plan import build_plan
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.plan.graph import build_plan
+from xlt.pipeline.run.runner import run_study
 from xlt.report import build_report
 from xlt.report.contrasts import ALPHA, Contrast, adjust, one_sided, replicability_bound
 

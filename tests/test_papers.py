@@ -14,7 +14,7 @@ from rich.console import Console
 
 from test_pipeline import TRAINING, tiny_study
 from xlt.config import load_study, read_yaml, validate_study
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.run.runner import run_study
 
 PAPERS = sorted((Path(__file__).resolve().parents[1] / "configs" / "papers").glob("*.yaml"))
 MULTILINGUAL = next(path for path in PAPERS if path.name == "multilingual-intermediate.yaml")
@@ -44,7 +44,7 @@ def test_paper_config_plans_offline_and_names_what_is_missing(path, tmp_path, mo
 
 def test_multilingual_intermediate_plans_every_stage_once():
     study = load_study(MULTILINGUAL, ["model.name_or_path=/models/large"])
-    from xlt.pipeline.plan import build_plan
+    from xlt.pipeline.plan.graph import build_plan
 
     plan = build_plan(study, {"model": {"path": "/models/large"}, "data": {"hub": True}})
     # per method and seed: 2 intermediate stages + 3 conditions x (pawsx, siqa -> copa, udpos, panx, squad, tydiqa)

@@ -15,8 +15,8 @@ import pytest
 
 from small_study import tiny_benchmark, tiny_encoder
 from xlt.config import validate_study
-from xlt.pipeline.runner import run_study
-from xlt.results import COLUMNS
+from xlt.pipeline.run.runner import run_study
+from xlt.results.rows import COLUMNS
 
 pytestmark = pytest.mark.slow  # whole studies, killed and resumed
 

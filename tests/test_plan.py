@@ -10,11 +10,11 @@ from pathlib import Path
 import yaml
 
 from xlt.config import apply_override, oracle_label, validate_study
-from xlt.io import stable_hash
 from xlt.kinds import get_kind
 from xlt.methods.finetune import FinetuneOptions
-from xlt.pipeline import carry
-from xlt.pipeline.plan import CHECKPOINT, build_plan, checkpoint_name, unique_evals
+from xlt.pipeline.plan import carry
+from xlt.pipeline.plan.graph import CHECKPOINT, build_plan, checkpoint_name, unique_evals
+from xlt.runtime.io import stable_hash
 from xlt.tasks import get_task
 
 DEMO = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
@@ -234,7 +234,7 @@ def test_the_evaluated_head_moves_only_its_evaluation_stage():
     assert {e.hash for e in first.evals if e.source} != {e.hash for e in second.evals if e.source}
 
 
-# The carry-over rule (`xlt.pipeline.carry`), whose head options the plan hashes; train and evaluate load by it.
+# The carry-over rule (`xlt.pipeline.plan.carry`), whose head options the plan hashes; train and evaluate load by it.
 
 
 def test_a_training_stage_takes_its_parents_encoder_side_and_a_fresh_head():

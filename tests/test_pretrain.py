@@ -19,11 +19,11 @@ from safetensors.torch import load_file
 
 from in_process import run_xlt
 from small_study import small_study, write_config
-from xlt import faults
 from xlt.data.synthetic_grammar import Realiser, build_lexicons
 from xlt.data.synthetic_tasks import text_lines
 from xlt.errors import XltError
 from xlt.pretrain import PretrainOptions, mask_tokens, pack_blocks, pretrain, token_ids, work_dir
+from xlt.runtime import faults
 
 torch.set_num_threads(2)
 TINY = PretrainOptions(vocab_size=400, hidden_size=32, layers=2, heads=2, ffn=64, max_length=32, max_positions=64,
@@ -134,7 +134,7 @@ def pretrain_args(files, out: Path, options: PretrainOptions, checkpoint_every: 
 
 
 def fault_at(monkeypatch, n: int, match: str, signal_name: str) -> None:
-    """The fault hook (`xlt.faults`) sends this process `signal_name` at the n-th point matching `match`."""
+    """The fault hook (`xlt.runtime.faults`) sends this process `signal_name` at the n-th point matching `match`."""
     monkeypatch.setattr(faults, "_passed", {"all": 0, "matching": 0})
     for name, value in {"XLT_FAULT_AT": str(n), "XLT_FAULT_MATCH": match, "XLT_FAULT_SIGNAL": signal_name}.items():
         monkeypatch.setenv(name, value)
@@ -214,7 +214,7 @@ def test_a_study_stopped_while_it_pretrains_resumes_its_encoder_when_run_again(t
     it resumes at step 5 and its cached encoder has the weights of one pretrained without a stop."""
     from xlt.config import load_study
     from xlt.data.synthetic import pretraining_files
-    from xlt.pipeline.resources import resolve
+    from xlt.pipeline.plan.resources import resolve
 
     monkeypatch.setenv("XLT_CACHE", str(tmp_path / "cache"))  # an empty cache: the study pretrains
     config = write_config(tmp_path / "study.yaml", small_study(tmp_path / "study"))

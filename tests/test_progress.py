@@ -18,12 +18,13 @@ from small_study import quick_demo_manifest, small_study, write_config, xlt_proc
 from test_pipeline import tiny_study
 from xlt.config import validate_study
 from xlt.errors import XltError
-from xlt.pipeline import progress
-from xlt.pipeline.manifest import load_manifest
-from xlt.pipeline.progress import LoopProgress, StudyDisplay, log_every, planned_stages
-from xlt.pipeline.runner import run_study
-from xlt.pipeline.stages import mark_complete
-from xlt.pipeline.status import print_status
+from xlt.pipeline.run import progress
+from xlt.pipeline.run.manifest import load_manifest
+from xlt.pipeline.run.progress import StudyDisplay, planned_stages
+from xlt.pipeline.run.runner import run_study
+from xlt.pipeline.run.status import print_status
+from xlt.pipeline.stage.directory import mark_complete
+from xlt.runtime.display import LoopProgress, log_every
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from xlt.config import validate_study
-from xlt.pipeline.plan import build_plan
+from xlt.pipeline.plan.graph import build_plan
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from xlt.config import validate_study
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.run.runner import run_study
 
 pytestmark = pytest.mark.slow  # a whole study on the release files
 
@@ -20,7 +20,7 @@ def udpos_model_dir(shared_dir, path):
     from transformers import XLMRobertaModel
 
     from conftest import tiny_config
-    from xlt.tokenizer import train_tokenizer
+    from xlt.data.tokenizer import train_tokenizer
 
     lines = (shared_dir / "data/udpos/train-en.tsv").read_text(encoding="utf-8").splitlines()
     words = (line.split("\t")[0] for line in lines[:100_000] if line)  # a quarter of the file: 2 s, not 8

@@ -15,7 +15,7 @@ import pytest
 
 from xlt.errors import XltError
 from xlt.report import build_report
-from xlt.results import COLUMNS
+from xlt.results.rows import COLUMNS
 
 N = 100  # test examples per language
 # (method, intermediate, seed) -> {language: examples right of N}; units mark the first k examples right,

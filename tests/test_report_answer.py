@@ -14,7 +14,7 @@ import pytest
 
 import xlt
 from test_report import RUNS, N, write_study
-from xlt.pipeline.evaluate import example_lines
+from xlt.pipeline.stage.evaluate import example_lines
 from xlt.report import build_report, document
 from xlt.report.comparisons import Comparison, ContrastTable, Row
 from xlt.report.contrasts import SEEDS_AND_TEST_EXAMPLES, TEST_EXAMPLES, Contrast

@@ -13,9 +13,9 @@ from scipy.stats import spearmanr
 
 from test_report import N, write_study
 from xlt.report import build_report
-from xlt.report.curves import trailing_mean
-from xlt.report.distance import spearman_interval
 from xlt.report.exports import booktabs, escape
+from xlt.report.figures.curves import trailing_mean
+from xlt.report.figures.distance import spearman_interval
 from xlt.report.render import Table
 
 LANGS = ["en", "de", "nl", "ru", "ja", "sw"]

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from xlt.errors import XltError
-from xlt.pipeline.build import load_backbone, load_tokenizer
-from xlt.pipeline.resources import Resources
+from xlt.pipeline.plan.resources import Resources
+from xlt.pipeline.stage.build import load_backbone, load_tokenizer
 
 
 def resources(path: str) -> Resources:
@@ -37,7 +37,7 @@ def test_hub_model_offline_fails_at_once_with_advice(monkeypatch):
 
 def test_study_with_missing_data_dir_fails_before_writing(tmp_path):
     from xlt.config import validate_study
-    from xlt.pipeline.resources import resolve
+    from xlt.pipeline.plan.resources import resolve
 
     study = validate_study(
         {
@@ -57,7 +57,7 @@ def test_study_with_missing_data_dir_fails_before_writing(tmp_path):
 def test_hub_model_without_network_fails_at_once_with_advice(monkeypatch):
     import socket
 
-    from xlt.pipeline.resources import ensure_hub_reachable
+    from xlt.pipeline.plan.resources import ensure_hub_reachable
 
     for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(name, raising=False)

@@ -13,7 +13,7 @@ import pytest
 from test_loaders_local import mewslix_entity, squad_file, write, xquad_r_file
 from xlt.config import validate_study
 from xlt.kinds import get_kind
-from xlt.pipeline.runner import run_study
+from xlt.pipeline.run.runner import run_study
 from xlt.scoring import score_folders
 from xlt.submission import write_predictions
 from xlt.tasks import get_task

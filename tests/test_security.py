@@ -99,7 +99,7 @@ class Payload:
 def test_a_pickle_that_runs_code_is_refused_as_a_resume_state(tmp_path, monkeypatch, capfd):
     import torch
 
-    from xlt.pipeline.resume import STATE, load_point
+    from xlt.resume import STATE, load_point
 
     monkeypatch.setenv("PAYLOAD_TARGET", str(tmp_path / "PWNED"))
     torch.save({"step": 1, "payload": Payload()}, tmp_path / STATE, pickle_module=pickle)
@@ -109,8 +109,8 @@ def test_a_pickle_that_runs_code_is_refused_as_a_resume_state(tmp_path, monkeypa
 
 
 def test_remote_code_is_off_unless_the_config_turns_it_on():
-    from xlt.pipeline.build import _source_kwargs
-    from xlt.pipeline.resources import Resources
+    from xlt.pipeline.plan.resources import Resources
+    from xlt.pipeline.stage.build import _source_kwargs
 
     study = load_study(DEMO)
     assert study.model.trust_remote_code is False

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from xlt.pipeline.jobs import load_records, read_run
-from xlt.pipeline.manifest import load_manifest
-from xlt.pipeline.progress import planned_stages
+from xlt.pipeline.run.job_records import load_records, read_run
+from xlt.pipeline.run.manifest import load_manifest
+from xlt.pipeline.run.progress import planned_stages
 
 pytestmark = pytest.mark.slow
 CLUSTER = Path(__file__).resolve().parents[1] / ".ci" / "slurm-cluster.sh"

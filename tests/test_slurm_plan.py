@@ -12,8 +12,8 @@ from in_process import run_xlt, run_xlt_streams
 from xlt.cli import DEMO_CONFIG, QUICK
 from xlt.config import load_study
 from xlt.errors import XltError
-from xlt.pipeline.plan import build_plan
-from xlt.pipeline.progress import StageStatus, planned_stages
+from xlt.pipeline.plan.graph import build_plan
+from xlt.pipeline.run.progress import StageStatus, planned_stages
 from xlt.pipeline.slurm import sbatch_error, slurm_minutes, submission_groups
 
 IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}, "mixed_precision": "no"}

@@ -11,11 +11,11 @@ from submitit.core.utils import JobPaths
 
 from in_process import run_xlt
 from small_study import quick_demo_manifest
-from xlt.pipeline.jobs import JobRecord, Live, load_records, logs_folder, save_records, write_run
-from xlt.pipeline.manifest import load_manifest
-from xlt.pipeline.progress import Planned, StageStatus, overall_line, planned_stages, time_left
-from xlt.pipeline.stages import mark_complete
-from xlt.pipeline.status import print_status, stage_statuses
+from xlt.pipeline.run.job_records import JobRecord, Live, load_records, logs_folder, save_records, write_run
+from xlt.pipeline.run.manifest import load_manifest
+from xlt.pipeline.run.progress import Planned, StageStatus, overall_line, planned_stages, time_left
+from xlt.pipeline.run.status import print_status, stage_statuses
+from xlt.pipeline.stage.directory import mark_complete
 
 
 @pytest.fixture()
@@ -99,7 +99,7 @@ def test_a_job_the_scheduler_forgot_without_finishing_its_stage_failed(study_dir
 
 def test_the_printed_table_and_line(study_dir, monkeypatch):
     plan, s, live = scenario(study_dir)
-    monkeypatch.setattr("xlt.pipeline.status.live_states", lambda job_ids: live)
+    monkeypatch.setattr("xlt.pipeline.run.status.live_states", lambda job_ids: live)
     console = Console(record=True, width=200)
     print_status(study_dir, plan, load_records(study_dir), console)
     lines = console.export_text().strip().splitlines()

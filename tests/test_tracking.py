@@ -14,8 +14,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from test_pipeline import TRAINING, run, tiny_study
 from xlt.config import validate_study
 from xlt.errors import XltError
-from xlt.pipeline.plan import build_plan
-from xlt.pipeline.tracking import Tracking, run_names
+from xlt.pipeline.plan.graph import build_plan
+from xlt.pipeline.stage.tracking import Tracking, run_names
 
 pytestmark = pytest.mark.slow
 IDENTITY = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}

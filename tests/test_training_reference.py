@@ -1,7 +1,7 @@
 """An independent reference for training: xlt's per-step losses, reproduced by a loop that shares no xlt code.
 
 xlt trains fine-tuning and LoRA stages of a tagging and a pair-classification task with its batch trace on
-(`xlt.pipeline.trace`); tests/reference_loop.py, a plain transformers + torch + peft loop, then trains the same
+(`xlt.pipeline.stage.trace`); tests/reference_loop.py, a plain transformers + torch + peft loop, then trains the same
 encoder from the same starting tensors on the traced batches with each step's traced dropout seed, under the
 same recipe (AdamW with its groups and decay exclusions, linear warm-up and decay, clipping at norm 1), and
 must find the losses of xlt's loss.json at every step.
@@ -24,12 +24,13 @@ from xlt.config import validate_study
 from xlt.kinds import HeadOptions, get_kind
 from xlt.methods import get_method
 from xlt.model import TaskModel
-from xlt.pipeline.build import build_task_model
-from xlt.pipeline.resources import cache_dir, resolve
-from xlt.pipeline.runner import study_plan, with_precision
-from xlt.pipeline.stages import Context
-from xlt.pipeline.trace import VARIABLE
-from xlt.pipeline.train import optimizer_for, train_stage
+from xlt.pipeline.plan.graph import study_plan
+from xlt.pipeline.plan.resources import cache_dir, resolve
+from xlt.pipeline.run.runner import with_precision
+from xlt.pipeline.stage.build import build_task_model
+from xlt.pipeline.stage.context import Context
+from xlt.pipeline.stage.trace import VARIABLE
+from xlt.pipeline.stage.train import optimizer_for, train_stage
 from xlt.tasks import get_task
 
 STEPS = 12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlt.pipeline import workers
+from xlt.pipeline.run import workers
 
 
 def test_each_worker_gets_its_threads_and_one_visible_gpu_round_robin():

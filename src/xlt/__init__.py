@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlt.machine import pin_cpu_kernels
+from xlt.runtime.machine import pin_cpu_kernels
 
 pin_cpu_kernels()  # before anything imports torch: the same kernels, so the same numbers, on CPUs with AVX2
 

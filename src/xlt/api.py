@@ -20,39 +20,12 @@ from typing import Any
 import pandas as pd
 
 from xlt.errors import XltError
-from xlt.results import EXAMPLES, LANGUAGES, PROVENANCE, RESULTS
+from xlt.results.layout import CONTRASTS, EXAMPLES, LANGUAGES, PROVENANCE, RESULTS
+from xlt.results.rows import ContrastRow, ResultRow
 
-CONTRASTS = "contrasts.csv"
 LABELS = "string"  # names, codes and hashes
-RESULT_TYPES = {
-    "method": LABELS,
-    "intermediate": LABELS,
-    "target_task": LABELS,
-    "train_languages": LABELS,
-    "eval_language": LABELS,
-    "split": LABELS,
-    "metric": LABELS,
-    "value": "float64",
-    "seed": "int64",
-    "stage_hash": LABELS,
-    "primary": "int64",
-}
-CONTRAST_TYPES = {
-    "a": LABELS,
-    "b": LABELS,
-    "task": LABELS,
-    "train_languages": LABELS,
-    "language": LABELS,
-    "group": LABELS,
-    "difference": "float64",
-    "low": "float64",
-    "high": "float64",
-    "p_value": "float64",
-    "p_adjusted": "float64",
-    "seeds": LABELS,
-    "examples": "Int64",
-    "p_pairs": "float64",
-}
+RESULT_TYPES = ResultRow.dtypes()
+CONTRAST_TYPES = ContrastRow.dtypes()
 EXAMPLE_COLUMNS = (
     "method",
     "intermediate",
@@ -141,7 +114,7 @@ def load_study(directory: str | Path) -> StudyResults:
 def run(config: str | Path | dict, progress: bool = False, **overrides: Any) -> StudyResults:
     """Run the study `config` (a YAML path or the config as a dict) with `overrides`, then load it."""
     from xlt.config import read_config, set_field, validate_study
-    from xlt.pipeline.runner import run_study
+    from xlt.pipeline.run.runner import run_study
 
     raw = copy.deepcopy(config) if isinstance(config, dict) else read_config(Path(config))
     for key, value in overrides.items():

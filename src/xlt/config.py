@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from xlt.errors import XltError
 from xlt.registry import did_you_mean
-from xlt.results import ORACLE
+from xlt.results.records import ORACLE
 
 if TYPE_CHECKING:
     from xlt.data.synthetic import BenchmarkSizes
@@ -197,7 +197,7 @@ class TargetConfig(Strict):
 
     @cached_property
     def head_options(self) -> HeadOptions:
-        """Options of the evaluated task's head (its training stage takes them by `xlt.pipeline.carry`)."""
+        """Options of the evaluated task's head (its training stage takes them by `xlt.pipeline.plan.carry`)."""
         return _head_options(self.task, self.head)
 
     @model_validator(mode="after")
@@ -237,9 +237,9 @@ class Published(Strict):
 
 
 class Tracking(Strict):
-    """Experiment tracking through accelerate's trackers (`xlt.pipeline.tracking`): each training stage logs its loss,
-    learning rate, throughput and dev scores, each evaluation its per-language scores. Logs stay under the study
-    directory's tracking/ (W&B runs offline unless WANDB_MODE says otherwise); never part of a stage hash."""
+    """Experiment tracking through accelerate's trackers (`xlt.pipeline.stage.tracking`): each training stage logs its
+    loss, learning rate, throughput and dev scores, each evaluation its per-language scores. Logs stay under the
+    study directory's tracking/ (W&B runs offline unless WANDB_MODE says otherwise); never part of a stage hash."""
 
     backend: Literal["tensorboard", "wandb", "mlflow"]
     project: str | None = None  # W&B project, MLflow experiment, TensorBoard folder; default: the study's name

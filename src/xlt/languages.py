@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from xlt.io import atomic_write_json, stable_hash
+from xlt.runtime.io import atomic_write_json, stable_hash
 
 MEASURES = {
     "syntactic": "cosine distance of URIEL syntax_knn vectors (lang2vec)",

@@ -16,8 +16,8 @@ from torch import nn
 
 from xlt.encoders import family_of
 from xlt.errors import XltError
-from xlt.io import atomic_write_bytes, atomic_write_json
 from xlt.methods.base import Encoder
+from xlt.runtime.io import atomic_write_bytes, atomic_write_json
 
 WEIGHTS = "trainable.safetensors"
 META = "trainable.json"
@@ -52,7 +52,7 @@ def save_trainable(model: TaskModel, directory: Path, meta: dict | None = None) 
 
 
 def save_tensors(tensors: dict[str, torch.Tensor], directory: Path, meta: dict | None = None) -> str:
-    """`save_trainable` of tensors already taken from a model (`xlt.distributed.trainable_tensors`)."""
+    """`save_trainable` of tensors already taken from a model (`xlt.runtime.distributed.trainable_tensors`)."""
     data = save({name: t.contiguous().cpu() for name, t in tensors.items()})
     atomic_write_bytes(directory / WEIGHTS, data)
     atomic_write_json(directory / META, meta or {})

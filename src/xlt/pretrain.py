@@ -3,8 +3,8 @@
 A tokenizer is trained on the text, each language's sentences are packed into fixed-length blocks,
 and every batch draws its languages by temperature sampling (XLM-R: q_l proportional to n_l^(1/T)).
 The budget is a number of steps, so the same options give the same weights. A run can be stopped and
-resumed: every `checkpoint_every` steps, and at the step a SIGTERM or Ctrl-C arrives (`xlt.interrupts`),
-it writes a resume point (`xlt.pipeline.resume`: the weights, optimizer, scheduler, the batch generator's
+resumed: every `checkpoint_every` steps, and at the step a SIGTERM or Ctrl-C arrives (`xlt.runtime.interrupts`),
+it writes a resume point (`xlt.resume`: the weights, optimizer, scheduler, the batch generator's
 and torch's random states, the losses) in the output's work directory `.{name}.work/`; the same call then
 resumes from it and ends with the weights of a run that never stopped. The encoder is written in the work
 directory and renamed into place, so the output exists only complete. It loads with
@@ -27,14 +27,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
-from xlt import faults, interrupts
 from xlt.data.text_files import TextFiles, language_files, read_text_files
+from xlt.data.tokenizer import train_tokenizer
 from xlt.errors import XltError
-from xlt.io import file_digest, make_dirs, stable_hash
 from xlt.model import load_trainable
-from xlt.pipeline.progress import LoopProgress
-from xlt.pipeline.resume import read_point, save_point
-from xlt.tokenizer import train_tokenizer
+from xlt.resume import read_point, save_point
+from xlt.runtime import faults, interrupts
+from xlt.runtime.display import LoopProgress
+from xlt.runtime.io import file_digest, make_dirs, stable_hash
 
 OPTIONS_FILE = "pretrain_options.json"
 RESUME = "resume"  # the work directory's folder of resume points
@@ -44,7 +44,7 @@ class PretrainOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     vocab_size: int = 2000
-    tokenizer: Literal["bpe", "unigram"] = "bpe"  # see xlt.tokenizer.train_tokenizer
+    tokenizer: Literal["bpe", "unigram"] = "bpe"  # see xlt.data.tokenizer.train_tokenizer
     hidden_size: int = 64
     layers: int = 4
     heads: int = 4

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
+    """`group`: the xlt package whose modules register the entries, and the plugins' entry-point group."""
+
     def __init__(self, what: str, group: str):
         self.what, self.group = what, group
         self._entries: dict[str, T] = {}
@@ -56,6 +58,7 @@ class Registry(Generic[T]):
     def _loaded(self) -> dict[str, T]:
         if not self._plugins_loaded:
             self._plugins_loaded = True  # first: a plugin may look entries up while it registers its own
+            importlib.import_module(self.group)  # the package imports its modules: each registers itself
             load_plugins(self.group)
         return self._entries
 

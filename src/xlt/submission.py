@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xlt.errors import XltError
-from xlt.io import atomic_write_json, atomic_write_text
+from xlt.runtime.io import atomic_write_json, atomic_write_text
 
 EXTENSIONS = {"lines": "tsv", "tags": "tsv", "json": "json", "jsonl": "jsonl"}  # format -> file extension
 FORMATS = tuple(EXTENSIONS)

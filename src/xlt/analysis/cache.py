@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from xlt.io import atomic_write_bytes
-from xlt.pipeline.resources import cache_dir
+from xlt.pipeline.plan.resources import cache_dir
+from xlt.runtime.io import atomic_write_bytes
 
 
 def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -14,8 +14,8 @@ from rich.console import Console
 from xlt.analysis.cache import cached_arrays
 from xlt.analysis.sources import Parallel
 from xlt.analysis.stages import Encoders, Encoding, load_encoder
-from xlt.io import stable_hash
-from xlt.pipeline.progress import progress_bars
+from xlt.runtime.display import progress_bars
+from xlt.runtime.io import stable_hash
 
 CACHE_VERSION = 1  # bump when embedding code changes what a key holds
 MAX_LENGTH = 128  # tokens per sentence, <s> and </s> included (longer sentences are cut)

@@ -1,6 +1,6 @@
 """Per-measure line plots (x = layer, one line per recipe, one panel per language) as PNG bytes.
 
-matplotlib's `Figure` without pyplot (no global state), as `xlt.report.plots`; numpy and matplotlib only.
+matplotlib's `Figure` without pyplot (no global state), as `xlt.report.figures.plots`; numpy and matplotlib only.
 """
 
 from __future__ import annotations

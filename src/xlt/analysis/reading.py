@@ -19,7 +19,8 @@ from scipy.stats import spearmanr
 from xlt.analysis.measures import interval
 from xlt.analysis.similarity import AVERAGE, Draws
 from xlt.analysis.stages import PRETRAINED, Encoding
-from xlt.results import ORACLE, RESULTS
+from xlt.results.layout import RESULTS
+from xlt.results.records import ORACLE
 
 MEASURES = ("cos_centred", "cka")
 LANGUAGE_REPLICATES = 1000

@@ -15,7 +15,7 @@ from xlt.analysis.similarity import COLUMNS, LEVEL, REPLICATES, SEED, cached_dra
 from xlt.analysis.sources import parallel_source
 from xlt.analysis.stages import Encoders, model_encoders, study_encoders
 from xlt.errors import XltError
-from xlt.io import atomic_write_csv, atomic_write_json
+from xlt.runtime.io import atomic_write_csv, atomic_write_json
 
 POOLINGS = ("mean", "cls")
 ANALYSIS = "analysis"

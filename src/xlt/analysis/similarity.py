@@ -18,7 +18,7 @@ from xlt.analysis.embed import Embedded
 from xlt.analysis.measures import MEASURES, Side, half_samples, interval, matched_derangement, pair_measures
 from xlt.analysis.sources import Parallel
 from xlt.analysis.stages import Encoding
-from xlt.io import stable_hash
+from xlt.runtime.io import stable_hash
 
 VERSION = 1  # bump when a measure changes what it computes
 REPLICATES = 200

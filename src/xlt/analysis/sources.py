@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlt.errors import XltError
-from xlt.io import stable_hash
+from xlt.runtime.io import stable_hash
 
 MIN_SENTENCES = 8  # the unbiased CKA needs more than 3 sentences in each half-sample
 FORMS = "synthetic[:DIR], tatoeba:DIR, xnli[:DIR], xquad[:DIR] or pairs:BASE.txt,OTHER.txt"

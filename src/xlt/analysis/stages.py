@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlt.errors import XltError
-from xlt.results import PROVENANCE
+from xlt.results.layout import CHECKPOINT, PROVENANCE, StudyLayout
 
 if TYPE_CHECKING:
-    from xlt.pipeline.plan import TrainStage
-    from xlt.pipeline.resources import Resources
+    from xlt.pipeline.plan.graph import TrainStage
+    from xlt.pipeline.plan.resources import Resources
 
 PRETRAINED = "base"  # key of the study's encoder as it was before any training
 
@@ -46,9 +46,9 @@ class Encoders:
 def study_encoders(study_dir: Path) -> Encoders:
     """The pretrained encoder and every completed training stage of a study written by `xlt run`."""
     from xlt.config import validate_study
-    from xlt.pipeline.plan import CHECKPOINT, build_plan
-    from xlt.pipeline.resources import resolve
-    from xlt.pipeline.stages import is_complete
+    from xlt.pipeline.plan.graph import build_plan
+    from xlt.pipeline.plan.resources import resolve
+    from xlt.pipeline.stage.directory import is_complete
 
     provenance_path = Path(study_dir) / PROVENANCE
     if not provenance_path.is_file():
@@ -72,7 +72,7 @@ def study_encoders(study_dir: Path) -> Encoders:
         stage: TrainStage | None = target
         while stage is not None:  # the evaluated stage, then every stage before it (intermediate, earlier tasks)
             role, task = ("target", ev.task) if stage is target else ("intermediate", stage.task)
-            if is_complete(Path(study_dir) / "stages" / stage.hash):
+            if is_complete(StudyLayout(study_dir).stage(stage.hash)):
                 entries[f"{stage.hash}/{role}/{recipe}/{task}"] = Encoding(
                     stage.hash, role, recipe, task, stage.seed, origin, {"stage": stage.hash}, stage
                 )
@@ -87,8 +87,8 @@ def study_encoders(study_dir: Path) -> Encoders:
 def model_encoders(model: str) -> Encoders:
     """A bare encoder: a local directory or a Hub id."""
     from xlt.data.hub import offline_variables
-    from xlt.pipeline.identity import hub_identity, local_identity
-    from xlt.pipeline.resources import Resources, digests_dir, ensure_hub_reachable
+    from xlt.pipeline.plan.identity import hub_identity, local_identity
+    from xlt.pipeline.plan.resources import Resources, digests_dir, ensure_hub_reachable
 
     local = Path(model).expanduser()
     if local.is_dir():
@@ -128,8 +128,7 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
     without its task head."""
     from xlt.methods import get_method
     from xlt.model import load_trainable
-    from xlt.pipeline.build import build_task_model, load_backbone, load_tokenizer
-    from xlt.pipeline.plan import CHECKPOINT
+    from xlt.pipeline.stage.build import build_task_model, load_backbone, load_tokenizer
     from xlt.tasks import get_task
 
     resources = encoders.resources
@@ -143,6 +142,6 @@ def load_encoder(entry: Encoding, encoders: Encoders, study_dir: Path | None):
         )
         if entry.role != "base":  # a random-init base is the stage's model before its training
             assert study_dir is not None  # a trained stage lives in its study
-            load_trainable(model, Path(study_dir) / "stages" / stage.hash / CHECKPOINT, prefix="encoder.")
+            load_trainable(model, StudyLayout(study_dir).stage(stage.hash) / CHECKPOINT, prefix="encoder.")
         encoder = model.encoder
     return encoder.eval(), load_tokenizer(resources)

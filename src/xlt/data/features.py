@@ -3,7 +3,7 @@ the task, split and language, the data identity, the tokenizer's full definition
 maximum length and the task's typed settings (`TaskSpec.settings`: QA windows). A changed
 tokenizer or setting never reads a stale cache.
 
-An entry is written to a temporary folder, sealed (`xlt.integrity`) and renamed into place, so readers
+An entry is written to a temporary folder, sealed (`xlt.runtime.integrity`) and renamed into place, so readers
 (and concurrent runs featurising the same data) see a whole entry or none; a damaged one is made again.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
-from xlt import integrity
-from xlt.io import make_dirs, stable_hash
+from xlt.runtime import integrity
+from xlt.runtime.io import make_dirs, stable_hash
 
 
 def tokenizer_fingerprint(tokenizer) -> str:

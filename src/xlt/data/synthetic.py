@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from xlt.data.synthetic_grammar import BASE, LANGUAGES, NAMES, NUMERALS, Realiser, build_lexicons
 from xlt.data.synthetic_tasks import GENERATORS, text_lines
 from xlt.errors import XltError
-from xlt.machine import usable_cores
+from xlt.runtime.machine import usable_cores
 
 VERSION = 1  # bump when the grammar or a task generator changes what a seed produces
 SPLITS = ("train", "dev", "test")

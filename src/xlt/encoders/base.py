@@ -100,8 +100,6 @@ def register(family: Family) -> Family:
 
 
 def family_of(backbone: Backbone) -> Family:
-    import xlt.encoders  # noqa: F401  (importing the package registers every family module)
-
     model_type = backbone.config.model_type
     list(FAMILIES)  # a plugin's families register at the registry's first lookup
     if model_type not in _BY_MODEL_TYPE:

@@ -104,6 +104,4 @@ def register(kind: Kind) -> Kind:
 
 
 def get_kind(name: str) -> Kind:
-    import xlt.kinds  # noqa: F401  (importing the package registers every kind module)
-
     return KINDS.get(name)

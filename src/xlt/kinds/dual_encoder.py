@@ -16,11 +16,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from xlt.distributed import gather_rows
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind
 from xlt.kinds.common import collate, encode, feature_rows, masked_mean, tokenize
 from xlt.methods.base import Encoder
+from xlt.runtime.distributed import gather_rows
 
 QUERY, CANDIDATE, PAIR = "query", "candidate", "pair"
 CONTEXT = "candidate_context"  # a candidate's context, encoded as its second segment (LAReQA: the paragraph)

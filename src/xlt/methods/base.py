@@ -82,6 +82,4 @@ def register(cls: type[Method[Any]]) -> type[Method[Any]]:
 
 
 def get_method(name: str) -> type[Method[Any]]:
-    import xlt.methods  # noqa: F401  (importing the package registers every method module)
-
     return METHODS.get(name)

@@ -43,7 +43,7 @@ def run_layers(backbone: Backbone, hidden: torch.Tensor, layout: Layout, prefixe
     `layout` says which rows are virtual and which keys each query sees; `prefixes` [layers, 2, batch, P, kv width]
     holds the keys and values prepended in each layer (None: none). Returns the input and every layer's output.
     """
-    from xlt.distributed import as_forward  # here: xlt.methods loads without accelerate
+    from xlt.runtime.distributed import as_forward  # here: xlt.methods loads without accelerate
 
     family = family_of(backbone)
     context = family.context(backbone, hidden, layout)

@@ -30,13 +30,16 @@ from rich.console import Console
 
 from xlt.config import Study
 from xlt.errors import XltError
-from xlt.pipeline.jobs import JobRecord, live_states, load_records, logs_folder, save_records, write_run
-from xlt.pipeline.manifest import Manifest, load_manifest, save_manifest
-from xlt.pipeline.resources import cache_dir, resolve
-from xlt.pipeline.runner import run_stage, study_plan, with_precision
-from xlt.pipeline.stages import is_complete
-from xlt.pipeline.status import Planned, StageStatus, collect_if_stale, print_status, stage_statuses
-from xlt.pipeline.train import RESUME
+from xlt.pipeline.plan.graph import study_plan
+from xlt.pipeline.plan.resources import cache_dir, resolve
+from xlt.pipeline.run.job_records import JobRecord, live_states, load_records, logs_folder, save_records, write_run
+from xlt.pipeline.run.manifest import Manifest, load_manifest, save_manifest
+from xlt.pipeline.run.runner import with_precision
+from xlt.pipeline.run.stage_jobs import run_stage
+from xlt.pipeline.run.status import Planned, StageStatus, collect_if_stale, print_status, stage_statuses
+from xlt.pipeline.stage.directory import is_complete
+from xlt.pipeline.stage.train import RESUME
+from xlt.resume import STATE
 
 WAITING = ("running", "queued")
 
@@ -230,7 +233,7 @@ class StageJob(submitit.helpers.Checkpointable):
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "started": time.time(),
-            "resumable": (directory / RESUME / "state.pt").is_file(),
+            "resumable": (directory / RESUME / STATE).is_file(),
         }
         write_run(manifest.study_dir, job_id, run)
         print(f"stage {stage_hash} on {run['host']}", flush=True)

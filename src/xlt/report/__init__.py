@@ -10,37 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlt.io import atomic_write_bytes, atomic_write_csv
 from xlt.report.comparisons import ContrastTable, Draws, comparisons, contrast_table, csv_rows
 from xlt.report.document import report_blocks
 from xlt.report.examples import ExamplesStore, degenerate, example_blocks
 from xlt.report.exports import WIDE, latex_tables, wide_rows
 from xlt.report.pairs import pair_p_values, pair_studies
-from xlt.report.render import Block, Figure, to_html, to_markdown
+from xlt.report.render import write_document
 from xlt.report.representations import representation_blocks
 from xlt.report.stats import UnitsStore, summarise
 from xlt.report.study import Section, build_sections, metric_means, read_rows, read_side_files, read_tasks
 from xlt.report.tables import published_table
+from xlt.results.layout import CONTRASTS
+from xlt.results.rows import ContrastRow
+from xlt.runtime.io import atomic_write_csv
 
-CONTRASTS = "contrasts.csv"
-CONTRAST_COLUMNS = (
-    "a",
-    "b",
-    "task",
-    "train_languages",
-    "language",
-    "group",
-    "difference",
-    "low",
-    "high",
-    "p_value",
-    "p_adjusted",
-    "seeds",
-    "examples",
-    "p_pairs",  # a language pair's p-value adjusted within its contrast's transfer pairs (`xlt.report.pairs`)
-)
-
-__all__ = ["build_report", "write_document"]
+__all__ = ["build_report"]
 
 
 def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False, examples: int = 0) -> dict[str, Path]:
@@ -71,7 +55,7 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False, e
     p_pairs = pair_p_values(pairs)
     atomic_write_csv(
         study_dir / CONTRASTS,
-        CONTRAST_COLUMNS,
+        ContrastRow.columns(),
         [
             {
                 **row,
@@ -88,21 +72,6 @@ def build_report(study_dir: Path, latex: bool = False, csv_wide: bool = False, e
         written["wide"] = study_dir / WIDE
     tables = latex_tables(summaries, contrasts, flagged) if latex else {}
     return written | write_document(study_dir, title, blocks, tables)
-
-
-def write_document(
-    study_dir: Path, title: str, blocks: list[Block], files: dict[str, bytes] | None = None
-) -> dict[str, Path]:
-    """Write `blocks` as report.md and report.html, their figures and any other `files` (name -> bytes), into
-    `study_dir`."""
-    # The figures first, so that report.md never links a PNG that is not there yet.
-    outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
-    outputs |= {name: (name, data) for name, data in (files or {}).items()}
-    outputs["markdown"] = ("report.md", to_markdown(blocks).encode("utf-8"))
-    outputs["html"] = ("report.html", to_html(blocks, title).encode("utf-8"))
-    for filename, data in outputs.values():
-        atomic_write_bytes(study_dir / filename, data)
-    return {key: study_dir / filename for key, (filename, _) in outputs.items()}
 
 
 def _contrast_tables(section: Section, units: UnitsStore, config: dict, provenance: dict | None) -> list[ContrastTable]:

@@ -30,7 +30,7 @@ from xlt.report.contrasts import (
 )
 from xlt.report.stats import UnitsStore, example_weights
 from xlt.report.study import BASELINE_INTERMEDIATE, Recipe, Section
-from xlt.results import ORACLE
+from xlt.results.records import ORACLE
 
 FAMILIES = ("conditions", "against none", "methods", "oracle", "configured")
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from xlt.report.comparisons import ContrastTable
-from xlt.report.curves import curves_figure
-from xlt.report.distance import distance_blocks
 from xlt.report.examples import DEGENERATE_MARK, NO_MARKS, Degenerate
+from xlt.report.figures.curves import curves_figure
+from xlt.report.figures.distance import distance_blocks
+from xlt.report.figures.plots import heatmap_png, recipe_colours
 from xlt.report.pairs import PairStudy, pair_blocks, replicability_sentence
-from xlt.report.plots import heatmap_png, recipe_colours
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import BOOTSTRAP_SEED, Summary
 from xlt.report.study import SideFiles

@@ -1,5 +1,6 @@
-"""Per-example outputs (`xlt.results.EXAMPLES`): which recipes are degenerate (predict one label, or exactly what the
-majority reference predicts) in a language, and the test examples where recipes disagree, to read beside the scores.
+"""Per-example outputs (`xlt.results.layout.EXAMPLES`): which recipes are degenerate (predict one label, or exactly
+what the majority reference predicts) in a language, and the test examples where recipes disagree, to read beside the
+scores.
 
 A degenerate recipe's score is the majority baseline's, not a measure of transfer, so a contrast with it is exact
 and meaningless (+0.00 [+0.00, +0.00]); the report marks it wherever it shows the recipe's numbers. A study whose
@@ -15,7 +16,7 @@ from pathlib import Path
 from xlt.errors import XltError
 from xlt.report.render import Block, Heading, Table
 from xlt.report.study import Recipe, Section
-from xlt.results import EXAMPLES
+from xlt.results.layout import EXAMPLES
 
 MAJORITY = Recipe("majority", "none")
 DEGENERATE_MARK = "†"

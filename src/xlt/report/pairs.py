@@ -23,8 +23,8 @@ import numpy as np
 
 from xlt.report.comparisons import ContrastTable, Row
 from xlt.report.contrasts import ALPHA, MULTIPLICITY, REPLICABILITY, adjust, one_sided, replicability_bound
-from xlt.report.distance import MIN_LANGUAGES, spearman_interval
-from xlt.report.plots import ANNOTATED_COLUMNS, heatmap_png
+from xlt.report.figures.distance import MIN_LANGUAGES, spearman_interval
+from xlt.report.figures.plots import ANNOTATED_COLUMNS, heatmap_png
 from xlt.report.render import Block, Figure, Heading, Paragraph, Table
 from xlt.report.stats import Summary
 from xlt.report.study import Recipe

@@ -6,6 +6,10 @@ import base64
 import html
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from xlt.results.layout import REPORT_HTML, REPORT_MARKDOWN
+from xlt.runtime.io import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,18 @@ def _cell(text: str) -> str:
     """Numbers align right, words (names, labels, example text) left."""
     numeric = re.match(r"[-+<\[(]?\d|–?$", text)
     return f"<td>{html.escape(text)}</td>" if numeric else f'<td class="text">{html.escape(text)}</td>'
+
+
+def write_document(
+    study_dir: Path, title: str, blocks: list[Block], files: dict[str, bytes] | None = None
+) -> dict[str, Path]:
+    """Write `blocks` as report.md and report.html, their figures and any other `files` (name -> bytes), into
+    `study_dir`."""
+    # The figures first, so that report.md never links a PNG that is not there yet.
+    outputs = {block.filename: (block.filename, block.png) for block in blocks if isinstance(block, Figure)}
+    outputs |= {name: (name, data) for name, data in (files or {}).items()}
+    outputs["markdown"] = (REPORT_MARKDOWN, to_markdown(blocks).encode("utf-8"))
+    outputs["html"] = (REPORT_HTML, to_html(blocks, title).encode("utf-8"))
+    for filename, data in outputs.values():
+        atomic_write_bytes(study_dir / filename, data)
+    return {key: study_dir / filename for key, (filename, _) in outputs.items()}

@@ -12,8 +12,8 @@ import numpy as np
 
 from xlt.analysis.plots import layer_plot_png
 from xlt.errors import XltError
-from xlt.report.plots import heatmap_png
-from xlt.report.render import Block, Figure, Heading, Paragraph, Table
+from xlt.report.figures.plots import heatmap_png
+from xlt.report.render import Block, Figure, Heading, Paragraph, Table, write_document
 from xlt.report.study import read_optional_json
 
 ANALYSIS = "analysis"
@@ -258,7 +258,5 @@ def _series(table, labels, keys, measure, panels) -> dict[str, dict[str, list[tu
 
 def write_standalone(root: Path) -> dict[str, Path]:
     """report.md / report.html holding only this section, for an encoder analysed outside a study."""
-    from xlt.report import write_document
-
     title = f"xlt representations: {Path(root).resolve().name}"
     return write_document(Path(root), title, [Heading(title, 1), *representation_blocks(root)])

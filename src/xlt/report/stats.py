@@ -13,6 +13,7 @@ from threadpoolctl import ThreadpoolController
 
 from xlt.errors import XltError
 from xlt.report.study import Recipe, Section
+from xlt.results.layout import UNITS, StudyLayout
 
 BOOTSTRAP_SEED = 20240521  # fixed so that two builds of a report are identical
 _MAX_DRAWS = 1_000_000  # example indices drawn at once (~30 MB with their counts): replicates go in blocks below it
@@ -84,11 +85,11 @@ def normalised_transfer(
 
 
 class UnitsStore:
-    """Reads units/{folder}/{split}-{lang}.npz (`xlt.results.units_dir`) once each; a missing file is None, a
+    """Reads units/{folder}/{split}-{lang}.npz (`xlt.results.layout.units_dir`) once each; a missing file is None, a
     malformed one an error."""
 
     def __init__(self, study_dir: Path):
-        self.root = study_dir / "units"
+        self.root = StudyLayout(study_dir) / UNITS
         self._cache: dict[Path, UnitArrays | None] = {}
 
     def get(self, folder: str, split: str, lang: str) -> UnitArrays | None:

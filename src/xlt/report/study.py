@@ -1,7 +1,7 @@
 """Read a study directory into report sections: one per target task, train languages and primary metric.
 
 Only files are read (results.csv, tasks.json, languages.json, distances.json, provenance.json, the stages'
-loss.json; `xlt.results` is their schema), so an old study's report is rebuilt from what the study recorded,
+loss.json; `xlt.results.records` is their schema), so an old study's report is rebuilt from what the study recorded,
 whatever the registry says now.
 """
 
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlt.errors import XltError
-from xlt.results import COLUMNS, DISTANCES, LANGUAGES, PROVENANCE, REFERENCES, RESULTS, TASKS, units_dir
+from xlt.results.layout import DISTANCES, LANGUAGES, LOSSES, PROVENANCE, RESULTS, TASKS, StudyLayout, units_dir
+from xlt.results.records import REFERENCES
+from xlt.results.rows import COLUMNS
 
 BASELINE_INTERMEDIATE = "none"
 
@@ -39,7 +41,7 @@ class Recipe:
 class Cell:
     value: float
     stage_hash: str  # the training stage that produced it (its lineage: parents, training languages)
-    units: str  # its folder under units/ (`xlt.results.units_dir`)
+    units: str  # its folder under units/ (`xlt.results.layout.units_dir`)
 
 
 @dataclass
@@ -89,7 +91,7 @@ def read_rows(study_dir: Path) -> list[dict[str, str]]:
 
 
 def read_tasks(study_dir: Path) -> dict[str, dict]:
-    """tasks.json ({task: record}, `xlt.results.TaskRecord`); a study written before it existed has none."""
+    """tasks.json ({task: record}, `xlt.results.records.TaskRecord`); a study written before it existed has none."""
     return read_optional_json(study_dir / TASKS) or {}
 
 
@@ -209,7 +211,7 @@ def read_side_files(study_dir: Path) -> SideFiles:
     provenance = read_optional_json(study_dir / PROVENANCE)
     losses = {}
     for stage_hash in (provenance or {}).get("stages") or {}:
-        path = study_dir / "stages" / stage_hash / "loss.json"
+        path = StudyLayout(study_dir).stage(stage_hash) / LOSSES
         if path.is_file():
             losses[stage_hash] = _loss_curve(path)
     return SideFiles(

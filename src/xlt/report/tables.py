@@ -7,7 +7,7 @@ from xlt.report.contrasts import interval_note, multiplicity_note
 from xlt.report.examples import DEGENERATE_MARK, DEGENERATE_NOTE, NO_MARKS, Degenerate
 from xlt.report.render import Table
 from xlt.report.stats import Summary
-from xlt.results import REFERENCES  # the first: majority, whose NT is never defined
+from xlt.results.records import REFERENCES  # the first: majority, whose NT is never defined
 
 MISSING = "–"
 

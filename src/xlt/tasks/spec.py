@@ -117,6 +117,4 @@ def register(spec: TaskSpec) -> TaskSpec:
 
 
 def get_task(name: str) -> TaskSpec:
-    import xlt.tasks  # noqa: F401  (importing the package registers every task module)
-
     return TASKS.get(name)

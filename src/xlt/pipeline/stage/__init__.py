@@ -1,0 +1,1 @@
+"""One stage, run: its context, its model, training (with checkpoint selection and tracking) or evaluation."""

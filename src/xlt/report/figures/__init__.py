@@ -1,0 +1,1 @@
+"""The report's figures: matplotlib's PNGs (`plots`), training curves, and transfer against linguistic distance."""
