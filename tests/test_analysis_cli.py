@@ -163,16 +163,16 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
     config = validate_study(provenance["config"], "oracle")
     resources = resolve(config, progress=False, build=False)
     plan = build_plan(config, {**resources.identity, "mixed_precision": config.mixed_precision})
-    assert any(ev.recipe.endswith("@target-dev") for ev in plan.evals)
+    assert any(ev.label.endswith("@target-dev") for ev in plan.evals)
     for stage_hash in plan.train:  # sealed empty: only which encoders are chosen is under test
         (copy / "stages" / stage_hash).mkdir(parents=True)
         mark_complete(copy / "stages" / stage_hash, {})
     entries = study_encoders(copy).entries
-    targets = [(e.recipe, e.key) for e in entries if e.role == "target"]
+    targets = [(e.label, e.key) for e in entries if e.role == "target"]
     assert sorted(targets) == sorted(
-        (ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}", ev.source)
+        (ev.label if ev.intermediate == "none" else f"{ev.label} + {ev.intermediate}", ev.source)
         for ev in plan.evals
-        if ev.source is not None and not ev.recipe.endswith("@target-dev")
+        if ev.source is not None and not ev.label.endswith("@target-dev")
     )
     assert {e.key for e in entries if e.role == "intermediate"} == {
         h for h, stage in plan.train.items() if stage.role == "intermediate"

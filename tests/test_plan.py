@@ -56,7 +56,7 @@ def test_demo_grid_counts():
     plan = build_plan(study(), IDENTITY)
     # per method: 2 intermediate stages + nli x 3 conditions + pos x 1; plus random_init on 2 targets
     assert plan.training_runs == 2 * (2 + 3 + 1) + 2
-    recipes = {(e.recipe, e.intermediate, e.task) for e in plan.evals}
+    recipes = {(e.label, e.intermediate, e.task) for e in plan.evals}
     assert ("majority", "none", "synth-nli") in recipes and ("random_init", "none", "synth-pos") in recipes
     assert len(plan.evals) == 2 * 4 + 2 + 2
 
@@ -116,7 +116,7 @@ def test_evaluations_carry_their_targets_languages_split_seed_and_budgets():
         IDENTITY,
     )
     evals = [e for e in plan.evals if e.task == "synth-nli"]
-    assert {e.recipe for e in evals} == {"finetune", "deep_prompt", "random_init", "majority"}
+    assert {e.label for e in evals} == {"finetune", "deep_prompt", "random_init", "majority"}
     for e in evals:
         assert (e.train_languages, e.languages, e.split, e.seed) == (("base",), ("cyrl", "base"), "test", 3)
         assert (e.batch_size, e.max_length, e.checkpoint, e.identity) == (16, 64, CHECKPOINT, IDENTITY)
@@ -127,7 +127,7 @@ def test_each_selection_criterion_evaluates_its_own_checkpoint_and_target_dev_is
     assert (checkpoint_name("dev"), checkpoint_name("target-dev")) == (CHECKPOINT, f"{CHECKPOINT}-target-dev")
     plan = build_plan(study(*SELECTING), IDENTITY)
     nli = [e for e in plan.evals if e.task == "synth-nli" and e.intermediate == "none" and e.source]
-    by_recipe = {e.recipe: e for e in nli}
+    by_recipe = {e.label: e for e in nli}
     assert set(by_recipe) == {r for m in ("finetune", "deep_prompt", "random_init") for r in (m, oracle_label(m))}
     own, oracle = by_recipe["finetune"], by_recipe[oracle_label("finetune")]
     assert (own.checkpoint, oracle.checkpoint) == (checkpoint_name("dev"), checkpoint_name("target-dev"))
@@ -206,7 +206,7 @@ def test_a_target_without_training_data_trains_on_its_train_task():
     # XQuAD's SQuAD stage keeps its QA head options; Tatoeba's SQuAD stage (another kind) the QA defaults;
     # LAReQA trains its own ranking kind on SQuAD retrieval, with the target's head options
     assert stages == {("squad", 0.2), ("squad", 0.1), ("squad-retrieval", 0.1)}
-    by_task = {e.task: e for e in plan.evals if e.recipe == "finetune"}
+    by_task = {e.task: e for e in plan.evals if e.label == "finetune"}
     assert len({by_task[task].source for task in ("tatoeba", "lareqa", "xquad")}) == 3
     assert by_task["tatoeba"].head_options.model_dump() == {"dropout": 0.1, "layer": 3, "pooling": "mean"}
     assert plan.train[by_task["tatoeba"].source].head_options.model_dump() == {"dropout": 0.1}  # the QA head's defaults

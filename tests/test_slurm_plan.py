@@ -49,7 +49,7 @@ def test_a_fresh_study_is_one_array_of_independent_stages_then_arrays_after_each
         submitted_before |= {s.hash for s in group.stages}
     # each intermediate stage feeds one target; each trained stage one evaluation
     assert len(groups) == 1 + 4 + 10
-    targets_after_intermediate = [g for g in groups if g.stages[0].kind == "train" and g.after]
+    targets_after_intermediate = [g for g in groups if g.stages[0].action == "train" and g.after]
     assert len(targets_after_intermediate) == 4
 
 

@@ -68,7 +68,7 @@ def study_encoders(study_dir: Path) -> Encoders:
             entries[origin] = Encoding(
                 origin, "base", "random_init (untrained)", "", target.seed, None, {"untrained": target.hash}, target
             )
-        recipe = ev.recipe if ev.intermediate == "none" else f"{ev.recipe} + {ev.intermediate}"
+        recipe = ev.label if ev.intermediate == "none" else f"{ev.label} + {ev.intermediate}"
         stage: TrainStage | None = target
         while stage is not None:  # the evaluated stage, then every stage before it (intermediate, earlier tasks)
             role, task = ("target", ev.task) if stage is target else ("intermediate", stage.task)

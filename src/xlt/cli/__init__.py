@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
 
 import xlt
 from xlt.cli import guard
+from xlt.cli.backends import Backends, backend_options
 from xlt.demo import DEMO_CONFIG, QUICK_DEMO
 from xlt.errors import XltError
 from xlt.runtime.display import quiet_libraries
@@ -56,47 +57,6 @@ UNBOUNDED_WIDTH = 1000  # wider than any table xlt prints: nothing is cut or wra
 QUICK = [f"{key}={json.dumps(value)}" for key, value in QUICK_DEMO.items()]  # as --set overrides
 
 
-# --- cluster backend options, shared by `run` and `demo` (xlt.pipeline.slurm.SlurmOptions) ---
-Backend = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        help="local: run every stage here; slurm: one Slurm job per stage (through submitit), returns at once.",
-    ),
-]
-Partition = Annotated[str | None, typer.Option("--partition", help="Slurm partition (default: the cluster's).")]
-GpusPerJob = Annotated[int | None, typer.Option("--gpus-per-job", min=0, help="GPUs per Slurm job (default 0).")]
-CpusPerJob = Annotated[int | None, typer.Option("--cpus-per-job", min=1, help="CPUs per Slurm job (default 1).")]
-JobTime = Annotated[
-    str | None,
-    typer.Option(
-        "--time",
-        help="Time limit per Slurm job, sbatch's --time format (default 4:00:00; requeued and resumed past it).",
-    ),
-]
-ArrayParallelism = Annotated[
-    int | None, typer.Option("--array-parallelism", min=1, help="Jobs of one Slurm job array running at once (32).")
-]
-RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Resubmit failed stages (and what waits on them).")]
-Workers = Annotated[
-    int | None,
-    typer.Option(
-        "--workers",
-        min=1,
-        help="Processes running independent stages at once on this machine, the cores (or GPUs) shared among"
-        " them (local backend; default 1, for `xlt demo` one a CPU core up to 4).",
-    ),
-]
-Track = Annotated[
-    str | None,
-    typer.Option(
-        "--track",
-        help="Experiment tracking: tensorboard, wandb or mlflow (sets"
-        " tracking.backend; logs under the study's tracking/).",
-    ),
-]
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"xlt {xlt.__version__}")
@@ -111,27 +71,21 @@ def main_options(
 
 
 @app.command(cls=Command)
+@backend_options
 def run(
     config: Path = typer.Argument(..., help="Study YAML (see configs/demo.yaml and the README's config reference)."),
     out: Path | None = typer.Option(None, "--out", help="Study directory (overrides output_dir)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: --set methods.finetune.options.lr=3e-5"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (stages, sharing, status) and stop."),
-    backend: Backend = "local",
-    partition: Partition = None,
-    gpus_per_job: GpusPerJob = None,
-    cpus_per_job: CpusPerJob = None,
-    time: JobTime = None,
-    array_parallelism: ArrayParallelism = None,
-    retry_failed: RetryFailed = False,
-    workers: Workers = None,
-    track: Track = None,
+    *,
+    backend: Backends,
 ) -> None:
     """Run a study from a YAML file: train what is not complete, evaluate, write results and a report."""
-    slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
-    _run(config, out, set_ + ([f"tracking.backend={track}"] if track else []), dry_run, slurm, workers)
+    _run(config, out, set_, dry_run, backend)
 
 
 @app.command(cls=Command)
+@backend_options
 def demo(
     quick: bool = typer.Option(
         False, "--quick", help="Tiny budgets: the whole grid in under 30 seconds (mechanics only)."
@@ -139,63 +93,26 @@ def demo(
     out: Path | None = typer.Option(None, "--out", help="Study directory (default runs/demo or runs/demo-quick)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field of configs/demo.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and stop."),
-    backend: Backend = "local",
-    partition: Partition = None,
-    gpus_per_job: GpusPerJob = None,
-    cpus_per_job: CpusPerJob = None,
-    time: JobTime = None,
-    array_parallelism: ArrayParallelism = None,
-    retry_failed: RetryFailed = False,
-    workers: Workers = None,
+    *,
+    backend: Backends,
 ) -> None:
     """The built-in study on the embedded synthetic benchmark (pretrains a small encoder once, cached)."""
-    slurm = _slurm_options(backend, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed)
-    overrides = (QUICK if quick else []) + list(set_)
     if out is None:
         out = Path("runs") / ("demo-quick" if quick else "demo")
-    if workers is None and slurm is None:
+    if backend.workers is None and backend.backend == "local":
         from xlt.pipeline.run.workers import demo_workers
 
-        workers = demo_workers()
-    _run(DEMO_CONFIG, out, overrides, dry_run, slurm, workers)
+        backend = replace(backend, workers=demo_workers())
+    _run(DEMO_CONFIG, out, (QUICK if quick else []) + list(set_), dry_run, backend)
 
 
-def _slurm_options(backend: str, partition, gpus_per_job, cpus_per_job, time, array_parallelism, retry_failed):
-    """The Slurm backend's options (unset ones take SlurmOptions' defaults), or None for the local backend."""
-    given = {
-        name: value
-        for name, value in dict(
-            partition=partition,
-            gpus_per_job=gpus_per_job,
-            cpus_per_job=cpus_per_job,
-            time=time,
-            array_parallelism=array_parallelism,
-            retry_failed=retry_failed or None,
-        ).items()
-        if value is not None
-    }
-    if backend == "slurm":
-        from xlt.pipeline.slurm import SlurmOptions
-
-        return SlurmOptions(**given)
-    if backend != "local":
-        raise XltError(f"--backend {backend!r}: choose local or slurm")
-    if given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        raise XltError(f"{flags}: Slurm options; add --backend slurm")
-    return None
-
-
-def _run(
-    config: Path, out: Path | None, overrides: list[str], dry_run: bool, slurm=None, workers: int | None = None
-) -> None:
+def _run(config: Path, out: Path | None, overrides: list[str], dry_run: bool, backend: Backends) -> None:
     from xlt.config import load_study
 
-    if slurm is not None and workers is not None:
-        raise XltError("--workers: the local backend's; on Slurm every stage is a job of its own")
+    slurm = backend.slurm()
     if out is not None:
         overrides = [*overrides, f"output_dir={out}"]
-    study = load_study(config, overrides)
+    study = load_study(config, overrides + backend.overrides())
     if slurm is not None:
         from xlt.pipeline.slurm import submit_study
 
@@ -203,7 +120,7 @@ def _run(
         return
     from xlt.pipeline.run.runner import run_study
 
-    run_study(study, console=console, output=output(), dry_run=dry_run, workers=workers or 1)
+    run_study(study, console=console, output=output(), dry_run=dry_run, workers=backend.workers or 1)
 
 
 @app.command(cls=Command)

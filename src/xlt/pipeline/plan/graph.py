@@ -51,13 +51,13 @@ class TrainStage:
     # target-dev selection: the evaluated task's languages whose dev sets pick the oracle checkpoint
     oracle_languages: tuple[str, ...] = ()
     # what the stage is for, named in its description and not in its hash (recipes that train the same stage
-    # share it): the method's name in the study, and the intermediate condition it trains or follows
-    recipe: str = ""
-    condition: str = "none"
+    # share it): the method's label in the study, and the intermediate condition it trains or follows
+    label: str = ""
+    intermediate: str = "none"
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        named = ("hash", "recipe", "condition")
+        named = ("hash", "label", "intermediate")
         payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in named}
         if not self.oracle_languages:  # fields added later join the hash only when set: older hashes stay valid
             del payload["oracle_languages"]
@@ -70,13 +70,13 @@ class TrainStage:
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "train": payload}))
 
     def describe(self) -> str:
-        recipe = f"{self.recipe or self.method} / {self.condition}"
+        recipe = f"{self.label or self.method} / {self.intermediate}"
         return f"{self.role} {self.task} [{'+'.join(self.languages)}] {recipe} seed {self.seed}"
 
 
 @dataclass(frozen=True)
 class EvalStage:
-    recipe: str  # method label, or a reference name ("majority", "random_init")
+    label: str  # the method's label (results.csv's `method`), or a reference name ("majority", "random_init")
     intermediate: str
     task: str
     train_languages: tuple[str, ...]
@@ -208,8 +208,8 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
         seed,
         None,
         identity,
-        recipe=method.name,
-        condition=condition,
+        label=method.name,
+        intermediate=condition,
     )
 
 

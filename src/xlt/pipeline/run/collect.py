@@ -61,7 +61,7 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
         interrupts.stop_if_requested("while collecting the results (every stage is kept)")
         directory = ctx.stage_dir(ev.hash)
         recipe = {
-            "method": ev.recipe,
+            "method": ev.label,
             "intermediate": ev.intermediate,
             "target_task": ev.task,
             "train_languages": "+".join(ev.train_languages),
@@ -69,8 +69,8 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
             "stage_hash": ev.result_hash,
         }
         rows += [{**recipe, **row} for row in _read_json(directory / ROWS)]
-        atomic_copy_tree(directory / UNITS, layout.units(ev.recipe, ev.result_hash))
-        run = f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}"
+        atomic_copy_tree(directory / UNITS, layout.units(ev.label, ev.result_hash))
+        run = f"{ev.label}.{ev.intermediate}.seed{ev.seed}"
         if ev.task in branched:
             run += f".from-{'+'.join(ev.train_languages)}"
         for folder in (PREDICTIONS, EXAMPLES):
@@ -138,7 +138,7 @@ def provenance(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> P
 def _evaluations(plan: Plan, ctx: Context) -> dict[str, dict]:
     return {
         ev.hash: {
-            "recipe": ev.recipe,
+            "recipe": ev.label,
             "intermediate": ev.intermediate,
             "task": ev.task,
             "split": ev.split,

@@ -37,7 +37,7 @@ class Planned:
     """One stage of the plan as a job sees it: what it is and which stage must be complete before it runs."""
 
     hash: str
-    kind: str  # "train" or "eval"
+    action: str  # "train" or "eval"
     label: str
     upstream: str | None  # the parent (training) or the evaluated stage (evaluation)
 
@@ -55,7 +55,7 @@ def planned_stages(plan: Plan) -> list[Planned]:
     """Training stages (parents first), then each distinct evaluation: an order in which upstreams come first."""
     stages = [Planned(s.hash, "train", s.describe(), s.parent) for s in plan.train.values()]
     return stages + [
-        Planned(ev.hash, "eval", f"evaluation {ev.recipe} / {ev.intermediate} on {ev.task}", ev.source)
+        Planned(ev.hash, "eval", f"evaluation {ev.label} / {ev.intermediate} on {ev.task}", ev.source)
         for ev in unique_evals(plan)
     ]
 
@@ -85,13 +85,13 @@ def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
     """Elapsed time x (work left / work done), work measured in stage-seconds: each stage left costs the
     mean wall time of the finished stages of its kind (training or evaluation; either kind's mean while
     none of its own has finished). The pace covers parallel jobs and queueing as they were so far."""
-    done = [(s.stage.kind, s.wall_seconds) for s in statuses if s.state == "done" and s.wall_seconds is not None]
+    done = [(s.stage.action, s.wall_seconds) for s in statuses if s.state == "done" and s.wall_seconds is not None]
     if not done or all(s.state == "done" for s in statuses):
         return None
     means = {kind: statistics.fmean(seconds for k, seconds in done if k == kind) for kind in {k for k, _ in done}}
     overall = statistics.fmean(seconds for _, seconds in done)
     work_done = sum(seconds for _, seconds in done)
-    work_left = sum(means.get(s.stage.kind, overall) for s in statuses if s.state != "done")
+    work_left = sum(means.get(s.stage.action, overall) for s in statuses if s.state != "done")
     return elapsed * work_left / work_done if work_done > 0 else None
 
 

@@ -51,6 +51,6 @@ def _eval_job(ev: EvalStage, plan: Plan, ctx: Context) -> Job:
     return Job(
         ctx.stage_dir(ev.hash),
         tuple(ctx.stage_dir(s) for s in [ev.source] if s),
-        f"evaluating {ev.recipe} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
+        f"evaluating {ev.label} / {ev.intermediate} on {ev.task}, {len(ev.languages)} languages ({ev.hash})",
         partial(evaluate_stage, ev, plan.train.get(ev.source) if ev.source else None, ctx),
     )

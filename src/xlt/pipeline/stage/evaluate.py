@@ -45,7 +45,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     rows = []
     for lang in ev.languages:
         if any_process(interrupts.requested()):
-            interrupts.stop(f"during evaluation {ev.recipe} / {ev.intermediate} on {ev.task} (it starts again)")
+            interrupts.stop(f"during evaluation {ev.label} / {ev.intermediate} on {ev.task} (it starts again)")
         examples = spec.load(ev.split, lang, ctx.resources.data_dir)
         predictions = predict(examples, lang)
         if is_main():

@@ -82,7 +82,7 @@ def run_names(plan: Plan) -> dict[str, str]:
     """Every stage's run name, from the first evaluation that reads it: {recipe}.{intermediate}.seed{N}.{stage}."""
     names: dict[str, str] = {}
     for ev in plan.evals:
-        prefix = _safe(f"{ev.recipe}.{ev.intermediate}.seed{ev.seed}")
+        prefix = _safe(f"{ev.label}.{ev.intermediate}.seed{ev.seed}")
         names.setdefault(ev.hash, f"{prefix}.{_safe(f'evaluation-{ev.task}-' + '+'.join(ev.train_languages))}")
         stage_hash = ev.source
         while stage_hash is not None and stage_hash not in names:
@@ -133,7 +133,7 @@ def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) ->
     metadata = {
         "stage_hash": ev.hash,
         "source": ev.source,
-        "recipe": ev.recipe,
+        "recipe": ev.label,
         "intermediate": ev.intermediate,
         "task": ev.task,
         "train_languages": "+".join(ev.train_languages),
