@@ -24,7 +24,8 @@ from xlt.config import validate_study
 from xlt.pipeline.plan.graph import study_plan
 from xlt.pipeline.plan.resources import resolve
 from xlt.pipeline.run.runner import with_precision
-from xlt.pipeline.stage.context import Context
+from xlt.pipeline.stage.context import Context, Reporting
+from xlt.results.layout import StudyLayout
 from xlt.runtime.machine import cpu_kernels
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data from the repository root
@@ -125,7 +126,7 @@ class XltRun:
         if fresh:
             self.runs += 1
         out = self.work / f"run{self.runs}"
-        return Context(out, self.resources, self.work / "cache", self.precision, progress=False)
+        return Context(StudyLayout(out), self.resources, self.work / "cache", self.precision, Reporting(progress=False))
 
     @property
     def stage(self):

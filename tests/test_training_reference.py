@@ -28,9 +28,10 @@ from xlt.pipeline.plan.graph import study_plan
 from xlt.pipeline.plan.resources import cache_dir, resolve
 from xlt.pipeline.run.runner import with_precision
 from xlt.pipeline.stage.build import build_task_model
-from xlt.pipeline.stage.context import Context
+from xlt.pipeline.stage.context import Context, Reporting
 from xlt.pipeline.stage.trace import VARIABLE
 from xlt.pipeline.stage.train import optimizer_for, train_stage
+from xlt.results.layout import StudyLayout
 from xlt.tasks import get_task
 
 STEPS = 12
@@ -76,7 +77,7 @@ def xlt_training(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("reference")
     study = with_precision(validate_study(reference_study(out / "study"), "reference"))
     resources = resolve(study, progress=False)
-    ctx = Context(study.output_dir, resources, cache_dir(), progress=False)
+    ctx = Context(StudyLayout(study.output_dir), resources, cache_dir(), reporting=Reporting(progress=False))
     stages = list(study_plan(study, resources).train.values())
     trace_file = out / "trace.jsonl"
     with pytest.MonkeyPatch.context() as patch:

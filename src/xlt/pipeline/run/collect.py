@@ -30,7 +30,6 @@ from xlt.results.layout import (
     ROWS,
     TASKS,
     UNITS,
-    StudyLayout,
 )
 from xlt.results.records import Provenance, StageProvenance, TaskRecord
 from xlt.results.rows import COLUMNS, ResultRow
@@ -47,15 +46,17 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
     collect(study, plan, ctx, wall_seconds)
     from xlt.report import build_report
 
-    report = build_report(ctx.out_dir)
+    report = build_report(ctx.layout.root)
     interrupts.stop_if_requested("while writing the report (every stage is kept)")  # a stop Python swallowed
-    console.print(f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.out_dir)}")
+    console.print(
+        f"[bold green]done[/]: {len(plan.evals)} evaluations; report at {report.get('html', ctx.layout.root)}"
+    )
     return report
 
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
     """Write results.csv, tasks.json, units/, predictions/, examples/ and provenance.json from the completed stages."""
-    rows, layout = [], StudyLayout(ctx.out_dir)
+    rows, layout = [], ctx.layout
     branched = _branched_tasks(plan)
     for ev in plan.evals:
         interrupts.stop_if_requested("while collecting the results (every stage is kept)")
@@ -97,7 +98,7 @@ def _write_languages(study: Study, plan: Plan, ctx: Context) -> None:
     languages = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.languages))
     sources = list(dict.fromkeys(lang for ev in plan.evals for lang in ev.train_languages))
     properties, distances = describe(languages, sources, study.data.synthetic is not None, ctx.cache_root)
-    layout = StudyLayout(ctx.out_dir)
+    layout = ctx.layout
     atomic_write_json(layout / LANGUAGES, properties)
     atomic_write_json(layout / DISTANCES, distances)
 

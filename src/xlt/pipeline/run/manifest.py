@@ -15,7 +15,7 @@ from xlt.config import Study, validate_study
 from xlt.errors import XltError
 from xlt.pipeline.plan.graph import Plan
 from xlt.pipeline.plan.resources import Resources
-from xlt.pipeline.stage.context import Context
+from xlt.pipeline.stage.context import Context, Reporting
 from xlt.results.layout import STUDY, StudyLayout
 from xlt.runtime.io import atomic_write_json
 
@@ -32,7 +32,10 @@ class Manifest:
         from xlt.pipeline.stage.tracking import Tracking
 
         tracking = Tracking.for_study(self.study, self.plan(), self.study_dir)
-        return Context(self.study_dir, self.resources, self.cache_root, self.study.mixed_precision, progress, tracking)
+        reporting = Reporting(progress, tracking)
+        return Context(
+            StudyLayout(self.study_dir), self.resources, self.cache_root, self.study.mixed_precision, reporting
+        )
 
     def plan(self) -> Plan:
         from xlt.pipeline.plan.graph import study_plan

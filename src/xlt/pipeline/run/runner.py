@@ -27,10 +27,10 @@ from xlt.pipeline.run.progress import StudyDisplay
 from xlt.pipeline.run.scheduler import run_jobs
 from xlt.pipeline.run.stage_jobs import stage_jobs, to_run
 from xlt.pipeline.run.workers import worker_processes
-from xlt.pipeline.stage.context import Context
+from xlt.pipeline.stage.context import Context, Reporting
 from xlt.pipeline.stage.directory import is_complete
 from xlt.pipeline.stage.tracking import Tracking
-from xlt.results.layout import RESUME
+from xlt.results.layout import RESUME, StudyLayout
 from xlt.runtime import integrity
 from xlt.runtime.display import log_every
 from xlt.runtime.distributed import is_main, main_first, on_main
@@ -67,7 +67,7 @@ def run_study(
     out_dir = study.output_dir
     plan = study_plan(study, resources)
     tracking = Tracking.for_study(study, plan, out_dir) if is_main() else None
-    ctx = Context(out_dir, resources, cache_dir(), study.mixed_precision, progress, tracking)
+    ctx = Context(StudyLayout(out_dir), resources, cache_dir(), study.mixed_precision, Reporting(progress, tracking))
     if not dry_run:
         check_inputs(plan, ctx)  # before anything is written or shown: bad input gives one line and no study
     output.print(plan_table(plan, ctx))
@@ -76,7 +76,7 @@ def run_study(
         return Outcome(out_dir, plan, 0, {})
     on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
     with StudyDisplay(out_dir, plan, console, progress) as display:
-        jobs = stage_jobs(plan, replace(ctx, display=display))
+        jobs = stage_jobs(plan, replace(ctx, reporting=replace(ctx.reporting, display=display)))
         with worker_processes(out_dir, min(workers, to_run(jobs))):
             ran = run_jobs(jobs, display.say)  # before each stage this process runs or waits for
     trained = sum(job.directory.name in plan.train for job in ran)

@@ -22,7 +22,7 @@ def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
     else:
         ev = next((ev for ev in plan.evals if ev.hash == stage_hash), None)
         if ev is None:
-            raise XltError(f"stage {stage_hash} is not in the plan of {ctx.out_dir} (was the config changed?)")
+            raise XltError(f"stage {stage_hash} is not in the plan of {ctx.layout.root} (was the config changed?)")
         job = _eval_job(ev, plan, ctx)
     run_one(job, log)
 

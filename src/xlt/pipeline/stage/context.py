@@ -26,19 +26,28 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Context:
-    """Where a study's stages live and what they run on."""
+class Reporting:
+    """Where a stage reports while it runs: its progress (bars on a terminal, lines off one), the running study's
+    display, experiment tracking."""
 
-    out_dir: Path
-    resources: Resources
-    cache_root: Path
-    mixed_precision: str = "no"
     progress: bool = True
     tracking: Tracking | None = None  # experiment tracking; None: off
     display: StudyDisplay | None = None  # the running study's progress display; None: each stage shows its own bar
 
+
+@dataclass(frozen=True)
+class Context:
+    """What a stage needs: where its study lies (`layout`), what it runs on (the resources, the shared cache, the
+    precision) and where it reports (`reporting`)."""
+
+    layout: StudyLayout
+    resources: Resources
+    cache_root: Path
+    mixed_precision: str = "no"
+    reporting: Reporting = Reporting()
+
     def stage_dir(self, stage_hash: str) -> Path:
-        return StudyLayout(self.out_dir).stage(stage_hash)
+        return self.layout.stage(stage_hash)
 
     def features(self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int) -> list[dict]:
         """The examples' features for this study's tokenizer, from the shared Arrow cache."""
@@ -57,9 +66,10 @@ def stage_progress(
     cluster job), and its lines off a terminal. Shown by the main process of a launch only."""
     from xlt.runtime.distributed import is_main
 
-    enabled = ctx.progress and is_main()
-    display = ctx.display.progress if ctx.display is not None else progress_bars(Console(stderr=True), enabled)
-    with display if ctx.display is None else nullcontext():
+    shown = ctx.reporting
+    enabled = shown.progress and is_main()
+    display = shown.display.progress if shown.display is not None else progress_bars(Console(stderr=True), enabled)
+    with display if shown.display is None else nullcontext():
         bar = display.add_task(escape(name), total=total, completed=done)
 
         def update(step: int, loss: float) -> None:

@@ -96,7 +96,7 @@ class StageRun:
     """The run of one training stage; does nothing when the study does not track."""
 
     def __init__(self, stage: TrainStage, ctx: Context):
-        tracking = ctx.tracking
+        tracking = ctx.reporting.tracking
         self.tracker = None if tracking is None else tracking.open(stage.hash, _stage_metadata(stage))
         self.batch_size = stage.training.batch_size
         self.last = time.perf_counter()
@@ -128,7 +128,7 @@ class StageRun:
 def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) -> None:
     """One run per evaluation: `{split}/{metric}/{language}` for every row, and the primary metric's mean over
     languages as `{split}/{metric}/average`, at the evaluated stage's last step (`steps`)."""
-    if ctx.tracking is None:
+    if ctx.reporting.tracking is None:
         return
     metadata = {
         "stage_hash": ev.hash,
@@ -140,7 +140,7 @@ def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) ->
         "split": ev.split,
         "seed": ev.seed,
     }
-    tracker = ctx.tracking.open(ev.hash, metadata)
+    tracker = ctx.reporting.tracking.open(ev.hash, metadata)
     values = {f"{row['split']}/{row['metric']}/{row['eval_language']}": row["value"] for row in rows}
     primary = [row for row in rows if row["primary"]]
     if primary:
