@@ -21,6 +21,16 @@ class Row(BaseModel):
         return {name: _dtype(field.annotation) for name, field in cls.model_fields.items()}
 
 
+class ScoreRow(Row):
+    """One metric an evaluation scored on one language (its rows.json): collection adds the recipe's columns."""
+
+    eval_language: str
+    split: str
+    metric: str
+    value: float
+    primary: int
+
+
 class ResultRow(Row):
     """One scored metric: a recipe's (or a reference's) score on one language and split, for one seed."""
 
@@ -59,6 +69,12 @@ class ContrastRow(Row):
 
 
 COLUMNS = ResultRow.columns()  # results.csv's header
+
+
+def result_row(score: ScoreRow, **recipe: Any) -> ResultRow:
+    """A results.csv row: an evaluation's score with the recipe's columns (method, intermediate, target_task,
+    train_languages, seed, stage_hash)."""
+    return ResultRow(**recipe, **score.model_dump())
 
 
 def _dtype(annotation: Any) -> str:

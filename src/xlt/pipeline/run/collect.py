@@ -32,7 +32,7 @@ from xlt.results.layout import (
     UNITS,
 )
 from xlt.results.records import Provenance, StageProvenance, TaskRecord
-from xlt.results.rows import COLUMNS, ResultRow
+from xlt.results.rows import COLUMNS, ResultRow, ScoreRow, result_row
 from xlt.runtime import interrupts
 from xlt.runtime.io import atomic_copy_tree, atomic_write_csv, atomic_write_json
 from xlt.runtime.machine import cpu_name
@@ -56,7 +56,8 @@ def finish_study(study: Study, plan: Plan, ctx: Context, wall_seconds: float, co
 
 def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None:
     """Write results.csv, tasks.json, units/, predictions/, examples/ and provenance.json from the completed stages."""
-    rows, layout = [], ctx.layout
+    rows: list[ResultRow] = []
+    layout = ctx.layout
     branched = _branched_tasks(plan)
     for ev in plan.evals:
         interrupts.stop_if_requested("while collecting the results (every stage is kept)")
@@ -69,14 +70,14 @@ def collect(study: Study, plan: Plan, ctx: Context, wall_seconds: float) -> None
             "seed": ev.seed,
             "stage_hash": ev.result_hash,
         }
-        rows += [{**recipe, **row} for row in _read_json(directory / ROWS)]
+        rows += [result_row(ScoreRow(**score), **recipe) for score in _read_json(directory / ROWS)]
         atomic_copy_tree(directory / UNITS, layout.units(ev.label, ev.result_hash))
         run = f"{ev.label}.{ev.intermediate}.seed{ev.seed}"
         if ev.task in branched:
             run += f".from-{'+'.join(ev.train_languages)}"
         for folder in (PREDICTIONS, EXAMPLES):
             atomic_copy_tree(directory / folder, layout.outputs(folder, run))
-    atomic_write_csv(layout / RESULTS, COLUMNS, [ResultRow.model_validate(row).model_dump() for row in rows])
+    atomic_write_csv(layout / RESULTS, COLUMNS, [row.model_dump() for row in rows])
     tasks = sorted({ev.task for ev in plan.evals})
     atomic_write_json(layout / TASKS, {task: TaskRecord(**get_task(task).record()).model_dump() for task in tasks})
     _write_languages(study, plan, ctx)

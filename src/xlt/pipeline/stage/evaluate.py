@@ -28,6 +28,7 @@ from xlt.pipeline.stage.directory import mark_complete, stage_info
 from xlt.pipeline.stage.evaluator import Evaluator, official_scores
 from xlt.pipeline.stage.tracking import log_evaluation
 from xlt.results.layout import EXAMPLES, PREDICTIONS, ROWS, UNITS
+from xlt.results.rows import ScoreRow
 from xlt.runtime import interrupts
 from xlt.runtime.distributed import any_process, is_main, on_main, state
 from xlt.runtime.io import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -42,7 +43,7 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     directory = ctx.stage_dir(ev.hash)
     spec = get_task(ev.task)
     predict = _majority(ev, spec, ctx) if source is None else _model_predictor(ev, source, spec, ctx)
-    rows = []
+    rows: list[ScoreRow] = []
     for lang in ev.languages:
         if any_process(interrupts.requested()):
             interrupts.stop(f"during evaluation {ev.label} / {ev.intermediate} on {ev.task} (it starts again)")
@@ -64,9 +65,9 @@ def evaluate_stage(ev: EvalStage, source: TrainStage | None, ctx: Context) -> No
     on_main(_finish, ev, rows, info, steps, ctx)
 
 
-def _finish(ev: EvalStage, rows: list, info: dict, steps: int, ctx: Context) -> None:
+def _finish(ev: EvalStage, rows: list[ScoreRow], info: dict, steps: int, ctx: Context) -> None:
     directory = ctx.stage_dir(ev.hash)
-    atomic_write_json(directory / ROWS, rows)
+    atomic_write_json(directory / ROWS, [row.model_dump() for row in rows])
     log_evaluation(ev, rows, steps, ctx)
     mark_complete(directory, info)
 
@@ -83,7 +84,9 @@ def _carry(source: TrainStage, spec: TaskSpec) -> carry.Carry:
     return carry.into_evaluation(get_task(source.task).kind, spec.kind)
 
 
-def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path) -> list:
+def _score(
+    spec: TaskSpec, lang: str, split: str, examples: list[dict], predictions: list, directory: Path
+) -> list[ScoreRow]:
     kind = get_kind(spec.kind)
     scored = kind.scored(examples)
     scores, golds = official_scores(spec, lang, examples, predictions)
@@ -104,13 +107,9 @@ def _score(spec: TaskSpec, lang: str, split: str, examples: list[dict], predicti
             directory / EXAMPLES / spec.name / f"{split}-{lang}.jsonl", example_lines(scored, golds, predictions)
         )
     return [
-        {
-            "eval_language": lang,
-            "split": split,
-            "metric": metric,
-            "value": scores[metric],
-            "primary": int(metric == spec.primary_metric),
-        }
+        ScoreRow(
+            eval_language=lang, split=split, metric=metric, value=scores[metric], primary=metric == spec.primary_metric
+        )
         for metric in spec.metrics
         if metric in scores
     ]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from xlt.pipeline.stage.context import Context
     from xlt.pipeline.stage.selection import Selector
+    from xlt.results.rows import ScoreRow
 
 PACKAGES = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
 
@@ -125,7 +126,7 @@ class StageRun:
             self.tracker.finish()
 
 
-def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) -> None:
+def log_evaluation(ev: EvalStage, rows: list[ScoreRow], steps: int, ctx: Context) -> None:
     """One run per evaluation: `{split}/{metric}/{language}` for every row, and the primary metric's mean over
     languages as `{split}/{metric}/average`, at the evaluated stage's last step (`steps`)."""
     if ctx.reporting.tracking is None:
@@ -141,10 +142,10 @@ def log_evaluation(ev: EvalStage, rows: list[dict], steps: int, ctx: Context) ->
         "seed": ev.seed,
     }
     tracker = ctx.reporting.tracking.open(ev.hash, metadata)
-    values = {f"{row['split']}/{row['metric']}/{row['eval_language']}": row["value"] for row in rows}
-    primary = [row for row in rows if row["primary"]]
+    values = {f"{row.split}/{row.metric}/{row.eval_language}": row.value for row in rows}
+    primary = [row for row in rows if row.primary]
     if primary:
-        values[f"{ev.split}/{primary[0]['metric']}/average"] = sum(row["value"] for row in primary) / len(primary)
+        values[f"{ev.split}/{primary[0].metric}/average"] = sum(row.value for row in primary) / len(primary)
     tracker.log(values, step=steps)
     tracker.finish()
 
