@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -132,4 +133,4 @@ def quick_demo_manifest(directory: Path) -> None:
     study = load_study(DEMO_CONFIG, [*QUICK, f"output_dir={directory}"])
     identity = {"model": {"pretrained": "k"}, "data": {"synthetic": {}}}
     resources = Resources("/elsewhere/encoder", None, False, Path("/elsewhere/data"), identity)
-    save_manifest(directory, study, resources, directory / "cache")
+    save_manifest(directory, study, resources, directory / "cache", time.time())

@@ -65,7 +65,9 @@ STUDY = {
             "train_languages": ["base"],
             "intermediate": ["multilingual"],
             "training": TRAINING,
-            "head": {"pooling": "pair", "dropout": 0.0},
+            # through the backbone's pooler: this stage's loss reaches every trainable tensor (the tagging stage's
+            # leaves the pooler out), so DDP is not asked to look for unused ones
+            "head": {"pooling": "cls_pooler", "dropout": 0.0},
         }
     ],
     "references": [],
@@ -99,8 +101,11 @@ def _pythonpath() -> str:
     return os.pathsep.join(filter(None, [str(Path(xlt.__file__).parents[1]), os.environ.get("PYTHONPATH")]))
 
 
-def finish(process: subprocess.Popen) -> None:
-    assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-3000:]
+def finish(process: subprocess.Popen) -> str:
+    """Wait for a launch to succeed; returns its stderr, where every process of it wrote."""
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    return stderr.decode()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("ddp")
     one, two = launch(base / "one", 1, base / "cache-one"), launch(base / "two", 2, base / "cache-two")
     finish(one)
-    finish(two)
+    (base / "two" / "stderr.log").write_text(finish(two))
     return base
 
 
@@ -169,6 +174,13 @@ def test_the_main_process_writes_what_a_single_process_writes_and_the_other_proc
     assert main == single
     assert {"out/results.csv", "out/report.md", "out/provenance.json"} <= set(main)
     assert any(path.startswith("cache/features/") for path in main) and any("/checkpoint/" in p for p in main)
+
+
+def test_no_process_warns_that_ddp_looked_for_unused_tensors_in_vain(runs):
+    """DDP looks for tensors a loss left out only where a stage leaves one out (the pooler under the tagging head),
+    so no process warns that `find_unused_parameters=True` found none (the target stage uses every tensor)."""
+    log = (runs / "two" / "stderr.log").read_text()
+    assert "find_unused_parameters" not in log and "unused parameters" not in log, log[-3000:]
 
 
 def test_killed_two_process_run_resumes_to_the_uninterrupted_results(runs):

@@ -3,6 +3,9 @@ the job records, the job's own run file, its stderr and (when given) the live qu
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +15,10 @@ from submitit.core.utils import JobPaths
 from in_process import run_xlt
 from small_study import quick_demo_manifest
 from xlt.pipeline.run.job_records import JobRecord, Live, load_records, logs_folder, save_records, write_run
-from xlt.pipeline.run.manifest import load_manifest
-from xlt.pipeline.run.progress import Planned, StageStatus, overall_line, planned_stages, time_left
+from xlt.pipeline.run.manifest import load_manifest, save_manifest, started_at
+from xlt.pipeline.run.progress import Elapsed, Planned, StageStatus, overall_line, planned_stages, time_left
 from xlt.pipeline.run.status import print_status, stage_statuses
-from xlt.pipeline.stage.directory import mark_complete
+from xlt.pipeline.stage.directory import MARKER, mark_complete
 
 
 @pytest.fixture()
@@ -125,14 +128,50 @@ def test_time_left_is_elapsed_times_work_left_over_work_done():
     ]
     # work done 32 stage-seconds; left: two training stages at their mean 15 and one evaluation at 2 = 32
     assert time_left(done + left, elapsed=100.0) == pytest.approx(100.0)
-    assert overall_line(done + left, 100.0) == (
+    assert overall_line(done + left, Elapsed(100.0, 100.0)) == (
         "3/6 stages done, 1 running, 1 queued, 1 to run, elapsed 1m40s, about 1m40s left at the pace so far"
     )
     only_evals_done = [done[2], *left]  # no training stage finished: the evaluations' mean stands in
     assert time_left(only_evals_done, elapsed=10.0) == pytest.approx(10.0 * 6 / 2)
-    assert time_left(left, elapsed=10.0) is None and overall_line(done, 3723.0) == "3/3 stages done, elapsed 1h02m"
+    assert time_left(left, elapsed=10.0) is None
+    assert overall_line(done, Elapsed(3723.0, 3723.0)) == "3/3 stages done, elapsed 1h02m"
+
+
+def test_elapsed_counts_the_time_before_the_first_stage_and_time_left_the_stages_pace_alone(study_dir, monkeypatch):
+    """A study that pretrained its encoder for an hour before its first stage (study.json's `started`): the elapsed
+    time includes that hour, the time left is what the stages' own pace gives, as for a study without `started`."""
+    plan = load_manifest(study_dir).plan()
+    for seconds, stage in zip((10, 20, 30), planned_stages(plan)):
+        mark_complete(study_dir / "stages" / stage.hash, {"wall_seconds": seconds})
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    first_start = min(
+        (study_dir / "stages" / s.hash / MARKER).stat().st_mtime - w for w, s in zip((10, 20, 30), planned_stages(plan))
+    )
+    manifest = study_dir / "study.json"
+    raw = json.loads(manifest.read_text())
+
+    def last_line(started: float | None) -> str:
+        manifest.write_text(json.dumps({**raw, "started": started}))
+        console = Console(record=True, width=300)
+        print_status(study_dir, plan, {}, console)
+        return console.export_text().strip().splitlines()[-1]
+
+    pattern = r"3/26 stages done, 23 to run, elapsed (\S+), about (\S+) left at the pace so far"
+    without = re.fullmatch(pattern, last_line(None))
+    pretrained = re.fullmatch(pattern, last_line(first_start - 3600))
+    assert without and pretrained
+    assert without[1] == f"{round(now - first_start)}s" and pretrained[1] == "1h00m"
+    assert pretrained[2] == without[2]  # the hour of pretraining does not slow the stages' pace
 
 
 def test_status_of_a_directory_that_is_no_study_is_one_line(tmp_path, capsys):
     code, stderr = run_xlt(capsys, "status", str(tmp_path))
     assert code == 2 and stderr.count("\n") == 1 and "no study.json" in stderr
+
+
+def test_a_rerun_keeps_the_start_of_the_studys_first_run(study_dir):
+    first = started_at(study_dir)
+    manifest = load_manifest(study_dir)
+    save_manifest(study_dir, manifest.study, manifest.resources, manifest.cache_root, started=time.time() + 100)
+    assert first is not None and started_at(study_dir) == first

@@ -426,6 +426,8 @@ def check_registries(study: Study, source: str) -> None:
             spec = get_task(target.task)
             try:
                 trainers = [get_task(task) for task in spec.training_tasks]
+                if "majority" in study.references:
+                    spec.majority_task()  # raises where the reference has no training labels to count
             except XltError as err:
                 raise XltError(f"targets.{i}.task: {err}") from None
             field = "sources" if target.sources is not None else "train_languages"

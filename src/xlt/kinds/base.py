@@ -53,6 +53,9 @@ class Kind(ABC):
     reuse_outputs: ClassVar[bool] = False
     # False when a prediction is not one example's (mining predicts the language's pair list): no per-example file
     per_example: ClassVar[bool] = True
+    # False when `majority` reads no training labels (chance, or no answer): a task without a train split of its
+    # own then needs none for its majority reference (`TaskSpec.majority_task`)
+    majority_counts_labels: ClassVar[bool] = True
 
     @abstractmethod
     def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:

@@ -30,6 +30,7 @@ class Mining(DualEncoderKind):
     metrics: ClassVar[tuple[str, ...]] = ("f1", "precision", "recall")
     scorer: ClassVar[str] = "bucc"
     per_example: ClassVar[bool] = False
+    majority_counts_labels: ClassVar[bool] = False
 
     def featurize(self, examples, tokenizer, spec, max_length):
         """Each source sentence (query), then each target sentence (candidate), alone."""

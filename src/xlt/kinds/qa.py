@@ -93,6 +93,7 @@ class QuestionAnswering(Kind):
     scorer: ClassVar[str] = "squad"
     submission: ClassVar[str] = "json"
     Settings: ClassVar[type[KindSettings]] = QASettings
+    majority_counts_labels: ClassVar[bool] = False
 
     def featurize(self, examples, tokenizer, spec, max_length):
         settings = spec.settings

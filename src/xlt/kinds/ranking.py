@@ -48,6 +48,7 @@ class Ranking(DualEncoderKind):
     scorer: ClassVar[str] = "lareqa"  # mAP@20 over each query's relevant set
     Settings: ClassVar[type[KindSettings]] = RankingSettings
     reuse_outputs: ClassVar[bool] = True  # every language of a task searches the same pool
+    majority_counts_labels: ClassVar[bool] = False
 
     def featurize(self, examples, tokenizer, spec, max_length):
         pairs = [i for i, e in enumerate(examples) if e.get(QUERY) is not None and e.get(CANDIDATE) is not None]

@@ -94,6 +94,7 @@ def submission_groups(statuses: list[StageStatus], retry_failed: bool) -> tuple[
 
 def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run: bool = False) -> dict[str, JobRecord]:
     """Submit what the study still needs and return at once; collect the results if nothing is left."""
+    began = time.time()  # before the encoder is pretrained (study.json)
     minutes = slurm_minutes(options.time)
     if not dry_run:
         _check_sbatch(options)
@@ -114,7 +115,7 @@ def submit_study(study: Study, options: SlurmOptions, console: Console, dry_run:
         elapsed = print_status(manifest.study_dir, plan, records, console)[1]
         collect_if_stale(manifest, plan, elapsed or 0.0, console)
         return records
-    save_manifest(manifest.study_dir, study, resources, manifest.cache_root)
+    save_manifest(manifest.study_dir, study, resources, manifest.cache_root, began)
     executor = _executor(manifest, options, minutes)
     try:
         for group in groups:

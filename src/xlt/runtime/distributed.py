@@ -109,15 +109,42 @@ def gather_rows(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(all_gather(tensor.contiguous())), own
 
 
-def accelerator(mixed_precision: str) -> Accelerator:
-    """The training stage's accelerator: DDP across processes, or FSDP2 where the launch's config asks for it."""
-    # under DDP: a head may leave a trainable tensor unused (the backbone's pooler under a token head)
-    unused = DistributedDataParallelKwargs(find_unused_parameters=True)
-    made = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=mixed_precision, kwargs_handlers=[unused])
+def accelerator(
+    mixed_precision: str, model: nn.Module, probe: Callable[[torch.device], torch.Tensor] | None
+) -> Accelerator:
+    """The training stage's accelerator: DDP across processes, or FSDP2 where the launch's config asks for it.
+
+    Under DDP a loss may leave a trainable tensor out (the backbone's pooler, which HF's forward runs, under a head
+    that does not pool through it; the layers above the one a retrieval head reads), and DDP must then be told to
+    look for such tensors after every backward, or the next step fails waiting for their gradients. Where none is,
+    it is not told (the search would cost a graph traversal a step, and DDP warns that it found nothing): `probe`
+    gives the loss of one batch (None: the stage trains no step), whose graph shows which tensors a step uses."""
+    made = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=mixed_precision)
     if made.distributed_type == DistributedType.FSDP and not made.is_fsdp2:
         # FSDP1 flattens a layer's tensors into one: per-tensor names, shapes and requires_grad are gone
         raise XltError("xlt shards with FSDP2 only: set fsdp_version: 2 in the accelerate config")
+    ddp = made.multi_device or made.distributed_type == DistributedType.MULTI_CPU  # as accelerate's prepare() decides
+    if ddp and probe is not None:
+        with made.autocast():
+            loss = probe(made.device)
+        if any_process(leaves_a_tensor_out(model, loss)):
+            made.ddp_handler = DistributedDataParallelKwargs(find_unused_parameters=True)  # read by prepare()
     return made
+
+
+def leaves_a_tensor_out(model: nn.Module, loss: torch.Tensor) -> bool:
+    """Whether some trainable tensor of `model` is not a leaf of `loss`'s autograd graph (what DDP's search for
+    unused tensors finds after a backward, found here without one)."""
+    reached, seen, nodes = set(), set(), [loss.grad_fn]
+    while nodes:
+        node = nodes.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):  # AccumulateGrad: the node of a leaf tensor that takes a gradient
+            reached.add(id(node.variable))
+        nodes.extend(following for following, _ in node.next_functions)
+    return any(id(p) not in reached for p in model.parameters() if p.requires_grad)
 
 
 def sharded(module: nn.Module) -> bool:

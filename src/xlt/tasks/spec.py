@@ -84,6 +84,25 @@ class TaskSpec:
         """The last task trained before evaluation: the one whose head the evaluation may keep."""
         return self.training_tasks[-1]
 
+    def majority_task(self) -> TaskSpec | None:
+        """The task in whose train split the majority reference counts labels: this one, else the last task
+        trained before evaluation where it has this task's kind, labels and settings (XCOPA: COPA); None where
+        neither has one to give and the kind's majority reads no labels (a QA task's answers nothing)."""
+        from xlt.kinds import get_kind
+
+        if "train" in self.splits:
+            return self
+        if not get_kind(self.kind).majority_counts_labels:
+            return None
+        trainer = get_task(self.training_task)
+        if (trainer.kind, trainer.labels, trainer.settings) != (self.kind, self.labels, self.settings):
+            raise XltError(
+                f"{self.name} has no train split, and {trainer.name}, the last task it is trained on, has another "
+                f"kind or other labels, so the majority reference has no labels to count; leave 'majority' out "
+                f"of references (e.g. references: [])"
+            )
+        return trainer
+
     @property
     def primary_metric(self) -> str:
         return self.metrics[0]

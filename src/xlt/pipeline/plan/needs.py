@@ -39,8 +39,9 @@ def data_needs(plan: Plan) -> list[Need]:
             add(stage.task, "dev", stage.languages)
             add(stage.task, "dev", stage.oracle_languages)
     for ev in plan.evals:
-        if ev.source is None and "train" in get_task(ev.task).splits:  # the majority reference counts labels
-            add(ev.task, "train", ev.train_languages)
+        labelled = get_task(ev.task).majority_task() if ev.source is None else None
+        if labelled is not None:  # the majority reference counts labels
+            add(labelled.name, "train", ev.train_languages)
         add(ev.task, ev.split, ev.languages)
     return [Need(task, split, tuple(languages)) for (task, split), languages in found.items() if languages]
 

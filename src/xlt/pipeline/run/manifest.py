@@ -43,10 +43,13 @@ class Manifest:
         return study_plan(self.study, self.resources)
 
 
-def save_manifest(study_dir: Path, study: Study, resources: Resources, cache_root: Path) -> None:
+def save_manifest(study_dir: Path, study: Study, resources: Resources, cache_root: Path, started: float) -> None:
+    """`started`: when this run began (time.time(), before the encoder was pretrained); an earlier run's start
+    is kept, so the study's elapsed time spans every run of it, as its stages' times do."""
     atomic_write_json(
         StudyLayout(study_dir) / STUDY,
         {
+            "started": started_at(study_dir) or started,
             "config": study.model_dump(mode="json"),
             "resources": {
                 "model_path": resources.model_path,
@@ -58,6 +61,12 @@ def save_manifest(study_dir: Path, study: Study, resources: Resources, cache_roo
             "cache_root": str(Path(cache_root).resolve()),
         },
     )
+
+
+def started_at(study_dir: Path) -> float | None:
+    """When the study's first run began; None for a directory without a manifest or from before xlt recorded it."""
+    path = StudyLayout(study_dir) / STUDY
+    return json.loads(path.read_text()).get("started") if path.is_file() else None
 
 
 def load_manifest(study_dir: Path) -> Manifest:

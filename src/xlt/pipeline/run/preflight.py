@@ -29,8 +29,9 @@ def check_inputs(plan: Plan, ctx: Context) -> None:
         if is_complete(ctx.stage_dir(ev.hash)):
             continue
         reads |= {(ev.task, ev.split, lang) for lang in ev.languages}
-        if ev.source is None and "train" in get_task(ev.task).splits:  # the majority reference's training labels
-            reads |= {(ev.task, "train", lang) for lang in ev.train_languages}
+        labelled = get_task(ev.task).majority_task() if ev.source is None else None
+        if labelled is not None:  # the majority reference's training labels
+            reads |= {(labelled.name, "train", lang) for lang in ev.train_languages}
     if not reads:
         return
     load_tokenizer(ctx.resources)

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from xlt.pipeline.plan.graph import Plan, unique_evals
 from xlt.pipeline.run.job_records import JobRecord
+from xlt.pipeline.run.manifest import started_at
 from xlt.pipeline.stage.directory import MARKER, is_complete, stage_info
 from xlt.results.layout import StudyLayout
 from xlt.runtime.display import duration, progress_bars, stamped
@@ -68,14 +69,23 @@ def done_status(study_dir: Path, stage: Planned, job_id: str | None = None) -> S
     return StageStatus(stage, "done", job_id, wall_seconds=stage_info(directory).get("wall_seconds"))
 
 
-def overall_line(statuses: list[StageStatus], elapsed: float | None) -> str:
+@dataclass(frozen=True)
+class Elapsed:
+    """A study's wall time so far, and the part of it since its stages began: only that part's pace estimates the
+    time left (what came before, such as pretraining the encoder, is no stage's work)."""
+
+    total: float
+    stages: float | None  # None before any stage started
+
+
+def overall_line(statuses: list[StageStatus], elapsed: Elapsed | None) -> str:
     counts = {state: sum(s.state == state for s in statuses) for state in STATES}
     parts = [f"{counts['done']}/{len(statuses)} stages done"] + [
         f"{n} {state}" for state, n in counts.items() if n and state != "done"
     ]
     if elapsed is not None:
-        parts.append(f"elapsed {duration(elapsed)}")
-        left = time_left(statuses, elapsed)
+        parts.append(f"elapsed {duration(elapsed.total)}")
+        left = None if elapsed.stages is None else time_left(statuses, elapsed.stages)
         if left is not None:
             parts.append(f"about {duration(left)} left at the pace so far")
     return ", ".join(parts)
@@ -97,9 +107,10 @@ def time_left(statuses: list[StageStatus], elapsed: float) -> float | None:
 
 def elapsed_seconds(
     study_dir: Path, statuses: list[StageStatus], records: dict[str, JobRecord], now: float
-) -> float | None:
-    """From the first submission (or, for a local run, the first finished stage's start) to now, or to the
-    last stage's end once all are done."""
+) -> Elapsed | None:
+    """To now, or to the last stage's end once all are done: from when the study started (study.json's `started`,
+    before the encoder was pretrained; directories from before xlt recorded it start at their stages), and from
+    the first submission (or, for a local run, the first finished stage's start)."""
     markers = {
         s.stage.hash: (StudyLayout(study_dir).stage(s.stage.hash) / MARKER).stat().st_mtime
         for s in statuses
@@ -108,10 +119,12 @@ def elapsed_seconds(
     starts = [r.submitted for r in records.values()] or [
         markers[s.stage.hash] - (s.wall_seconds or 0) for s in statuses if s.stage.hash in markers
     ]
-    if not starts:
+    began = started_at(study_dir)
+    first = min(starts + ([] if began is None else [began]), default=None)
+    if first is None:
         return None
     end = max(markers.values()) if len(markers) == len(statuses) else now
-    return max(0.0, end - min(starts))
+    return Elapsed(max(0.0, end - first), max(0.0, end - min(starts)) if starts else None)
 
 
 class StudyDisplay:

@@ -60,7 +60,7 @@ def run_study(
     console.quiet = console.quiet or not is_main()
     output.quiet = output.quiet or not is_main()
     progress = progress and is_main()
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()  # began: before the encoder is pretrained (study.json)
     study = with_precision(study)
     with main_first():  # the main process generates the benchmark and pretrains the encoder if they are missing
         resources = resolve(study, progress=progress, build=not dry_run)
@@ -74,7 +74,7 @@ def run_study(
     if dry_run:
         _print_needs(plan, resources, output)
         return Outcome(out_dir, plan, 0, {})
-    on_main(save_manifest, out_dir, study, resources, ctx.cache_root)
+    on_main(save_manifest, out_dir, study, resources, ctx.cache_root, began)
     with StudyDisplay(out_dir, plan, console, progress) as display:
         jobs = stage_jobs(plan, replace(ctx, reporting=replace(ctx.reporting, display=display)))
         with worker_processes(out_dir, min(workers, to_run(jobs))):

@@ -90,14 +90,14 @@ def status_table(statuses: list[StageStatus]) -> Table:
 def print_status(
     study_dir: Path, plan: Plan, records: dict[str, JobRecord], console: Console
 ) -> tuple[list[StageStatus], float | None]:
-    """The table and the overall line; returns the statuses and the elapsed time."""
+    """The table and the overall line; returns the statuses and the elapsed time (the study's, setup included)."""
     live = live_states([r.job_id for r in records.values()]) if records else None
     statuses = stage_statuses(study_dir, plan, records, live)
     console.print(status_table(statuses))
     elapsed = elapsed_seconds(study_dir, statuses, records, time.time())
     note = " (squeue did not answer: job states read from files)" if records and live is None else ""
     console.print(overall_line(statuses, elapsed) + note, highlight=False)
-    return statuses, elapsed
+    return statuses, None if elapsed is None else elapsed.total
 
 
 def show_status(study_dir: Path, console: Console) -> list[StageStatus]:

@@ -132,10 +132,11 @@ def _is_text(value: object) -> bool:
 
 
 def _majority(ev: EvalStage, spec: TaskSpec, ctx: Context):
+    labelled = spec.majority_task()
     train = []
-    if "train" in spec.splits:
+    if labelled is not None:
         for lang in ev.train_languages:
-            train += spec.load("train", lang, ctx.resources.data_dir)
+            train += labelled.load("train", lang, ctx.resources.data_dir)
     kind = get_kind(spec.kind)
     return lambda examples, lang: kind.majority(train, examples, spec)
 

@@ -10,13 +10,14 @@ what is written is gathered whole first.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 
 from xlt.data.mixing import MixtureSampler
-from xlt.kinds import get_kind
+from xlt.kinds import Kind, get_kind
 from xlt.kinds.common import feature_length
 from xlt.model import TaskModel, load_trainable, save_tensors
 from xlt.pipeline.plan import carry
@@ -71,9 +72,10 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     scheduler = linear_schedule(optimizer, round(options.warmup_ratio * total), total)
     selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
     point = load_point(directory / RESUME, model)  # its tensors go in before FSDP shards them
+    probe = partial(_first_loss, model, kind, features, sampler) if sampler is not None and total else None
+    accelerator = distributed.accelerator(ctx.mixed_precision, model, probe)  # its probe runs the model uncompiled
     if stage.training.compile:
         model.compile()  # in place: parameter names, checkpoints and unwrap_model stay as they are
-    accelerator = distributed.accelerator(ctx.mixed_precision)
     model, optimizer = accelerator.prepare(model, optimizer)
     step, losses, elapsed = _resume(point, model, optimizer, scheduler, selector)
 
@@ -157,6 +159,18 @@ def linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _first_loss(
+    model: TaskModel, kind: Kind, features: dict[str, list[dict]], sampler: MixtureSampler, device: torch.device
+) -> torch.Tensor:
+    """The loss of this process's share of the first global batch, in training mode: its autograd graph shows which
+    trainable tensors a step uses (`xlt.runtime.distributed.accelerator`). Each step seeds its own dropout, so the masks
+    drawn here change no step."""
+    rank, world = rank_world()
+    share = [features[lang][i] for lang, i in sampler.batch(0, rank, world)]
+    batch = {k: v.to(device) for k, v in kind.collate(share).items()}
+    return kind.loss(model.to(device).train()(batch), batch)
 
 
 def _share_weight(terms: int, accelerator: Accelerator) -> float:
