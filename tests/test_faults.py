@@ -131,6 +131,7 @@ def test_a_stop_signal_checkpoints_at_the_next_step_and_the_resumed_run_is_ident
         last,
     )
     assert match, last
+    assert match.group(1) == "4"  # the signal came after step 4: the run stops at that step's boundary, not later
     assert "Traceback" not in stderr
     import torch
 
