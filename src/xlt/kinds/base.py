@@ -53,6 +53,9 @@ class Kind(ABC):
     reuse_outputs: ClassVar[bool] = False
     # False when a prediction is not one example's (mining predicts the language's pair list): no per-example file
     per_example: ClassVar[bool] = True
+    # True when its features may encode two segments (a sentence pair, a question and its context, a candidate and
+    # its context): for an encoder that embeds token types they carry the pair's, which its stage hashes then name
+    pairs: ClassVar[bool] = False
 
     @abstractmethod
     def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:

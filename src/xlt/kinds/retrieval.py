@@ -32,6 +32,7 @@ class Retrieval(DualEncoderKind):
     name: ClassVar[str] = "retrieval"
     metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
     scorer: ClassVar[str] = "accuracy"
+    pairs: ClassVar[bool] = True
 
     def featurize(self, examples, tokenizer, spec, max_length):
         unpaired = next((e for e in examples if e.get(QUERY) is None or e.get(CANDIDATE) is None), None)

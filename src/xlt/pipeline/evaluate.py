@@ -158,7 +158,7 @@ def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Con
     outputs_seen: dict | None = {} if kind.reuse_outputs else None
 
     def predict(examples: list[dict], lang: str) -> list:
-        features = ctx.features(spec, kind, examples, ev.split, lang, max_length)
+        features = ctx.features(spec, kind, examples, ev.split, lang, max_length, model.encoder.token_types)
         outputs = run_model(model, kind, features, ev.batch_size, outputs_seen)
         return kind.decode(outputs, features, examples, spec)
 

@@ -131,7 +131,7 @@ def _print_needs(plan: Plan, resources: Resources, console: Console) -> None:
 
 
 def study_plan(study: Study, resources: Resources) -> Plan:
-    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision}, resources.token_types)
 
 
 def run_stage(plan: Plan, stage_hash: str, ctx: Context) -> None:
