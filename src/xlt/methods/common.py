@@ -62,7 +62,9 @@ class BackboneEncoder(Encoder):
         super().__init__()
         self.backbone = backbone
 
-    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False, token_type_ids=None):
+    def forward(
+        self, input_ids, attention_mask, output_hidden_states: bool = False, token_type_ids=None
+    ) -> EncoderOutput:
         # token types only when given: ModernBERT's and EuroBERT's forwards take none
         types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         out = self.backbone(
@@ -93,8 +95,8 @@ class PromptedEncoder(Encoder):
         """The input tokens' layer-0 hidden states, their token types embedded by the family. Prompts count as
         type 0 (segment A): they come before the first segment and belong to no second one, the segment BERT
         learned type 1 for (PEFT's prompt tuning gives its virtual tokens type 0 likewise). Being trained vectors
-        set after the embeddings (virtual rows, prefix keys and values), they get no type vector added, as no
-        position: a type-0 vector added to a free vector is one more thing it learns."""
+        set after the embeddings (virtual rows, prefix keys and values), they get no type vector added, as they get
+        no position vector: a constant added to a freely trained vector changes nothing it can learn."""
         if input_ids.shape[1] > self.max_input_length:  # else an index error deep inside the embeddings
             raise ValueError(
                 f"inputs of {input_ids.shape[1]} tokens exceed this encoder's max_input_length "
