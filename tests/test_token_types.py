@@ -12,8 +12,9 @@ from conftest import TINY_TEXT
 from encoder_families import build
 from xlt.data.features import cached_features
 from xlt.kinds import get_kind
-from xlt.kinds.common import TOKEN_TYPES
+from xlt.kinds.common import TOKEN_TYPES, last_hidden
 from xlt.methods import get_method
+from xlt.model import TaskModel
 from xlt.tasks.spec import TaskSpec
 
 torch.set_num_threads(2)
@@ -72,10 +73,8 @@ def sequences(feature: dict, key: str) -> list[list[int]]:
 def test_berts_template_types_exactly_the_second_segment_and_its_sep(bert):
     """What the tests below compare with: the tokenizer's own pair encoding, [CLS] A [SEP] as 0, B [SEP] as 1."""
     tokenizer, _ = bert
-    lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in (A, B)]
-    assert tokenizer(A, B, return_token_type_ids=True)["token_type_ids"] == [0] * (lengths[0] + 2) + [1] * (
-        lengths[1] + 1
-    )
+    a, b = (len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in (A, B))
+    assert tokenizer(A, B, return_token_type_ids=True)["token_type_ids"] == [0] * (a + 2) + [1] * (b + 1)
 
 
 @pytest.mark.parametrize("kind", PAIRS)
@@ -108,8 +107,6 @@ def adapt(backbone, method: str):
 def test_every_method_encodes_a_pair_as_bert_model_does_with_token_types(bert, tmp_path, method):
     """A batch of pair features through the kinds' `encode` equals BertModel given the same token types (deep and
     shallow prompts of length 0 included), and differs from BertModel without them."""
-    from xlt.kinds.common import last_hidden
-
     tokenizer, backbone = bert
     pairs = [{"id": str(i), "text_a": a, "text_b": b, "label": "yes"} for i, (a, b) in enumerate([(A, B), (C, A)])]
     found = cached_features(
@@ -129,8 +126,6 @@ def test_every_method_encodes_a_pair_as_bert_model_does_with_token_types(bert, t
 @pytest.mark.parametrize("kind", PAIRS)
 def test_every_pair_head_gives_its_token_types_to_the_encoder(bert, tmp_path, kind):
     """The head's output moves when the batch's token types are zeroed: they reach the encoder."""
-    from xlt.model import TaskModel
-
     tokenizer, backbone = bert
     task = spec(kind)
     encoder = adapt(backbone, "finetune")
