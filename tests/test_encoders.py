@@ -12,9 +12,11 @@ import torch.nn.functional as F
 
 from conftest import TINY_TEXT
 from encoder_families import FAMILIES, build
+from xlt.data.features import cached_features
 from xlt.encoders import family_of
 from xlt.errors import XltError
 from xlt.kinds import get_kind
+from xlt.kinds.common import TOKEN_TYPES
 from xlt.kinds.tagging import IGNORE
 from xlt.methods import get_method
 from xlt.methods.common import BackboneEncoder
@@ -210,6 +212,19 @@ def test_pairs_are_encoded_in_the_tokenizers_own_layout(family):
     assert len(expected) == len(tokenizer(TINY_TEXT[0], add_special_tokens=False)["input_ids"]) + len(
         tokenizer(TINY_TEXT[1], add_special_tokens=False)["input_ids"]
     ) + tokenizer.num_special_tokens_to_add(pair=True)
+
+
+def test_only_a_family_with_several_token_types_keeps_a_pairs_token_types(family, tmp_path):
+    """BERT's pair features keep the tokenizer's token types through the feature cache; the other families (one
+    token type or none: XLM-R, DeBERTa-v3, ModernBERT, EuroBERT) get their features as before, without any."""
+    name, tokenizer, backbone = family
+    encoder = BackboneEncoder(backbone)
+    assert encoder.token_types == (name == "bert")
+    spec = _spec("pair_classification", labels=("yes", "no"))
+    example = {"id": "0", "text_a": TINY_TEXT[0], "text_b": TINY_TEXT[1], "label": "yes"}
+    kind = get_kind("pair_classification")
+    (feature,) = cached_features(kind, spec, [example], tokenizer, 128, tmp_path, {}, encoder.token_types)
+    assert (TOKEN_TYPES in feature) == (name == "bert")
 
 
 def test_fsdp_shards_the_familys_layers_when_the_config_names_none(family):

@@ -66,7 +66,10 @@ def study(out, model, methods=METHODS) -> dict:
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_every_method_scores_a_study_on_the_family(family, benchmark_text, tmp_path):
     model = local_checkpoint(tmp_path / "model", family, benchmark_text)
-    run_study(validate_study(study(tmp_path / "out", model), "families"), progress=False)
+    outcome = run_study(validate_study(study(tmp_path / "out", model), "families"), progress=False)
+    # BERT's two token types, read from the checkpoint's config, name its pair task's stages (and only theirs)
+    typed = {stage.task for stage in outcome.plan.train.values() if stage.token_types}
+    assert typed == ({"synth-nli"} if family == "bert" else set())
     with open(tmp_path / "out" / "results.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["primary"] == "1" and row["split"] == "test"]
     scored = {

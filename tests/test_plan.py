@@ -179,6 +179,17 @@ def test_model_identity_changes_every_stage():
     assert not set(build_plan(study(), IDENTITY).train) & set(build_plan(study(), other).train)
 
 
+def test_token_types_change_exactly_the_pair_tasks_stages():
+    """On an encoder that embeds token types (BERT), the stages of a pair task (synth-nli) and those downstream
+    of them get new hashes, since their features carry the pair's token types now; every other hash stays."""
+    base, typed = build_plan(study(), IDENTITY), build_plan(study(), IDENTITY, token_types=True)
+    pairs = {h for h, s in base.train.items() if get_kind(get_task(s.task).kind).pairs}
+    assert {base.train[h].task for h in pairs} == {"synth-nli"}
+    assert set(base.train) - set(typed.train) == pairs
+    moved = {e.hash for e in base.evals} - {e.hash for e in typed.evals}
+    assert moved == {e.hash for e in base.evals if e.task == "synth-nli" and e.source is not None}
+
+
 def test_checkpoint_frequency_does_not_change_hashes():
     base = build_plan(study(), IDENTITY).train
     assert set(base) == set(build_plan(study("targets.synth-nli.training.checkpoint_every=7"), IDENTITY).train)

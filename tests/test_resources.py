@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -71,3 +72,26 @@ def test_hub_model_without_network_fails_at_once_with_advice(monkeypatch):
         ensure_hub_reachable("model 'FacebookAI/xlm-roberta-large'")
     assert time.monotonic() - started < 5  # one failed connection, no retries
     assert "\n" not in str(err.value) and "HF_HUB_OFFLINE=1" in str(err.value)
+
+
+def test_the_encoders_token_types_come_from_its_config_and_travel_in_the_manifest(tmp_path):
+    """Two token types (BERT) mark its pair tasks' stage hashes; one, or a config not there yet (a dry run before
+    pretraining or downloading), do not. A cluster job's plan reads the driver's answer from the manifest."""
+    from transformers import BertConfig, XLMRobertaConfig
+
+    from small_study import quick_demo_manifest
+    from xlt.pipeline.plan.resources import _token_types
+    from xlt.pipeline.run.manifest import load_manifest, save_manifest
+
+    BertConfig(type_vocab_size=2).save_pretrained(tmp_path / "bert")
+    XLMRobertaConfig(type_vocab_size=1).save_pretrained(tmp_path / "xlmr")
+    assert _token_types(str(tmp_path / "bert"), None, False, local_only=True)
+    assert not _token_types(str(tmp_path / "xlmr"), None, False, local_only=True)
+    assert not _token_types(str(tmp_path / "not-yet"), None, False, local_only=True)
+
+    quick_demo_manifest(tmp_path / "study")
+    manifest = load_manifest(tmp_path / "study")
+    assert manifest.resources.token_types is False
+    typed = dataclasses.replace(manifest.resources, token_types=True)
+    save_manifest(tmp_path / "study", manifest.study, typed, manifest.cache_root, 0.0)
+    assert load_manifest(tmp_path / "study").resources.token_types is True

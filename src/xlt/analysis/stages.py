@@ -55,7 +55,7 @@ def study_encoders(study_dir: Path) -> Encoders:
         raise XltError(f"{study_dir}: not a study directory (no provenance.json); run `xlt run` or `xlt demo` first")
     study = validate_study(json.loads(provenance_path.read_text())["config"], str(provenance_path))
     resources = resolve(study, progress=False, build=False)
-    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    plan = build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision}, resources.token_types)
     entries = {PRETRAINED: _base(resources)}
     skipped = []
     for ev in plan.evals:

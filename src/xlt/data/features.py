@@ -1,7 +1,11 @@
 """Tokenised features, cached as Arrow (datasets) under a key of everything that shapes them:
 the task, split and language, the data identity, the tokenizer's full definition, the kind, the
-maximum length and the task's typed settings (`TaskSpec.settings`: QA windows). A changed
-tokenizer or setting never reads a stale cache.
+maximum length, the task's typed settings (`TaskSpec.settings`: QA windows) and whether the encoder embeds
+token types. A changed tokenizer or setting never reads a stale cache.
+
+Kinds give a pair's token types (`token_type_ids` and `candidate_token_type_ids`: the tokenizer's own); they are
+kept only for an encoder that embeds them (`Encoder.token_types`: BERT's), so the features of any other encoder
+cost nothing more and are those made before token types were carried.
 
 An entry is written to a temporary folder, sealed (`xlt.runtime.integrity`) and renamed into place, so readers
 (and concurrent runs featurising the same data) see a whole entry or none; a damaged one is made again.
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
+from xlt.kinds.common import TOKEN_TYPES
 from xlt.runtime import integrity
 from xlt.runtime.io import make_dirs, stable_hash
 
@@ -34,23 +39,31 @@ def tokenizer_fingerprint(tokenizer) -> str:
 
 
 def cached_features(
-    kind, spec, examples: list[dict], tokenizer, max_length: int, cache_root: Path, key_parts: dict
+    kind,
+    spec,
+    examples: list[dict],
+    tokenizer,
+    max_length: int,
+    cache_root: Path,
+    key_parts: dict,
+    token_types: bool = False,
 ) -> list[dict]:
-    key = stable_hash(
-        {
-            **key_parts,
-            "task": spec.name,
-            "kind": kind.name,
-            "max_length": max_length,
-            "settings": spec.settings.model_dump(mode="json"),
-            "tokenizer": tokenizer_fingerprint(tokenizer),
-            "n": len(examples),
-        }
-    )
+    parts = {
+        **key_parts,
+        "task": spec.name,
+        "kind": kind.name,
+        "max_length": max_length,
+        "settings": spec.settings.model_dump(mode="json"),
+        "tokenizer": tokenizer_fingerprint(tokenizer),
+        "n": len(examples),
+    }
+    key = stable_hash({**parts, "token_types": True} if token_types else parts)  # others keep their entries
     path = cache_root / "features" / key
     if integrity.is_complete(path):
         return load_from_disk(str(path)).to_list()
     features = kind.featurize(examples, tokenizer, spec, max_length)
+    if not token_types:
+        features = [{k: v for k, v in feature.items() if not k.endswith(TOKEN_TYPES)} for feature in features]
     _publish(Dataset.from_list(features), path)
     return features
 

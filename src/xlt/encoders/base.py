@@ -1,8 +1,8 @@
 """The contract every encoder family follows (one module per family in `xlt.encoders`).
 
-A family knows how its Hugging Face model embeds tokens (which positions, token types), how one of its layers
-runs with extra prefix keys and values under its own attention, how long an input may be, which layer class
-FSDP shards and which linears LoRA adapts. Methods ask the family of their backbone (`family_of`) and never
+A family knows how its Hugging Face model embeds tokens (which positions, whether and how token types), how one
+of its layers runs with extra prefix keys and values under its own attention, how long an input may be, which
+layer class FSDP shards and which linears LoRA adapts. Methods ask the family of their backbone (`family_of`) and never
 name one. docs/encoders.md gives each family's design decisions and their sources.
 """
 
@@ -64,9 +64,22 @@ class Family(ABC):
         """The width of one layer's keys (and values): what a prefix key holds."""
         return config.hidden_size
 
+    def token_types(self, config: Any) -> bool:
+        """Whether the model embeds token types (a pair's second segment as type 1, as BERT was pretrained): where
+        its config has more than one. Pair features carry them only then (`xlt.data.features`)."""
+        return getattr(config, "type_vocab_size", 0) > 1
+
     @abstractmethod
-    def embed(self, backbone: Backbone, input_ids: torch.Tensor, attention_mask: torch.Tensor, offset: int):
-        """Layer-0 hidden states of the input tokens, their positions shifted by `offset`."""
+    def embed(
+        self,
+        backbone: Backbone,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        offset: int,
+        token_type_ids: torch.Tensor | None,
+    ):
+        """Layer-0 hidden states of the input tokens, their positions shifted by `offset`; `token_type_ids` (None:
+        all 0) only where `token_types` says the model embeds them."""
 
     def context(self, backbone: Backbone, hidden: torch.Tensor, layout: Layout) -> Any:
         """What every layer of one forward pass shares (masks, rotary angles, relative embeddings)."""
@@ -100,7 +113,12 @@ def register(family: Family) -> Family:
 
 
 def family_of(backbone: Backbone) -> Family:
-    model_type = backbone.config.model_type
+    return family_for(backbone.config)
+
+
+def family_for(config: Any) -> Family:
+    """The family of a model with this config (what `family_of` asks of a loaded backbone)."""
+    model_type = config.model_type
     list(FAMILIES)  # a plugin's families register at the registry's first lookup
     if model_type not in _BY_MODEL_TYPE:
         known = ", ".join(sorted(_BY_MODEL_TYPE))

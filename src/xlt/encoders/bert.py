@@ -25,10 +25,12 @@ class Bert(Family):
         length = attention_mask.shape[1]
         return (torch.arange(length, device=attention_mask.device) + offset).expand_as(attention_mask)
 
-    def embed(self, backbone, input_ids, attention_mask, offset):
-        # token types: segment A (0) throughout, as BertModel fills them when none are given
+    def embed(self, backbone, input_ids, attention_mask, offset, token_type_ids):
+        # token_type_ids None: segment A (0) throughout, as BertModel fills them when none are given
         return backbone.embeddings(
-            input_ids=input_ids, position_ids=self.position_ids(backbone, attention_mask, offset)
+            input_ids=input_ids,
+            position_ids=self.position_ids(backbone, attention_mask, offset),
+            token_type_ids=token_type_ids,
         )
 
     def layer(self, layer, hidden, prefix, context):

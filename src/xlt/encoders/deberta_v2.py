@@ -38,10 +38,12 @@ class DebertaV2(Family):
         # relative positions only when position_biased_input is false: a prefix uses up no position
         return config.max_position_embeddings - (offset if config.position_biased_input else 0)
 
-    def embed(self, backbone, input_ids, attention_mask, offset):
+    def embed(self, backbone, input_ids, attention_mask, offset, token_type_ids):
         length = attention_mask.shape[1]
         positions = (torch.arange(length, device=input_ids.device) + offset).expand_as(input_ids)
-        return backbone.embeddings(input_ids=input_ids, position_ids=positions, mask=attention_mask)
+        return backbone.embeddings(
+            input_ids=input_ids, token_type_ids=token_type_ids, position_ids=positions, mask=attention_mask
+        )
 
     def context(self, backbone, hidden, layout: Layout) -> _Context:
         return _Context(layout.key_mask[:, None, None, :], backbone.encoder.get_rel_embedding(), layout.virtual)

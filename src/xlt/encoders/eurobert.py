@@ -34,8 +34,8 @@ class EuroBert(Family):
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         return config.num_key_value_heads * head_dim
 
-    def embed(self, backbone, input_ids, attention_mask, offset):
-        return backbone.embed_tokens(input_ids)
+    def embed(self, backbone, input_ids, attention_mask, offset, token_type_ids):
+        return backbone.embed_tokens(input_ids)  # its config has no token types: none are given
 
     def context(self, backbone, hidden, layout: Layout) -> _Context:
         positions = rotary_rows(layout, hidden.shape[1], hidden.device)

@@ -35,8 +35,8 @@ class ModernBert(Family):
     def layers(self, backbone):
         return backbone.layers
 
-    def embed(self, backbone, input_ids, attention_mask, offset):
-        return backbone.embeddings(input_ids=input_ids)
+    def embed(self, backbone, input_ids, attention_mask, offset, token_type_ids):
+        return backbone.embeddings(input_ids=input_ids)  # its config has no token types: none are given
 
     def context(self, backbone, hidden, layout: Layout) -> _Context:
         rows, device = hidden.shape[1], hidden.device

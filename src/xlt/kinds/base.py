@@ -56,6 +56,9 @@ class Kind(ABC):
     # False when `majority` reads no training labels (chance, or no answer): a task without a train split of its
     # own then needs none for its majority reference (`TaskSpec.majority_task`)
     majority_counts_labels: ClassVar[bool] = True
+    # True when its features may encode two segments (a sentence pair, a question and its context, a candidate and
+    # its context): for an encoder that embeds token types they carry the pair's, which its stage hashes then name
+    pairs: ClassVar[bool] = False
 
     @abstractmethod
     def featurize(self, examples: list[dict], tokenizer: Any, spec: TaskSpec, max_length: int) -> list[dict]:

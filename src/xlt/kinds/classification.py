@@ -15,14 +15,16 @@ from torch.nn import functional as F
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind, register
 from xlt.kinds.common import (
+    TOKEN_TYPES,
     SentencePooler,
     collate,
-    encode,
     feature_rows,
     label_id,
+    last_hidden,
     masked_mean,
     most_common,
     tokenize,
+    with_token_types,
 )
 from xlt.methods.base import Encoder
 
@@ -45,7 +47,7 @@ class SentenceHead(nn.Module):
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        hidden = encode(encoder, batch["input_ids"], batch["attention_mask"]).last_hidden_state
+        hidden = last_hidden(encoder, batch)
         return self.classifier(self.dropout(self.pooler(encoder, hidden, batch["attention_mask"])))
 
 
@@ -60,7 +62,7 @@ class PairHead(nn.Module):
         self.classifier = nn.Linear(4 * encoder.hidden_size, num_labels)
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        hidden = encode(encoder, batch["input_ids"], batch["attention_mask"]).last_hidden_state
+        hidden = last_hidden(encoder, batch)
         u = masked_mean(hidden, batch["segments"] == SEGMENT_A)
         v = masked_mean(hidden, batch["segments"] == SEGMENT_B)
         return self.classifier(self.dropout(torch.cat([u, v, u - v, u * v], dim=-1)))
@@ -77,17 +79,20 @@ class Classification(Kind):
         columns = [[example[key] for example in examples] for key in self.text_fields]
         encoded = tokenize(tokenizer, spec, max_length, *columns)
         features = []
-        for index, (example, (ids, sequence_ids)) in enumerate(zip(examples, encoded)):
-            feature = {"example_index": index, "input_ids": ids, "attention_mask": [1] * len(ids)}
+        for index, (example, row) in enumerate(zip(examples, encoded)):
+            ids = row.input_ids
+            feature = with_token_types(
+                {"example_index": index, "input_ids": ids, "attention_mask": [1] * len(ids)}, row
+            )
             if len(self.text_fields) == 2:
-                feature["segments"] = [0 if s is None else SEGMENT_A + s for s in sequence_ids]
+                feature["segments"] = [0 if s is None else SEGMENT_A + s for s in row.sequence_ids]
             if example.get("label") is not None:
                 feature["labels"] = label_id(example["label"], spec, f"example {example.get('id', index)!r}")
             features.append(feature)
         return features
 
     def collate(self, features):
-        return collate(features, {"input_ids": 0, "attention_mask": 0, "segments": 0, "labels": -100})
+        return collate(features, {"input_ids": 0, "attention_mask": 0, TOKEN_TYPES: 0, "segments": 0, "labels": -100})
 
     def build_head(self, encoder, spec, options):
         if options.pooling == "pair":
@@ -116,6 +121,7 @@ class Classification(Kind):
 class PairClassification(Classification):
     name: ClassVar[str] = "pair_classification"
     text_fields: ClassVar[tuple[str, ...]] = ("text_a", "text_b")
+    pairs: ClassVar[bool] = True
 
 
 register(Classification())

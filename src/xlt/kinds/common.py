@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Pooling = Literal["cls_pooler", "cls_dense", "mean"]
+TOKEN_TYPES = "token_type_ids"  # a pair feature's token types; "candidate_token_type_ids" those of its candidate
 
 
 def label_id(label: str, spec: TaskSpec, where: str) -> int:
@@ -40,19 +41,44 @@ def warn_truncated(count: int, total: int, spec: TaskSpec, max_length: int) -> N
         log.warning("%s: %d of %d inputs exceed %d tokens and were truncated", spec.name, count, total, max_length)
 
 
-def tokenize(tokenizer, spec: TaskSpec, max_length: int, first: list[str], second: list[str] | None = None):
-    """(input_ids, sequence_ids) per input; inputs over `max_length` are cut (longest segment first) and counted
-    in a warning, since a sentence-level label cannot be spread over windows as tags and answers can."""
+class Encoded(NamedTuple):
+    input_ids: list[int]
+    sequence_ids: list[int | None]
+    token_type_ids: list[int] | None  # a pair's, as its tokenizer's template gives them; None for one sequence
+
+
+def tokenize(
+    tokenizer, spec: TaskSpec, max_length: int, first: list[str], second: list[str] | None = None
+) -> list[Encoded]:
+    """Each input encoded by the tokenizer's own template; inputs over `max_length` are cut (longest segment first)
+    and counted in a warning, since a sentence-level label cannot be spread over windows as tags and answers can."""
     columns = [first] if second is None else [first, second]
-    encoded = tokenizer(*columns)
-    rows = [(ids, encoded.sequence_ids(i)) for i, ids in enumerate(encoded["input_ids"])]
-    long = [i for i, (ids, _) in enumerate(rows) if len(ids) > max_length]
+    rows = _encoded(tokenizer(*columns, return_token_type_ids=second is not None))
+    long = [i for i, row in enumerate(rows) if len(row.input_ids) > max_length]
     if long:
-        cut = tokenizer(*[[column[i] for i in long] for column in columns], truncation=True, max_length=max_length)
-        for j, i in enumerate(long):
-            rows[i] = (cut["input_ids"][j], cut.sequence_ids(j))
+        cut = tokenizer(
+            *[[column[i] for i in long] for column in columns],
+            truncation=True,
+            max_length=max_length,
+            return_token_type_ids=second is not None,
+        )
+        for i, row in zip(long, _encoded(cut)):
+            rows[i] = row
     warn_truncated(len(long), len(rows), spec, max_length)
     return rows
+
+
+def _encoded(encoding) -> list[Encoded]:
+    types = encoding.get(TOKEN_TYPES)
+    return [
+        Encoded(ids, encoding.sequence_ids(i), None if types is None else types[i])
+        for i, ids in enumerate(encoding["input_ids"])
+    ]
+
+
+def with_token_types(feature: dict, row: Encoded) -> dict:
+    """`feature` with the row's token types, where it is a pair."""
+    return feature if row.token_type_ids is None else {**feature, TOKEN_TYPES: row.token_type_ids}
 
 
 def pad(rows: list, value: int) -> torch.Tensor:
@@ -83,13 +109,27 @@ def _stack(features: list[dict], key: str, value: int) -> torch.Tensor:
 
 
 def encode(
-    encoder: Encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden_states: bool = False
+    encoder: Encoder,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    hidden_states: bool = False,
+    token_type_ids: torch.Tensor | None = None,
 ) -> EncoderOutput:
     """Run the encoder with padded positions set to the backbone's pad id (XLM-R derives positions from it; a
-    model without one, such as EuroBERT's, masks padding whatever its ids)."""
+    model without one, such as EuroBERT's, masks padding whatever its ids), and a pair's token types where the
+    encoder embeds them (features made for it carry them only then: `xlt.data.features`)."""
     pad_id = encoder.backbone.config.pad_token_id or 0
     input_ids = input_ids.masked_fill(attention_mask == 0, pad_id)
-    return encoder(input_ids, attention_mask, output_hidden_states=hidden_states)
+    # passed only when used, so an Encoder written before token types runs as it did
+    types = {"token_type_ids": token_type_ids} if token_type_ids is not None and encoder.token_types else {}
+    return encoder(input_ids, attention_mask, output_hidden_states=hidden_states, **types)
+
+
+def last_hidden(encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The last hidden state of the batch's inputs, a pair's token types included."""
+    return encode(
+        encoder, batch["input_ids"], batch["attention_mask"], token_type_ids=batch.get(TOKEN_TYPES)
+    ).last_hidden_state
 
 
 def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -18,14 +18,16 @@ from torch.nn import functional as F
 
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind
-from xlt.kinds.common import collate, encode, feature_rows, masked_mean, tokenize
+from xlt.kinds.common import TOKEN_TYPES, collate, encode, feature_rows, masked_mean, tokenize, with_token_types
 from xlt.methods.base import Encoder
 from xlt.runtime.distributed import gather_rows
 
 QUERY, CANDIDATE, PAIR = "query", "candidate", "pair"
 CONTEXT = "candidate_context"  # a candidate's context, encoded as its second segment (LAReQA: the paragraph)
 SCALE = 20.0  # inverse softmax temperature on cosine similarities (sentence-transformers' default)
-PAIR_KEYS = ("input_ids", "attention_mask", "candidate_input_ids", "candidate_attention_mask", "candidate_key")
+CANDIDATE_SIDE = "candidate_"  # the prefix of a pair feature's candidate inputs
+INPUT_KEYS = ("input_ids", "attention_mask", TOKEN_TYPES)  # what a feature gives the encoder (token types: pairs)
+PAIR_KEYS = (*INPUT_KEYS, *(CANDIDATE_SIDE + key for key in INPUT_KEYS), "candidate_key")
 
 
 class EmbedderOptions(HeadOptions):
@@ -43,8 +45,8 @@ class Embedder(nn.Module):
             raise XltError(f"retrieval layer {options.layer} does not exist: the encoder has hidden_states 0..{layers}")
         self.layer, self.pooling = options.layer, options.pooling
 
-    def embed(self, encoder: Encoder, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        output = encode(encoder, input_ids, mask, hidden_states=self.layer != -1)
+    def embed(self, encoder: Encoder, input_ids: torch.Tensor, mask: torch.Tensor, token_type_ids=None) -> torch.Tensor:
+        output = encode(encoder, input_ids, mask, hidden_states=self.layer != -1, token_type_ids=token_type_ids)
         if self.layer == -1:
             hidden = output.last_hidden_state
         else:
@@ -53,10 +55,15 @@ class Embedder(nn.Module):
         return masked_mean(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        queries = self.embed(encoder, batch["input_ids"], batch["attention_mask"])
+        queries = self.embed(encoder, batch["input_ids"], batch["attention_mask"], batch.get(TOKEN_TYPES))
         if "candidate_input_ids" not in batch:
             return queries
-        candidates = self.embed(encoder, batch["candidate_input_ids"], batch["candidate_attention_mask"])
+        candidates = self.embed(
+            encoder,
+            batch["candidate_input_ids"],
+            batch["candidate_attention_mask"],
+            batch.get(CANDIDATE_SIDE + TOKEN_TYPES),
+        )
         return torch.stack([queries, candidates], dim=1)
 
 
@@ -80,8 +87,16 @@ def sentence_features(
     texts = list(texts)
     rows = tokenize(tokenizer, spec, max_length, [text for _, text in texts], contexts) if texts else []
     return [
-        {"example_index": index, "role": role, "input_ids": ids, "attention_mask": [1] * len(ids)}
-        for (index, _), (ids, _) in zip(texts, rows)
+        with_token_types(
+            {
+                "example_index": index,
+                "role": role,
+                "input_ids": row.input_ids,
+                "attention_mask": [1] * len(row.input_ids),
+            },
+            row,
+        )
+        for (index, _), row in zip(texts, rows)
     ]
 
 
@@ -107,14 +122,26 @@ def pair_features(examples: list[dict], tokenizer, spec, max_length: int, keys: 
     features = []
     for query in queries:
         index = query["example_index"]
+        candidate = {key: value for key, value in by_index[index].items() if key in INPUT_KEYS}
         features.append(
             {
                 **query,
-                "candidate_input_ids": by_index[index]["input_ids"],
-                "candidate_attention_mask": by_index[index]["attention_mask"],
+                **{CANDIDATE_SIDE + key: value for key, value in candidate.items()},
                 "candidate_key": zlib.crc32(keys[index].encode()),
             }
         )
+    return typed_alike(features)
+
+
+def typed_alike(features: list[dict]) -> list[dict]:
+    """Token types on every input where any feature has them: one feature set mixes single sequences (queries,
+    candidates without a context) with pairs, and is one Arrow table in the feature cache (the first feature names
+    its columns) and one tensor in a batch. A single sequence is type 0 throughout, as its encoder would take it."""
+    for side in ("", CANDIDATE_SIDE):
+        if any(side + TOKEN_TYPES in feature for feature in features):
+            for feature in features:
+                if side + "input_ids" in feature:
+                    feature.setdefault(side + TOKEN_TYPES, [0] * len(feature[side + "input_ids"]))
     return features
 
 

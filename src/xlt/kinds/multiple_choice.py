@@ -14,7 +14,16 @@ from torch.nn import functional as F
 
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind, register
-from xlt.kinds.common import Pooling, SentencePooler, collate, encode, feature_rows, most_common, tokenize
+from xlt.kinds.common import (
+    TOKEN_TYPES,
+    Pooling,
+    SentencePooler,
+    collate,
+    encode,
+    feature_rows,
+    most_common,
+    tokenize,
+)
 from xlt.methods.base import Encoder
 
 # COPA's two question types read as connectives ("The man fell because he slipped"); any other
@@ -37,7 +46,8 @@ class ChoiceHead(nn.Module):
         """[batch, choices] scores; every choice is encoded as its own sequence."""
         batch_size, choices, length = batch["input_ids"].shape
         ids, mask = batch["input_ids"].view(-1, length), batch["attention_mask"].view(-1, length)
-        hidden = encode(encoder, ids, mask).last_hidden_state
+        types = batch[TOKEN_TYPES].view(-1, length) if TOKEN_TYPES in batch else None
+        hidden = encode(encoder, ids, mask, token_type_ids=types).last_hidden_state
         return self.scorer(self.dropout(self.pooler(encoder, hidden, mask))).view(batch_size, choices)
 
 
@@ -50,6 +60,7 @@ class MultipleChoice(Kind):
     metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
     scorer: ClassVar[str] = "accuracy"
     HeadOptions: ClassVar[type[HeadOptions]] = MultipleChoiceHeadOptions
+    pairs: ClassVar[bool] = True
 
     def featurize(self, examples, tokenizer, spec, max_length):
         sizes = {len(example["choices"]) for example in examples}
@@ -60,15 +71,21 @@ class MultipleChoice(Kind):
         rows = iter(tokenize(tokenizer, spec, max_length, premises, endings))
         features = []
         for index, example in enumerate(examples):
-            ids = [next(rows)[0] for _ in example["choices"]]
-            feature = {"example_index": index, "input_ids": ids, "attention_mask": [[1] * len(i) for i in ids]}
+            pairs = [next(rows) for _ in example["choices"]]
+            ids = [pair.input_ids for pair in pairs]
+            feature = {
+                "example_index": index,
+                "input_ids": ids,
+                "attention_mask": [[1] * len(i) for i in ids],
+                TOKEN_TYPES: [pair.token_type_ids for pair in pairs],
+            }
             if example.get("label") is not None:
                 feature["labels"] = int(example["label"])
             features.append(feature)
         return features
 
     def collate(self, features):
-        return collate(features, {"input_ids": 0, "attention_mask": 0, "labels": -100})
+        return collate(features, {"input_ids": 0, "attention_mask": 0, TOKEN_TYPES: 0, "labels": -100})
 
     def build_head(self, encoder, spec, options):
         return ChoiceHead(encoder, options)

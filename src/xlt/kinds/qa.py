@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from xlt.errors import XltError
 from xlt.kinds.base import HeadOptions, Kind, KindSettings, register
-from xlt.kinds.common import collate, encode, feature_rows
+from xlt.kinds.common import TOKEN_TYPES, collate, feature_rows, last_hidden
 from xlt.methods.base import Encoder
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class SpanHead(nn.Module):
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """[batch, tokens, 2]: start and end logits."""
-        hidden = encode(encoder, batch["input_ids"], batch["attention_mask"]).last_hidden_state
+        hidden = last_hidden(encoder, batch)
         return self.span(self.dropout(hidden))
 
 
@@ -94,6 +94,7 @@ class QuestionAnswering(Kind):
     submission: ClassVar[str] = "json"
     Settings: ClassVar[type[KindSettings]] = QASettings
     majority_counts_labels: ClassVar[bool] = False
+    pairs: ClassVar[bool] = True
 
     def featurize(self, examples, tokenizer, spec, max_length):
         settings = spec.settings
@@ -114,6 +115,7 @@ class QuestionAnswering(Kind):
             stride=stride,
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
+            return_token_type_ids=True,
         )
         return [self._window(encoded, i, examples) for i in range(len(encoded["input_ids"]))]
 
@@ -123,7 +125,13 @@ class QuestionAnswering(Kind):
         ids = encoded["input_ids"][i]
         spans = zip(encoded["offset_mapping"][i], encoded.sequence_ids(i))
         offsets = [tuple(span) if segment == 1 else None for span, segment in spans]  # context tokens only
-        feature = {"example_index": index, "input_ids": ids, "attention_mask": [1] * len(ids), "offsets": offsets}
+        feature = {
+            "example_index": index,
+            "input_ids": ids,
+            "attention_mask": [1] * len(ids),
+            TOKEN_TYPES: encoded[TOKEN_TYPES][i],
+            "offsets": offsets,
+        }
         answers = examples[index].get("answers")
         if answers is not None:  # an unanswerable question points at the first token, as an answer outside the window
             positions = answer_positions(offsets, answers[0]) if answers else (0, 0)
@@ -131,7 +139,8 @@ class QuestionAnswering(Kind):
         return feature
 
     def collate(self, features):
-        return collate(features, {"input_ids": 0, "attention_mask": 0, "start_positions": 0, "end_positions": 0})
+        pad_values = {"input_ids": 0, "attention_mask": 0, TOKEN_TYPES: 0, "start_positions": 0, "end_positions": 0}
+        return collate(features, pad_values)
 
     def build_head(self, encoder, spec, options):
         return SpanHead(encoder, options)

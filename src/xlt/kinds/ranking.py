@@ -30,6 +30,7 @@ from xlt.kinds.dual_encoder import (
     in_batch_loss,
     pair_features,
     sentence_features,
+    typed_alike,
 )
 from xlt.metrics.retrieval import TOP_K
 
@@ -49,6 +50,7 @@ class Ranking(DualEncoderKind):
     Settings: ClassVar[type[KindSettings]] = RankingSettings
     reuse_outputs: ClassVar[bool] = True  # every language of a task searches the same pool
     majority_counts_labels: ClassVar[bool] = False
+    pairs: ClassVar[bool] = True
 
     def featurize(self, examples, tokenizer, spec, max_length):
         pairs = [i for i, e in enumerate(examples) if e.get(QUERY) is not None and e.get(CANDIDATE) is not None]
@@ -61,8 +63,9 @@ class Ranking(DualEncoderKind):
             return pair_features(examples, tokenizer, spec, max_length, [self._candidate_id(e) for e in examples])
         queries = [(i, e[QUERY]) for i, e in enumerate(examples) if e.get(QUERY) is not None]
         pool = [i for i, e in enumerate(examples) if e.get(CANDIDATE) is not None]
-        return sentence_features(tokenizer, spec, max_length, QUERY, queries) + candidate_features(
-            examples, pool, tokenizer, spec, max_length, CANDIDATE
+        return typed_alike(
+            sentence_features(tokenizer, spec, max_length, QUERY, queries)
+            + candidate_features(examples, pool, tokenizer, spec, max_length, CANDIDATE)
         )
 
     def decode(self, outputs, features, examples, spec):

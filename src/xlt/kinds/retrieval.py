@@ -33,6 +33,7 @@ class Retrieval(DualEncoderKind):
     metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
     scorer: ClassVar[str] = "accuracy"
     majority_counts_labels: ClassVar[bool] = False
+    pairs: ClassVar[bool] = True
 
     def featurize(self, examples, tokenizer, spec, max_length):
         unpaired = next((e for e in examples if e.get(QUERY) is None or e.get(CANDIDATE) is None), None)

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from xlt.kinds.base import HeadOptions, Kind, register
-from xlt.kinds.common import collate, encode, feature_rows, label_id, most_common
+from xlt.kinds.common import collate, feature_rows, label_id, last_hidden, most_common
 from xlt.methods.base import Encoder
 
 IGNORE = -100  # label of subwords after the first, specials and padding (cross-entropy skips it)
@@ -30,7 +30,7 @@ class TokenHead(nn.Module):
         self.classifier = nn.Linear(encoder.hidden_size, num_labels)
 
     def forward(self, encoder: Encoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        hidden = encode(encoder, batch["input_ids"], batch["attention_mask"]).last_hidden_state
+        hidden = last_hidden(encoder, batch)
         return self.classifier(self.dropout(hidden))
 
 

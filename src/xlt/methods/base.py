@@ -1,9 +1,9 @@
 """The contract every adaptation method follows (one module per method in `xlt.methods`).
 
 A method turns a pretrained Hugging Face encoder (`AutoModel` of a family in `xlt.encoders`) into an `Encoder`:
-an `nn.Module` whose forward maps (input_ids, attention_mask) to hidden states aligned with the
-*input* tokens (virtual prompt positions already stripped), and whose trainable parameters are
-exactly what the method trains. Heads (`xlt.kinds`) sit on top and never know the method.
+an `nn.Module` whose forward maps (input_ids, attention_mask, and token_type_ids where the backbone embeds
+them) to hidden states aligned with the *input* tokens (virtual prompt positions already stripped), and whose
+trainable parameters are exactly what the method trains. Heads (`xlt.kinds`) sit on top and never know the method.
 """
 
 from __future__ import annotations
@@ -52,12 +52,18 @@ class Encoder(nn.Module, ABC):
         """Longest input (real tokens, specials included) this encoder accepts."""
         return family_of(self.backbone).max_input_length(self.backbone.config)
 
+    @property
+    def token_types(self) -> bool:
+        """Whether the backbone embeds token types: only then are `token_type_ids` given to `forward`."""
+        return family_of(self.backbone).token_types(self.backbone.config)
+
     @abstractmethod
     def forward(
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         output_hidden_states: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> EncoderOutput: ...
 
 

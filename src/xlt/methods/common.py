@@ -62,9 +62,13 @@ class BackboneEncoder(Encoder):
         super().__init__()
         self.backbone = backbone
 
-    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False) -> EncoderOutput:
+    def forward(
+        self, input_ids, attention_mask, output_hidden_states: bool = False, token_type_ids=None
+    ) -> EncoderOutput:
+        # token types only when given: ModernBERT's and EuroBERT's forwards take none
+        types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         out = self.backbone(
-            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=output_hidden_states
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=output_hidden_states, **types
         )
         return EncoderOutput(out.last_hidden_state, out.hidden_states if output_hidden_states else None)
 
@@ -85,13 +89,20 @@ class PromptedEncoder(Encoder):
             self.backbone.eval()
         return self
 
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, offset: int) -> torch.Tensor:
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, offset: int, token_type_ids: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The input tokens' layer-0 hidden states, their token types embedded by the family. Prompts count as
+        type 0 (segment A): they come before the first segment and belong to no second one, the segment BERT
+        learned type 1 for (PEFT's prompt tuning gives its virtual tokens type 0 likewise). Being trained vectors
+        set after the embeddings (virtual rows, prefix keys and values), they get no type vector added, as they get
+        no position vector: a constant added to a freely trained vector changes nothing it can learn."""
         if input_ids.shape[1] > self.max_input_length:  # else an index error deep inside the embeddings
             raise ValueError(
                 f"inputs of {input_ids.shape[1]} tokens exceed this encoder's max_input_length "
                 f"{self.max_input_length}; truncate features to encoder.max_input_length"
             )
-        return self.family.embed(self.backbone, input_ids, attention_mask, offset)
+        return self.family.embed(self.backbone, input_ids, attention_mask, offset, token_type_ids)
 
     def prompt_key_mask(self, attention_mask: torch.Tensor) -> torch.Tensor:
         """Prompt keys are always visible, padding keys never."""

@@ -63,8 +63,8 @@ class DeepPromptEncoder(PromptedEncoder):
     def max_input_length(self) -> int:
         return self.family.max_input_length(self.backbone.config, self.position_offset)
 
-    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False):
-        hidden = self.embed(input_ids, attention_mask, self.position_offset)
+    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False, token_type_ids=None):
+        hidden = self.embed(input_ids, attention_mask, self.position_offset, token_type_ids)
         table = self.prompts()
         prefixes = self.prompt_dropout(table.unsqueeze(2).expand(-1, -1, input_ids.shape[0], -1, -1))
         layout = Layout(self.prompt_key_mask(attention_mask), prefix=self.prompt_length, offset=self.position_offset)

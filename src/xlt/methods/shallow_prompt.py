@@ -21,8 +21,8 @@ class ShallowPromptEncoder(PromptedEncoder):
         super().__init__(backbone, options)
         self.prompts = nn.Parameter(torch.randn(options.prompt_length, backbone.config.hidden_size) * options.init_std)
 
-    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False):
-        hidden = self.embed(input_ids, attention_mask, offset=0)
+    def forward(self, input_ids, attention_mask, output_hidden_states: bool = False, token_type_ids=None):
+        hidden = self.embed(input_ids, attention_mask, 0, token_type_ids)
         prompts = self.prompts.to(hidden.dtype).unsqueeze(0).expand(input_ids.shape[0], -1, -1)
         layout = Layout(self.prompt_key_mask(attention_mask), virtual=self.prompt_length)
         states = run_layers(self.backbone, torch.cat([prompts, hidden], dim=1), layout)

@@ -1,7 +1,8 @@
 """Expand a study into stages, each addressed by a hash of everything that determines its output.
 
 A training stage's hash covers its task, languages, mixing, budget, resolved method options, head
-options, seed, the model and data identity, and its parent's hash, so changing a hyperparameter
+options, seed, the model and data identity (and, for a pair task on an encoder that embeds token types, that
+its features carry them), and its parent's hash, so changing a hyperparameter
 changes exactly the stages downstream of it, and identical stages (an intermediate stage shared by
 several targets) collapse into one directory that is trained once.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xlt.config import MethodConfig, Study, TargetConfig, Training, oracle_label
-from xlt.kinds import HeadOptions
+from xlt.kinds import HeadOptions, get_kind
 from xlt.methods import MethodOptions
 from xlt.pipeline.plan import carry
 from xlt.results.layout import CHECKPOINT
@@ -54,13 +55,17 @@ class TrainStage:
     # share it): the method's label in the study, and the intermediate condition it trains or follows
     label: str = ""
     intermediate: str = "none"
+    # a pair task on an encoder that embeds token types: its features carry the pair's (before, all were 0)
+    token_types: bool = False
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
         named = ("hash", "label", "intermediate")
         payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in named}
-        if not self.oracle_languages:  # fields added later join the hash only when set: older hashes stay valid
-            del payload["oracle_languages"]
+        # fields added later join the hash only when set: older hashes stay valid
+        for late in ("oracle_languages", "token_types"):
+            if not payload[late]:
+                del payload[late]
         unset = {"select"} if self.training.select is None else set()
         payload["training"] = self.training.model_dump(mode="json", exclude={"checkpoint_every", *unset})
         payload["method_options"] = self.method_options.model_dump(mode="json")
@@ -89,6 +94,7 @@ class EvalStage:
     max_length: int
     head_options: HeadOptions | None = None  # the evaluated task's head (retrieval: layer, pooling)
     checkpoint: str = CHECKPOINT  # which of the source stage's checkpoints (target-dev: the oracle's)
+    token_types: bool = False  # as TrainStage's: its features carry a pair's token types
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +107,8 @@ class EvalStage:
             payload["checkpoint"] = {"name": self.checkpoint, "version": 2}
         if self.source is None:
             payload["identity"] = self.identity
+        if self.token_types:  # set only then, as the checkpoint: the other hashes stay
+            payload["token_types"] = True
         object.__setattr__(self, "hash", stable_hash({"v": PLAN_VERSION, "eval": payload}))
 
     @property
@@ -119,7 +127,9 @@ class Plan:
         return len(self.train)
 
 
-def build_plan(study: Study, identity: dict) -> Plan:
+def build_plan(study: Study, identity: dict, token_types: bool = False) -> Plan:
+    """`token_types`: whether the encoder embeds token types (`Family.token_types`), which its pair tasks' stages
+    then name."""
     train: dict[str, TrainStage] = {}
     evals: list[EvalStage] = []
     recipes = [(m, m.name) for m in study.methods]
@@ -132,10 +142,12 @@ def build_plan(study: Study, identity: dict) -> Plan:
             for method, label in recipes:
                 conditions = ["none"] if label == "random_init" else target.intermediate
                 for condition in conditions:
-                    parent = _intermediate_stage(study, condition, method, target, seed, identity)
+                    parent = _intermediate_stage(study, condition, method, target, seed, identity, token_types)
                     if parent is not None:
                         train.setdefault(parent.hash, parent)
-                    stages = _target_stages(target, spec, method, condition, seed, parent, identity, eval_languages)
+                    stages = _target_stages(
+                        target, spec, method, condition, seed, parent, identity, eval_languages, token_types
+                    )
                     for stage in stages:
                         train.setdefault(stage.hash, stage)
                         parent = stage
@@ -156,6 +168,7 @@ def build_plan(study: Study, identity: dict) -> Plan:
                                 target.training.max_length,
                                 target.head_options,
                                 checkpoint_name(criterion),
+                                _typed(target.task, token_types),
                             )
                         )
             if "majority" in study.references:
@@ -179,7 +192,7 @@ def build_plan(study: Study, identity: dict) -> Plan:
 
 def study_plan(study: Study, resources: Resources) -> Plan:
     """The study's plan on its resources: the encoder's identity and the precision name every stage."""
-    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision})
+    return build_plan(study, {**resources.identity, "mixed_precision": study.mixed_precision}, resources.token_types)
 
 
 def unique_evals(plan: Plan) -> list[EvalStage]:
@@ -187,7 +200,12 @@ def unique_evals(plan: Plan) -> list[EvalStage]:
     return list({ev.hash: ev for ev in plan.evals}.values())
 
 
-def _intermediate_stage(study, condition, method, target, seed, identity) -> TrainStage | None:
+def _typed(task: str, token_types: bool) -> bool:
+    """Whether the task's features carry token types: a pair kind's, on an encoder that embeds them."""
+    return token_types and get_kind(get_task(task).kind).pairs
+
+
+def _intermediate_stage(study, condition, method, target, seed, identity, token_types) -> TrainStage | None:
     if condition == "none":
         return None
     cond = next(c for c in study.intermediate if c.name == condition)
@@ -210,6 +228,7 @@ def _intermediate_stage(study, condition, method, target, seed, identity) -> Tra
         identity,
         label=method.name,
         intermediate=condition,
+        token_types=_typed(cond.task, token_types),
     )
 
 
@@ -222,6 +241,7 @@ def _target_stages(
     parent: TrainStage | None,
     identity: dict,
     eval_languages: tuple[str, ...],
+    token_types: bool,
 ) -> list[TrainStage]:
     """The stages that train a target: its training task, after the earlier tasks of its chain, each the
     parent of the next (the first one's parent is the intermediate stage, if any)."""
@@ -244,6 +264,7 @@ def _target_stages(
             oracle if task == target.task else (),
             method.name,
             condition,
+            _typed(task, token_types),
         )
         stages.append(parent)
     return stages

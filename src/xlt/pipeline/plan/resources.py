@@ -38,6 +38,7 @@ class Resources:
     trust_remote_code: bool
     data_dir: Path | None
     identity: dict
+    token_types: bool = False  # whether the encoder embeds token types (its pair tasks' stage hashes say so)
 
 
 def resolve(study: Study, progress: bool = True, build: bool = True) -> Resources:
@@ -45,7 +46,27 @@ def resolve(study: Study, progress: bool = True, build: bool = True) -> Resource
     data_dir, data_identity = _data(study, build)
     model_path, model_identity = _model(study, data_dir, progress, build)
     identity = {"model": model_identity, "data": data_identity}
-    return Resources(model_path, study.model.revision, study.model.trust_remote_code, data_dir, identity)
+    model = study.model
+    token_types = _token_types(model_path, model.revision, model.trust_remote_code, local_only=not build)
+    return Resources(model_path, model.revision, model.trust_remote_code, data_dir, identity, token_types)
+
+
+def _token_types(model_path: str, revision: str | None, trust_remote_code: bool, local_only: bool) -> bool:
+    """Whether the encoder's family embeds token types, from its config (downloaded here for a Hub id unless
+    `local_only`). False where the config cannot be read: a dry run before the encoder is downloaded (its identity
+    then lacks the commit, so no hash is final) or pretrained (xlt pretrains with one token type), or a model the
+    run's preflight refuses in its own line."""
+    import transformers
+
+    from xlt.encoders import family_for
+
+    try:
+        config = transformers.AutoConfig.from_pretrained(
+            model_path, revision=revision, trust_remote_code=trust_remote_code, local_files_only=local_only
+        )
+        return family_for(config).token_types(config)
+    except (OSError, ValueError, XltError):
+        return False
 
 
 def _data(study: Study, build: bool) -> tuple[Path | None, dict]:

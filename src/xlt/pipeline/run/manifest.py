@@ -57,6 +57,7 @@ def save_manifest(study_dir: Path, study: Study, resources: Resources, cache_roo
                 "trust_remote_code": resources.trust_remote_code,
                 "data_dir": str(resources.data_dir) if resources.data_dir else None,
                 "identity": resources.identity,
+                "token_types": resources.token_types,
             },
             "cache_root": str(Path(cache_root).resolve()),
         },

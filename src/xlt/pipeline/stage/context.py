@@ -49,13 +49,15 @@ class Context:
     def stage_dir(self, stage_hash: str) -> Path:
         return self.layout.stage(stage_hash)
 
-    def features(self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int) -> list[dict]:
-        """The examples' features for this study's tokenizer, from the shared Arrow cache."""
+    def features(
+        self, spec, kind, examples: list[dict], split: str, lang: str, max_length: int, token_types: bool
+    ) -> list[dict]:
+        """The examples' features for this study's tokenizer, from the shared Arrow cache; `token_types`: whether
+        the encoder embeds them (`Encoder.token_types`)."""
         key = {"split": split, "lang": lang, "data": self.resources.identity["data"]}
         with main_first():  # the main process writes a missing cache; the others then read it
-            return cached_features(
-                kind, spec, examples, load_tokenizer(self.resources), max_length, self.cache_root, key
-            )
+            tokenizer = load_tokenizer(self.resources)
+            return cached_features(kind, spec, examples, tokenizer, max_length, self.cache_root, key, token_types)
 
 
 @contextmanager

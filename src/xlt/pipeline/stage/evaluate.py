@@ -151,7 +151,9 @@ def _model_predictor(ev: EvalStage, source: TrainStage, spec: TaskSpec, ctx: Con
     evaluator = Evaluator(model, spec, ev.batch_size, reuse_outputs=kind.reuse_outputs)
 
     def predict(examples: list[dict], lang: str) -> list:
-        return evaluator.predict(examples, ctx.features(spec, kind, examples, ev.split, lang, max_length))
+        return evaluator.predict(
+            examples, ctx.features(spec, kind, examples, ev.split, lang, max_length, model.encoder.token_types)
+        )
 
     return predict
 

@@ -49,10 +49,11 @@ class Criterion:
 
 
 class Selector:
-    def __init__(self, stage: TrainStage, ctx: Context, max_length: int, directory: Path):
+    def __init__(self, stage: TrainStage, ctx: Context, max_length: int, token_types: bool, directory: Path):
         select = stage.training.select
         assert select is not None
         self.every, self.ctx, self.directory = select.every, ctx, directory / SELECTED
+        self.token_types = token_types  # whether the encoder embeds them (`Encoder.token_types`)
         self.batch_size = stage.training.eval_batch_size
         languages = {"dev": stage.languages, "target-dev": stage.oracle_languages}
         self.criteria = [self._criterion(name, get_task(stage.task), languages[name], max_length) for name in select.on]
@@ -61,7 +62,8 @@ class Selector:
         kind, data = get_kind(spec.kind), {}
         for lang in languages:
             examples = spec.load("dev", lang, self.ctx.resources.data_dir)
-            data[lang] = (examples, self.ctx.features(spec, kind, examples, "dev", lang, max_length))
+            features = self.ctx.features(spec, kind, examples, "dev", lang, max_length, self.token_types)
+            data[lang] = (examples, features)
         return Criterion(name, spec, data)
 
     def due(self, step: int, total: int) -> bool:

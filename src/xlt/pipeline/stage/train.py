@@ -50,12 +50,13 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     if stage.parent is not None:
         load_trainable(model, ctx.stage_dir(stage.parent) / CHECKPOINT, prefix=carry.into_training().prefix)
     max_length = min(stage.training.max_length, model.encoder.max_input_length)
+    token_types, data_dir = model.encoder.token_types, ctx.resources.data_dir
     untrained = stage.training.steps == 0  # the stage passes its encoder on as it arrived; no data needed
     features = (
         {}
         if untrained
         else {
-            lang: ctx.features(spec, kind, spec.load("train", lang, ctx.resources.data_dir), "train", lang, max_length)
+            lang: ctx.features(spec, kind, spec.load("train", lang, data_dir), "train", lang, max_length, token_types)
             for lang in stage.languages
         }
     )
@@ -70,7 +71,7 @@ def train_stage(stage: TrainStage, ctx: Context) -> TaskModel:
     )
     optimizer = optimizer_for(model, options)
     scheduler = linear_schedule(optimizer, round(options.warmup_ratio * total), total)
-    selector = Selector(stage, ctx, max_length, directory) if stage.training.select and total else None
+    selector = Selector(stage, ctx, max_length, token_types, directory) if stage.training.select and total else None
     point = load_point(directory / RESUME, model)  # its tensors go in before FSDP shards them
     probe = partial(_first_loss, model, kind, features, sampler) if sampler is not None and total else None
     accelerator = distributed.accelerator(ctx.mixed_precision, model, probe)  # its probe runs the model uncompiled
