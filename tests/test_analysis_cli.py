@@ -168,7 +168,7 @@ def test_a_target_dev_oracle_is_not_analysed_as_a_recipe(study, tmp_path):
         (copy / "stages" / stage_hash).mkdir(parents=True)
         mark_complete(copy / "stages" / stage_hash, {})
     entries = study_encoders(copy).entries
-    targets = [(e.label, e.key) for e in entries if e.role == "target"]
+    targets = [(e.recipe, e.key) for e in entries if e.role == "target"]
     assert sorted(targets) == sorted(
         (ev.label if ev.intermediate == "none" else f"{ev.label} + {ev.intermediate}", ev.source)
         for ev in plan.evals
