@@ -15,7 +15,6 @@ from torch import nn
 
 from test_pipeline import TRAINING, _kill_when, _xlt_run, read_rows, run, tiny_study
 from xlt.config import Selection, Training
-from xlt.data.synthetic import BenchmarkSizes, generate_benchmark
 from xlt.kinds import HeadOptions
 from xlt.methods import MethodOptions
 from xlt.model import META, WEIGHTS
@@ -48,19 +47,13 @@ class OneLabel(nn.Module):
         return {"logits": self.logits.detach()}
 
 
-@pytest.fixture(scope="module")
-def bench(tmp_path_factory):
-    sizes = BenchmarkSizes(train=10, dev=12, test=10, pretrain=100)
-    return generate_benchmark(tmp_path_factory.mktemp("select-bench"), seed=0, sizes=sizes)
-
-
-def share(bench, label: str, languages: tuple[str, ...]) -> float:
+def share(small_benchmark, label: str, languages: tuple[str, ...]) -> float:
     """Accuracy x100 of predicting `label` everywhere, averaged over the languages' dev sets."""
-    shares = [[e["label"] == label for e in NLI.load("dev", lang, bench)] for lang in languages]
+    shares = [[e["label"] == label for e in NLI.load("dev", lang, small_benchmark)] for lang in languages]
     return sum(100 * sum(s) / len(s) for s in shares) / len(shares)
 
 
-def selector(bench, directory, feature_calls: list | None = None, on=("dev", "target-dev")) -> Selector:
+def selector(small_benchmark, directory, feature_calls: list | None = None, on=("dev", "target-dev")) -> Selector:
     """A Selector of a synth-nli stage trained on base, its oracle on base and swap, every 2 of 6 steps."""
 
     def features(spec, kind, examples, split, lang, max_length):
@@ -73,13 +66,13 @@ def selector(bench, directory, feature_calls: list | None = None, on=("dev", "ta
         "target", "synth-nli", ("base",), 1.0, training, "finetune", MethodOptions(), HeadOptions(), 0, None, {},
         oracle_languages=("base", "swap"),
     )  # fmt: skip
-    ctx = SimpleNamespace(resources=SimpleNamespace(data_dir=bench), features=features)
+    ctx = SimpleNamespace(resources=SimpleNamespace(data_dir=small_benchmark), features=features)
     return Selector(stage, ctx, max_length=17, directory=directory)
 
 
-def test_selector_loads_each_criterions_dev_sets_through_the_feature_cache(bench, tmp_path):
+def test_selector_loads_each_criterions_dev_sets_through_the_feature_cache(small_benchmark, tmp_path):
     calls: list = []
-    chosen = selector(bench, tmp_path, calls)
+    chosen = selector(small_benchmark, tmp_path, calls)
     assert [(c.name, c.spec.name, list(c.data)) for c in chosen.criteria] == [
         ("dev", "synth-nli", ["base"]),
         ("target-dev", "synth-nli", ["base", "swap"]),
@@ -87,24 +80,26 @@ def test_selector_loads_each_criterions_dev_sets_through_the_feature_cache(bench
     kind = NLI.kind
     assert calls == [("synth-nli", kind, 12, "dev", lang, 17) for lang in ("base", "base", "swap")]
     examples, features = chosen.criteria[1].data["swap"]
-    assert examples == NLI.load("dev", "swap", bench) and len(features) == 12
+    assert examples == NLI.load("dev", "swap", small_benchmark) and len(features) == 12
     assert chosen.every == 2 and chosen.batch_size == 5 and chosen.directory == tmp_path / SELECTED
 
 
-def test_selection_is_due_every_n_steps_and_at_the_last(bench, tmp_path):
-    every_two = selector(bench, tmp_path)
+def test_selection_is_due_every_n_steps_and_at_the_last(small_benchmark, tmp_path):
+    every_two = selector(small_benchmark, tmp_path)
     assert [step for step in range(1, 8) if every_two.due(step, 7)] == [2, 4, 6, 7]
 
 
-def test_each_criterion_keeps_its_first_best_mean_over_its_languages_and_saves_that_checkpoint(bench, tmp_path):
-    chosen, model = selector(bench, tmp_path), OneLabel()
+def test_each_criterion_keeps_its_first_best_mean_over_its_languages_and_saves_that_checkpoint(
+    small_benchmark, tmp_path
+):
+    chosen, model = selector(small_benchmark, tmp_path), OneLabel()
     steps = {2: "neutral", 4: "entailment", 6: "contradiction", 8: "entailment"}  # step 8 ties step 4
     for step, label in steps.items():
         chosen.score(model.predict(label), step)
     assert not any(model.modes) and model.training  # scored in eval mode, left in training mode
     for criterion in chosen.criteria:
         languages = tuple(criterion.data)
-        history = [[step, round(share(bench, label, languages), 6)] for step, label in steps.items()]
+        history = [[step, round(share(small_benchmark, label, languages), 6)] for step, label in steps.items()]
         assert criterion.history == history
         best = max(history, key=lambda entry: entry[1])  # the first of equal maxima
         assert [criterion.step, criterion.best] == best and best[0] != 8
@@ -114,10 +109,10 @@ def test_each_criterion_keeps_its_first_best_mean_over_its_languages_and_saves_t
         assert json.loads((saved / META).read_text()) == {"step": best[0], "score": best[1]}
 
 
-def test_a_restored_selector_continues_from_the_saved_state(bench, tmp_path):
-    first, model = selector(bench, tmp_path / "first"), OneLabel()
+def test_a_restored_selector_continues_from_the_saved_state(small_benchmark, tmp_path):
+    first, model = selector(small_benchmark, tmp_path / "first"), OneLabel()
     first.score(model.predict("entailment"), 2)
-    resumed = selector(bench, tmp_path / "resumed")
+    resumed = selector(small_benchmark, tmp_path / "resumed")
     resumed.restore(json.loads(json.dumps(first.state())))  # as the resume state stores it
     assert resumed.state() == first.state()
     resumed.score(model.predict("neutral"), 4)  # worse: the restored best stands
@@ -125,8 +120,8 @@ def test_a_restored_selector_continues_from_the_saved_state(bench, tmp_path):
     assert (dev.step, dev.best) == (2, first.criteria[0].best) and [s for s, _ in dev.history] == [2, 4]
 
 
-def test_restoring_a_state_without_a_criterion_starts_it_afresh(bench, tmp_path):
-    resumed = selector(bench, tmp_path)
+def test_restoring_a_state_without_a_criterion_starts_it_afresh(small_benchmark, tmp_path):
+    resumed = selector(small_benchmark, tmp_path)
     resumed.restore({"dev": {"best": 50.0, "step": 4, "history": [[4, 50.0]]}})
     assert resumed.state() == {
         "dev": {"best": 50.0, "step": 4, "history": [[4, 50.0]]},
@@ -134,8 +129,8 @@ def test_restoring_a_state_without_a_criterion_starts_it_afresh(bench, tmp_path)
     }
 
 
-def test_finish_puts_each_best_checkpoint_in_its_place_and_returns_the_records(bench, tmp_path):
-    chosen, model = selector(bench, tmp_path / "work"), OneLabel()
+def test_finish_puts_each_best_checkpoint_in_its_place_and_returns_the_records(small_benchmark, tmp_path):
+    chosen, model = selector(small_benchmark, tmp_path / "work"), OneLabel()
     chosen.score(model.predict("entailment"), 2)
     stage_dir = tmp_path / "stage"
     (stage_dir / "checkpoint").mkdir(parents=True)
@@ -146,7 +141,7 @@ def test_finish_puts_each_best_checkpoint_in_its_place_and_returns_the_records(b
         assert sorted(p.name for p in (stage_dir / name).iterdir()) == sorted([META, WEIGHTS])
         assert (stage_dir / name / WEIGHTS).read_bytes() == (kept / criterion / WEIGHTS).read_bytes()
     languages = {"dev": ("base",), "target-dev": ("base", "swap")}
-    scores = {name: round(share(bench, "entailment", languages[name]), 6) for name in languages}
+    scores = {name: round(share(small_benchmark, "entailment", languages[name]), 6) for name in languages}
     assert records == {
         name: {
             "step": 2,
