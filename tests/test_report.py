@@ -29,7 +29,7 @@ RUNS = {
 }
 
 
-def write_study(study, runs=RUNS):
+def write_study(study, runs=RUNS, train_languages="en"):
     rows = []
     for (method, intermediate, seed), right in runs.items():
         stage = f"{method}-{intermediate}-{seed}"
@@ -40,7 +40,7 @@ def write_study(study, runs=RUNS):
                 method=method,
                 intermediate=intermediate,
                 target_task="toy",
-                train_languages="en",
+                train_languages=train_languages,
                 eval_language=lang,
                 split="test",
                 metric="accuracy",
@@ -106,6 +106,26 @@ def test_missing_units_give_no_interval_and_no_crash(study):
     assert "| average | all | +3.67 | n/a |" in markdown
     shutil.rmtree(study / "units")
     assert _contrast_row(build_report(study)["markdown"].read_text(), "de")[2:4] == ["+10.00", "n/a"]
+
+
+def test_contrasts_csv_leaves_the_interval_fields_of_a_row_without_units_empty(study):
+    shutil.rmtree(study / "units" / "ft-multi-1")
+    build_report(study)
+    rows = list(csv.DictReader((study / "contrasts.csv").open()))
+    de = next(row for row in rows if row["language"] == "de")
+    assert float(de["difference"]) == 10.0
+    assert [de[field] for field in ("low", "high", "p_value", "p_adjusted", "seeds", "examples")] == [""] * 6
+
+
+def test_contrasts_csv_counts_unpaired_seeds_per_recipe_and_joins_the_training_languages(tmp_path):
+    runs = {
+        (method, condition, str(int(seed) + 2 * (condition == "multi"))): right
+        for (method, condition, seed), right in RUNS.items()
+    }
+    build_report(write_study(tmp_path, runs, train_languages="en+de"))
+    rows = list(csv.DictReader((tmp_path / "contrasts.csv").open()))
+    sw = next(row for row in rows if row["language"] == "sw" and row["a"] == "ft + multi" and row["b"] == "ft")
+    assert (sw["train_languages"], sw["seeds"], sw["examples"]) == ("en+de", "2+2", str(N))
 
 
 def test_units_of_different_lengths_are_not_paired(study):

@@ -109,6 +109,13 @@ def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
     assert "Caution" not in answer([_known("finetune")], other_task)[1]  # the same recipe on another task
 
 
+def test_a_table_without_seen_and_unseen_averages_has_no_group_rows():
+    overall = _row("average", "all", 3.5, 1.8, 5.2, 0.004)
+    table = _table(Recipe("finetune", "multi"), Recipe("finetune", "mono"), "conditions", [], [overall])
+    assert table.overall == overall and table.group("all") == overall
+    assert table.group("seen") is None and table.group_difference is None
+
+
 def test_the_question_is_each_methods_first_pair_of_conditions_then_against_none():
     against_none = [_known(method, family="against none", b="none") for method in ("finetune", "deep_prompt")]
     conditions = [_known(method) for method in ("finetune", "deep_prompt")]
