@@ -15,6 +15,7 @@ import pytest
 
 from xlt.errors import XltError
 from xlt.report import build_report
+from xlt.report.contrasts import adjust
 from xlt.results import COLUMNS
 
 N = 100  # test examples per language
@@ -117,15 +118,43 @@ def test_contrasts_csv_leaves_the_interval_fields_of_a_row_without_units_empty(s
     assert [de[field] for field in ("low", "high", "p_value", "p_adjusted", "seeds", "examples")] == [""] * 6
 
 
+def _contrast_csv(study, a="ft + multi", b="ft"):
+    rows = list(csv.DictReader((study / "contrasts.csv").open()))
+    return {(row["language"], row["group"]): row for row in rows if (row["a"], row["b"]) == (a, b)}
+
+
 def test_contrasts_csv_counts_unpaired_seeds_per_recipe_and_joins_the_training_languages(tmp_path):
-    runs = {
-        (method, condition, str(int(seed) + 2 * (condition == "multi"))): right
-        for (method, condition, seed), right in RUNS.items()
-    }
+    multi = {seed: right for (_, condition, seed), right in RUNS.items() if condition == "multi"}
+    runs = {run: right for run, right in RUNS.items() if run[1] != "multi"}
+    runs |= {("ft", "multi", str(int(seed) + 2)): right for seed, right in multi.items()}  # seeds 2, 3: none shared
+    runs[("ft", "multi", "4")] = multi["1"]
     build_report(write_study(tmp_path, runs, train_languages="en+de"))
-    rows = list(csv.DictReader((tmp_path / "contrasts.csv").open()))
-    sw = next(row for row in rows if row["language"] == "sw" and row["a"] == "ft + multi" and row["b"] == "ft")
-    assert (sw["train_languages"], sw["seeds"], sw["examples"]) == ("en+de", "2+2", str(N))
+    rows = _contrast_csv(tmp_path)
+    assert (rows["sw", "unseen"]["train_languages"], rows["sw", "unseen"]["seeds"]) == ("en+de", "3+2")
+    assert rows["sw", "unseen"]["examples"] == str(N)
+    assert {key for key in rows if key[0] in ("average", "seen - unseen")} == {
+        ("average", "all"),
+        ("average", "seen"),
+        ("average", "unseen"),
+        ("seen - unseen", "all"),
+    }
+
+
+def test_when_every_language_is_seen_the_only_average_is_over_all(tmp_path):
+    build_report(write_study(tmp_path, train_languages="en+de+sw"))
+    rows = _contrast_csv(tmp_path)
+    assert {key for key in rows if key[0] in ("average", "seen - unseen")} == {("average", "all")}
+    assert {group for _, group in rows} == {"seen", "all"}
+
+
+def test_the_configured_multiplicity_method_adjusts_the_p_values(study):
+    (study / "provenance.json").write_text(json.dumps({"config": {"multiplicity": "bh"}}))
+    build_report(study)
+    rows = [row for key, row in _contrast_csv(study).items() if key[0] in ("en", "de", "sw")]
+    p_values = [float(row["p_value"]) for row in rows]
+    expected = adjust(p_values, "bh")
+    assert [float(row["p_adjusted"]) for row in rows] == pytest.approx(expected.tolist())
+    assert not np.allclose(expected, adjust(p_values, "holm"))  # the two methods differ here
 
 
 def test_units_of_different_lengths_are_not_paired(study):
