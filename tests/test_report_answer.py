@@ -16,10 +16,10 @@ import xlt
 from test_report import RUNS, N, write_study
 from xlt.pipeline.evaluate import example_lines
 from xlt.report import build_report, document
-from xlt.report.comparisons import Comparison, ContrastTable, Row, comparisons
+from xlt.report.comparisons import Comparison, ContrastTable, Row, comparisons, seen_languages
 from xlt.report.contrasts import SEEDS_AND_TEST_EXAMPLES, TEST_EXAMPLES, Contrast
 from xlt.report.examples import Degenerate
-from xlt.report.study import Recipe, Section
+from xlt.report.study import Cell, Recipe, Section
 from xlt.report.summary import answer, contrast_summary, question_tables
 
 LANGS = ["en", "de", "sw"]
@@ -125,6 +125,18 @@ def test_default_comparisons_need_both_recipes_to_have_run():
         Comparison(Recipe("ft", "multi"), Recipe("ft", "none"), "against none"),
         Comparison(Recipe("dp", "multi"), Recipe("ft", "multi"), "methods"),
     ]
+
+
+def test_seen_languages_are_the_training_ones_and_those_any_ancestor_stage_drew_examples_in():
+    target, other = Recipe("ft", "multi"), Recipe("ft", "none")
+    cells = {target: {"0": {"de": Cell(1.0, "target", "u")}}, other: {"0": {"de": Cell(1.0, "unrecorded", "u")}}}
+    section = Section("xnli", ("en",), "test", "accuracy", LANGS, [target, other], cells)
+    stages = {
+        "target": {"languages": ["ar"], "parent": "intermediate"},
+        "intermediate": {"mixture": {"pos": {"de": 5, "fr": 0}, "ner": {"sw": 1}}, "languages": ["zz"]},
+    }  # a mixture says what a stage drew (fr: nothing); its languages list is the configured one
+    assert seen_languages(section, [target, other], stages) == {"en", "ar", "de", "sw"}
+    assert seen_languages(section, [other], stages) == {"en"}
 
 
 def test_a_table_without_seen_and_unseen_averages_has_no_group_rows():
