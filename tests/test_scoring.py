@@ -411,6 +411,17 @@ def test_the_text_of_a_partial_task_names_what_is_missing_and_has_no_task_scores
     assert "scores" not in summary
 
 
+def test_the_missing_files_note_lists_a_named_tasks_missing_languages_alone(tmp_path):
+    _write_lines(tmp_path, "xnli", get_task("xnli").languages["xtreme"], ["neutral"], ["neutral"])
+    for side, lang in (("labels", "de"), ("predictions", "fr")):
+        (tmp_path / side / f"xnli/test-{lang}.tsv").unlink()
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels", tasks=["xnli"], benchmark="xtreme")
+    assert result.missing == {"xnli": ["de", "fr"]}
+    assert format_scores(result).splitlines()[-2] == (
+        "note: missing files (a task missing any gets no average): xnli: de fr (2 of 15)"
+    )
+
+
 def test_the_text_table_has_a_right_aligned_column_per_metric_then_the_summary_and_notes(tmp_path):
     _write_squad(tmp_path, "xquad", "en", {"q1": ("Paris", "Paris"), "q2": ("the red house", "red car")})
     _write_squad(tmp_path, "xquad", "de", {"q1": ("Bonn", "Bonn")})
