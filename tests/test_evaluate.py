@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,10 +29,15 @@ KIND = get_kind(NLI.kind)
 LANGUAGES = ("base", "swap")
 
 
+@dataclass(frozen=True)
 class StubFeatures(Context):
-    """A study context whose features are an id list per example (no tokenizer), as long as its index mod 3 + 1."""
+    """A study context whose features are an id list per example (no tokenizer), as long as its index mod 3 + 1;
+    `calls` records what each request asked for."""
+
+    calls: list = field(default_factory=list)
 
     def features(self, spec, kind, examples, split, lang, max_length):
+        self.calls.append((spec.name, kind.name, split, lang, max_length))
         return [{"example_index": i, "input_ids": [5] * (1 + i % 3)} for i in range(len(examples))]
 
 
@@ -39,10 +45,10 @@ def context(root, small_benchmark) -> StubFeatures:
     return StubFeatures(root, SimpleNamespace(data_dir=small_benchmark), root / "cache")  # type: ignore[arg-type]
 
 
-def source_stage(steps: int = 6) -> TrainStage:
-    training = Training(steps=steps)
+def source_stage(task: str = "synth-nli") -> TrainStage:
+    options = MethodOptions(lr=1e-3)
     return TrainStage(
-        "target", "synth-nli", ("base",), 1.0, training, "finetune", MethodOptions(), HeadOptions(), 0, None, {}
+        "target", task, ("base",), 1.0, Training(steps=6), "finetune", options, HeadOptions(), 3, None, {}
     )
 
 
@@ -98,6 +104,19 @@ def test_the_majority_reference_writes_rows_units_predictions_and_examples_per_l
     assert (record["source"], record["checkpoint"], record["carry_policy"]) == (None, None, None)
 
 
+def one_label_builder(ctx: Context, built: list):
+    """build_task_model's stand-in: a OneLabel model (inputs of up to 48 tokens); `built` records the requests."""
+
+    def build(method, options, spec, head_options, resources, seed):
+        assert resources is ctx.resources
+        built.append((method, options, spec.name, head_options, seed))
+        model = OneLabel()
+        model.encoder = SimpleNamespace(max_input_length=48)
+        return model
+
+    return build
+
+
 def test_an_evaluation_scores_the_checkpoint_its_plan_names_and_records_it(small_benchmark, tmp_path, monkeypatch):
     """The stage's own checkpoint predicts one label, the oracle's another: each evaluation scores its own."""
     ctx, source = context(tmp_path, small_benchmark), source_stage()
@@ -105,15 +124,8 @@ def test_an_evaluation_scores_the_checkpoint_its_plan_names_and_records_it(small
     write_record(ctx, source, {"steps": 6, "selection": selection})
     for name, label in (("checkpoint", "entailment"), ("checkpoint-target-dev", "contradiction")):
         save_tensors(OneLabel().predict(label).trainable_state(), ctx.stage_dir(source.hash) / name)
-    built = []
-
-    def build(method, options, spec, head_options, resources, seed):
-        built.append((method, spec.name, head_options, seed))
-        model = OneLabel()
-        model.encoder = SimpleNamespace(max_input_length=512)
-        return model
-
-    monkeypatch.setattr(evaluate, "build_task_model", build)
+    built: list = []
+    monkeypatch.setattr(evaluate, "build_task_model", one_label_builder(ctx, built))
     for name, label, step in (("checkpoint", "entailment", 4), ("checkpoint-target-dev", "contradiction", 2)):
         ev = evaluation(source, name)
         evaluate_stage(ev, source, ctx)
@@ -124,7 +136,23 @@ def test_an_evaluation_scores_the_checkpoint_its_plan_names_and_records_it(small
         record = json.loads((directory / RECORD).read_text())
         assert record["checkpoint"] == {"stage": source.hash, "name": name, "step": step}
         assert record["source"] == source.hash and record["carry_policy"]["head"] == "from the evaluated stage"
-    assert built == [("finetune", "synth-nli", HeadOptions(), 0)] * 2
+    assert built == [("finetune", source.method_options, "synth-nli", HeadOptions(), 3)] * 2
+    # features of the evaluated split, cut to the shorter of the evaluation's 64 and the encoder's 48 tokens
+    assert ctx.calls == [("synth-nli", NLI.kind, "test", lang, 48) for lang in LANGUAGES] * 2
+
+
+def test_a_stage_of_another_kind_gives_its_encoder_side_and_a_fresh_head(small_benchmark, tmp_path, monkeypatch):
+    ctx, source = context(tmp_path, small_benchmark), source_stage("synth-pos")  # tagging, evaluated on pairs
+    write_record(ctx, source, {"steps": 6})
+    save_tensors(OneLabel().predict("contradiction").trainable_state(), ctx.stage_dir(source.hash) / "checkpoint")
+    monkeypatch.setattr(evaluate, "build_task_model", one_label_builder(ctx, []))
+    ev = evaluation(source)
+    evaluate_stage(ev, source, ctx)
+    rows = json.loads((ctx.stage_dir(ev.hash) / "rows.json").read_text())
+    fresh = NLI.labels[0]  # the untrained head's zero logits: the first label
+    expected = [accuracy_of(fresh, NLI.load("test", lang, small_benchmark)) for lang in LANGUAGES]
+    assert [row["value"] for row in rows] == pytest.approx(expected)
+    assert json.loads((ctx.stage_dir(ev.hash) / RECORD).read_text())["carry_policy"]["head"] == "fresh"
 
 
 def test_scored_checkpoint_is_the_step_its_criterion_chose_else_the_stages_last(small_benchmark, tmp_path):
