@@ -40,6 +40,15 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_benchmark(tmp_path_factory) -> Path:
+    """The synthetic benchmark with 12 dev and 10 test examples per language, for scoring without a study."""
+    from xlt.data.synthetic import BenchmarkSizes, generate_benchmark
+
+    sizes = BenchmarkSizes(train=10, dev=12, test=10, pretrain=100)
+    return generate_benchmark(tmp_path_factory.mktemp("small-benchmark"), seed=0, sizes=sizes)
+
+
+@pytest.fixture(scope="session")
 def tiny_tokenizer():
     from xlt.data.tokenizer import train_tokenizer
 

@@ -116,6 +116,33 @@ def test_variance_is_the_unbiased_seed_by_example_components_estimate():
     assert ms_residual / (n * seeds) > 0.3 * variance  # counting it twice (the naive sum) would show
 
 
+def test_unpaired_variance_is_each_recipes_seed_variance_plus_the_test_set_covariance_of_distinct_seeds():
+    """Welch by hand: var(a_s)/S_a + var(b_s)/S_b, plus the test-set variance the seed means share: the mean
+    bootstrap covariance of two distinct seeds of a, of two of b, less twice that of a seed of a and one of b."""
+    rng = np.random.default_rng(4)
+    n, seeds = 500, {"a": ["0", "1", "2"], "b": ["3", "4"]}
+    difficulty = {r: rng.standard_normal(n) for r in seeds}  # a recipe's, in all its seeds: does not average out
+    units = {
+        (r, s): (difficulty[r] + 0.05 * rng.standard_normal() + rng.standard_normal(n), np.ones(n))
+        for r in seeds
+        for s in seeds[r]
+    }
+    draws = resample(units, ("welch",), 2000)
+    contrast = contrast_cell(draws, "a", "b")
+    variance = ((contrast.high - contrast.low) / (2 * stats.t.ppf(0.975, contrast.df))) ** 2
+    cols = {r: [draws.columns[(r, s)] for s in seeds[r]] for r in seeds}
+    cov = np.cov(draws.replicates, rowvar=False)
+
+    def mean_covariance(x: list[int], y: list[int]) -> float:
+        return np.mean([cov[i, j] for i in x for j in y if i != j])
+
+    shared = mean_covariance(cols["a"], cols["a"]) + mean_covariance(cols["b"], cols["b"])
+    shared -= 2 * mean_covariance(cols["a"], cols["b"])
+    seed_terms = sum(np.var(draws.observed[cols[r]], ddof=1) / len(seeds[r]) for r in seeds)
+    assert not contrast.paired and shared > 0.2 * seed_terms  # both terms weigh
+    assert variance == pytest.approx(seed_terms + shared, rel=1e-9)
+
+
 def test_seeds_are_paired_over_those_both_ran_and_unpaired_when_none_is_shared():
     units = {(r, s): accuracy_units(60 + 3 * int(s)) for r, seeds in (("a", "012"), ("b", "12")) for s in seeds}
     paired = contrast_cell(resample(units, ("t",)), "a", "b")

@@ -200,3 +200,15 @@ def test_lora_starts_at_the_backbone_and_moves_away(tiny_backbone):
     after = model.encoder(batch["input_ids"], batch["attention_mask"]).last_hidden_state
     assert (after - plain).abs().max() > 1e-3
     assert model.count_parameters()["trainable"] == 2 * 2 * (32 * 4 + 4 * 32) + 32 * 3 + 3
+
+
+def test_fine_tuning_encodes_with_the_backbones_forward_and_its_hidden_states_only_when_asked(tiny_backbone):
+    encoder = build(tiny_backbone, "finetune").encoder.eval()
+    batch = make_batch(tiny_backbone.config.vocab_size)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    theirs = copy.deepcopy(tiny_backbone).eval()(**inputs, output_hidden_states=True)
+    plain = encoder(*inputs.values())
+    assert plain.hidden_states is None and torch.equal(plain.last_hidden_state, theirs.last_hidden_state)
+    full = encoder(*inputs.values(), output_hidden_states=True)
+    assert len(full.hidden_states) == len(theirs.hidden_states)
+    assert all(torch.equal(ours, real) for ours, real in zip(full.hidden_states, theirs.hidden_states))

@@ -209,3 +209,11 @@ def test_prompt_dropout_applies_in_training_only(tiny_backbone):
     encoder.train()
     train_out = [encoder(input_ids, attention_mask).last_hidden_state for _ in range(2)]
     assert not torch.equal(*train_out)
+
+
+def test_hidden_states_are_returned_only_when_asked(tiny_backbone):
+    input_ids, attention_mask = padded_batch(tiny_backbone.config.vocab_size)
+    encoder = adapt(tiny_backbone)
+    assert encoder(input_ids, attention_mask).hidden_states is None
+    states = encoder(input_ids, attention_mask, output_hidden_states=True).hidden_states
+    assert len(states) == tiny_backbone.config.num_hidden_layers + 1 and states[0].shape[1] == input_ids.shape[1]

@@ -15,6 +15,7 @@ import pytest
 
 from xlt.errors import XltError
 from xlt.report import build_report
+from xlt.report.contrasts import adjust
 from xlt.results.rows import COLUMNS
 
 N = 100  # test examples per language
@@ -29,7 +30,7 @@ RUNS = {
 }
 
 
-def write_study(study, runs=RUNS):
+def write_study(study, runs=RUNS, train_languages="en"):
     rows = []
     for (method, intermediate, seed), right in runs.items():
         stage = f"{method}-{intermediate}-{seed}"
@@ -40,7 +41,7 @@ def write_study(study, runs=RUNS):
                 method=method,
                 intermediate=intermediate,
                 target_task="toy",
-                train_languages="en",
+                train_languages=train_languages,
                 eval_language=lang,
                 split="test",
                 metric="accuracy",
@@ -106,6 +107,54 @@ def test_missing_units_give_no_interval_and_no_crash(study):
     assert "| average | all | +3.67 | n/a |" in markdown
     shutil.rmtree(study / "units")
     assert _contrast_row(build_report(study)["markdown"].read_text(), "de")[2:4] == ["+10.00", "n/a"]
+
+
+def test_contrasts_csv_leaves_the_interval_fields_of_a_row_without_units_empty(study):
+    shutil.rmtree(study / "units" / "ft-multi-1")
+    build_report(study)
+    rows = list(csv.DictReader((study / "contrasts.csv").open()))
+    de = next(row for row in rows if row["language"] == "de")
+    assert float(de["difference"]) == 10.0
+    assert [de[field] for field in ("low", "high", "p_value", "p_adjusted", "seeds", "examples")] == [""] * 6
+
+
+def _contrast_csv(study, a="ft + multi", b="ft"):
+    rows = list(csv.DictReader((study / "contrasts.csv").open()))
+    return {(row["language"], row["group"]): row for row in rows if (row["a"], row["b"]) == (a, b)}
+
+
+def test_contrasts_csv_counts_unpaired_seeds_per_recipe_and_joins_the_training_languages(tmp_path):
+    multi = {seed: right for (_, condition, seed), right in RUNS.items() if condition == "multi"}
+    runs = {run: right for run, right in RUNS.items() if run[1] != "multi"}
+    runs |= {("ft", "multi", str(int(seed) + 2)): right for seed, right in multi.items()}  # seeds 2, 3: none shared
+    runs[("ft", "multi", "4")] = multi["1"]
+    build_report(write_study(tmp_path, runs, train_languages="en+de"))
+    rows = _contrast_csv(tmp_path)
+    assert (rows["sw", "unseen"]["train_languages"], rows["sw", "unseen"]["seeds"]) == ("en+de", "3+2")
+    assert rows["sw", "unseen"]["examples"] == str(N)
+    assert {key for key in rows if key[0] in ("average", "seen - unseen")} == {
+        ("average", "all"),
+        ("average", "seen"),
+        ("average", "unseen"),
+        ("seen - unseen", "all"),
+    }
+
+
+def test_when_every_language_is_seen_the_only_average_is_over_all(tmp_path):
+    build_report(write_study(tmp_path, train_languages="en+de+sw"))
+    rows = _contrast_csv(tmp_path)
+    assert {key for key in rows if key[0] in ("average", "seen - unseen")} == {("average", "all")}
+    assert {group for _, group in rows} == {"seen", "all"}
+
+
+def test_the_configured_multiplicity_method_adjusts_the_p_values(study):
+    (study / "provenance.json").write_text(json.dumps({"config": {"multiplicity": "bh"}}))
+    build_report(study)
+    rows = [row for key, row in _contrast_csv(study).items() if key[0] in ("en", "de", "sw")]
+    p_values = [float(row["p_value"]) for row in rows]
+    expected = adjust(p_values, "bh")
+    assert [float(row["p_adjusted"]) for row in rows] == pytest.approx(expected.tolist())
+    assert not np.allclose(expected, adjust(p_values, "holm"))  # the two methods differ here
 
 
 def test_units_of_different_lengths_are_not_paired(study):

@@ -16,10 +16,10 @@ import xlt
 from test_report import RUNS, N, write_study
 from xlt.pipeline.stage.evaluate import example_lines
 from xlt.report import build_report, document
-from xlt.report.comparisons import Comparison, ContrastTable, Row
+from xlt.report.comparisons import Comparison, ContrastTable, Row, comparisons, seen_languages
 from xlt.report.contrasts import SEEDS_AND_TEST_EXAMPLES, TEST_EXAMPLES, Contrast
 from xlt.report.examples import Degenerate
-from xlt.report.study import Recipe, Section
+from xlt.report.study import Cell, Recipe, Section
 from xlt.report.summary import answer, contrast_summary, question_tables
 
 LANGS = ["en", "de", "sw"]
@@ -107,6 +107,43 @@ def test_the_answer_cautions_when_a_recipe_of_the_question_is_degenerate():
     assert "Caution" not in answer([_known("finetune")], _marked({("deep_prompt + multi", "sw"): ["1"]}))[1]
     other_task = Degenerate({("pos_en_accuracy", "finetune + mono", lang): ["0"] for lang in LANGS})
     assert "Caution" not in answer([_known("finetune")], other_task)[1]  # the same recipe on another task
+
+
+def _section_of(*recipes):
+    return Section("xnli", ("en",), "test", "accuracy", LANGS, [Recipe(m, c) for m, c in recipes], {})
+
+
+def test_configured_comparisons_are_those_whose_recipes_both_ran_in_the_section():
+    section = _section_of(("ft", "none"), ("ft", "multi"), ("dp", "none"))
+    configured = [{"a": "ft + multi", "b": "ft"}, {"a": "dp", "b": "gone"}, {"a": "gone", "b": "ft"}]
+    assert comparisons(section, configured) == [Comparison(Recipe("ft", "multi"), Recipe("ft", "none"), "configured")]
+
+
+def test_default_comparisons_need_both_recipes_to_have_run():
+    section = _section_of(("ft", "none"), ("ft", "multi"), ("dp", "multi"))  # no dp without intermediate stage
+    assert comparisons(section, None) == [
+        Comparison(Recipe("ft", "multi"), Recipe("ft", "none"), "against none"),
+        Comparison(Recipe("dp", "multi"), Recipe("ft", "multi"), "methods"),
+    ]
+
+
+def test_seen_languages_are_the_training_ones_and_those_any_ancestor_stage_drew_examples_in():
+    target, other = Recipe("ft", "multi"), Recipe("ft", "none")
+    cells = {target: {"0": {"de": Cell(1.0, "target", "u")}}, other: {"0": {"de": Cell(1.0, "unrecorded", "u")}}}
+    section = Section("xnli", ("en",), "test", "accuracy", LANGS, [target, other], cells)
+    stages = {
+        "target": {"languages": ["ar"], "parent": "intermediate"},
+        "intermediate": {"mixture": {"pos": {"de": 5, "fr": 0}, "ner": {"sw": 1}}, "languages": ["zz"]},
+    }  # a mixture says what a stage drew (fr: nothing); its languages list is the configured one
+    assert seen_languages(section, [target, other], stages) == {"en", "ar", "de", "sw"}
+    assert seen_languages(section, [other], stages) == {"en"}
+
+
+def test_a_table_without_seen_and_unseen_averages_has_no_group_rows():
+    overall = _row("average", "all", 3.5, 1.8, 5.2, 0.004)
+    table = _table(Recipe("finetune", "multi"), Recipe("finetune", "mono"), "conditions", [], [overall])
+    assert table.overall == overall and table.group("all") == overall
+    assert table.group("seen") is None and table.group_difference is None
 
 
 def test_the_question_is_each_methods_first_pair_of_conditions_then_against_none():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from xlt.errors import XltError
-from xlt.report.comparisons import Draws, comparisons, contrast_table
+from xlt.report.comparisons import Comparison, Draws, comparisons, contrast_table
 from xlt.report.stats import (
     UnitsStore,
     language_average,
@@ -104,6 +104,50 @@ def test_a_task_averaged_over_examples_weights_languages_by_their_example_counts
     [comparison] = comparisons(section, None)
     table = contrast_table(comparison, section, Draws(section, UnitsStore(tmp_path)), {}, "holm")
     assert table.overall.difference == pytest.approx((3 * 10 + 1 * 40) / 4)
+
+
+def _table_without_units(tmp_path, rows):
+    [section] = build_sections(rows)
+    [comparison] = comparisons(section, None)
+    return contrast_table(comparison, section, Draws(section, UnitsStore(tmp_path)), {}, "holm")
+
+
+def test_without_units_a_difference_pairs_the_seeds_both_ran_else_subtracts_the_seed_means(tmp_path):
+    none = [
+        _row("ft", "none", lang, value, seed)
+        for lang, value, seed in (("en", 80, "0"), ("de", 60, "0"), ("de", 70, "1"))
+    ]
+    shared = [_row("ft", "multi", "en", 80), _row("ft", "multi", "de", 70, "1"), _row("ft", "multi", "de", 80, "2")]
+    [en, de] = _table_without_units(tmp_path, none + shared).languages
+    assert (en.difference, de.difference, de.contrast) == (0.0, 0.0, None)  # de: seed 1 alone, 70 - 70
+    apart = [_row("ft", "multi", "en", 84, "5"), _row("ft", "multi", "de", 75, "5"), _row("ft", "multi", "de", 85, "6")]
+    [en, de] = _table_without_units(tmp_path, none + apart).languages
+    assert (en.difference, de.difference) == (4.0, 80 - 65)
+
+
+def test_a_language_one_recipe_lacks_has_no_row_and_no_average_is_shown(tmp_path):
+    rows = [_row("ft", c, lang, 70) for c in ("none", "multi") for lang in ("en", "de")] + [
+        _row("ft", "none", "sw", 50)
+    ]
+    table = _table_without_units(tmp_path, rows)
+    assert [row.language for row in table.languages] == ["en", "de"] and table.averages == []
+
+
+def test_a_contrast_table_splits_its_languages_into_seen_and_unseen(tmp_path):
+    rows = [_row("ft", c, lang, 70) for c in ("none", "multi") for lang in ("en", "de", "sw")]
+    table = _table_without_units(tmp_path, rows)
+    assert (table.seen, table.unseen) == (["en"], ["de", "sw"])
+    assert [(row.language, row.group) for row in table.languages] == [
+        ("en", "seen"),
+        ("de", "unseen"),
+        ("sw", "unseen"),
+    ]
+
+
+def test_an_oracle_is_compared_with_its_dev_selected_recipe(tmp_path):
+    rows = [_row(method, "multi", "en", 70) for method in ("ft", "ft@target-dev")]
+    [section] = build_sections(rows)
+    assert comparisons(section, None) == [Comparison(Recipe("ft@target-dev", "multi"), Recipe("ft", "multi"), "oracle")]
 
 
 def test_a_pooled_task_missing_a_units_file_falls_back_to_the_plain_language_mean(tmp_path):

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from xlt.cli import app
 from xlt.errors import XltError
-from xlt.scoring import format_scores, score_folders, summarize
+from xlt.scoring import Scores, benchmark_tasks, format_scores, score_folders, scores_json, summarize
 from xlt.submission import read_labels, read_predictions, write_predictions
 from xlt.tasks import get_task
 
@@ -284,3 +284,198 @@ def test_mock_summary_matches_the_golden_averages(xtreme_scores):
     assert summary["groups"]["qa"] == pytest.approx((expected["xquad"] + expected["mlqa"] + expected["tydiqa"]) / 3)
     assert summary["all_task"] == pytest.approx(sum(expected.values()) / 9)
     assert re.search(r"^  all_task +62\.17$", format_scores(xtreme_scores), re.MULTILINE)
+
+
+# ---- without ../shared: folders, languages, missing files and the text table on files written here --------
+
+
+def _write_lines(root, task, languages, golds, predictions):
+    for lang in languages:
+        write_predictions(root / f"labels/{task}/test-{lang}.tsv", "lines", golds)
+        write_predictions(root / f"predictions/{task}/test-{lang}.tsv", "lines", predictions)
+
+
+def test_without_a_benchmark_a_task_averages_the_languages_it_predicts(tmp_path):
+    _write_lines(tmp_path, "xnli", ["ar", "ru"], ["entailment", "neutral"], ["entailment", "entailment"])
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert result == {"xnli": {"ar": {"accuracy": 50.0}, "ru": {"accuracy": 50.0}, "avg": {"accuracy": 50.0}}}
+    assert (result.notes, result.warnings, result.missing) == ([], [], {})
+
+
+def test_without_a_benchmark_a_gold_language_without_predictions_is_refused(tmp_path):
+    _write_lines(tmp_path, "xnli", ["ar"], ["neutral"], ["neutral"])
+    write_predictions(tmp_path / "labels/xnli/test-de.tsv", "lines", ["neutral"])
+    write_predictions(tmp_path / "labels/xnli/test-sw.tsv", "lines", ["neutral"])
+    predictions, labels = tmp_path / "predictions", tmp_path / "labels"
+    with pytest.raises(XltError) as error:
+        score_folders(predictions, labels)
+    assert str(error.value) == (
+        f"{predictions / 'xnli'} lacks the languages de, sw that {labels / 'xnli'} has; predict them, or name a"
+        " --benchmark to score its list"
+    )
+
+
+def test_a_task_folder_without_prediction_files_is_refused(tmp_path):
+    _write_lines(tmp_path, "xnli", ["ar"], ["neutral"], ["neutral"])
+    (tmp_path / "predictions/xnli/test-ar.tsv").unlink()
+    with pytest.raises(XltError) as error:
+        score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert (
+        str(error.value) == f"{tmp_path / 'predictions/xnli'} holds no test-{{lang}}.tsv file; write one per language"
+    )
+
+
+def test_folders_that_are_not_tasks_on_both_sides_are_skipped_with_a_note_each(tmp_path):
+    _write_lines(tmp_path, "xnli", ["ar"], ["neutral"], ["neutral"])
+    _write_lines(tmp_path, "pawsx", ["de"], ["1"], ["1"])
+    (tmp_path / "labels/pawsx/test-de.tsv").unlink()
+    (tmp_path / "labels/pawsx").rmdir()  # pawsx: predictions only
+    for folder in ("labels/udpos", "labels/notes", "predictions/notes", "predictions/tmp"):
+        (tmp_path / folder).mkdir()
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert list(result) == ["xnli"]
+    assert result.notes == [
+        "pawsx: only in predictions; skipped",
+        "tmp: only in predictions; skipped",
+        "udpos: only in labels; skipped",
+        "notes: not a known task; skipped",
+    ]
+
+
+def test_named_tasks_are_the_only_ones_scored_and_each_must_exist_on_both_sides(tmp_path):
+    _write_lines(tmp_path, "xnli", ["ar"], ["neutral"], ["neutral"])
+    _write_lines(tmp_path, "pawsx", ["de"], ["1"], ["0"])
+    predictions, labels = tmp_path / "predictions", tmp_path / "labels"
+    result = score_folders(predictions, labels, tasks=["pawsx"])
+    assert result == {"pawsx": {"de": {"accuracy": 0.0}, "avg": {"accuracy": 0.0}}} and result.notes == []
+    (labels / "udpos").mkdir()  # in labels only
+    (predictions / "tatoeba").mkdir()  # in predictions only
+    for task, folder in (("udpos", predictions), ("tatoeba", labels)):
+        with pytest.raises(XltError) as error:
+            score_folders(predictions, labels, tasks=["xnli", task])
+        assert str(error.value) == f"{folder / task} does not exist; add its files or leave {task} out of --tasks"
+    with pytest.raises(XltError, match="^unknown task 'xnl'; did you mean 'xnli'"):
+        score_folders(predictions, labels, tasks=["xnl"])
+
+
+def test_bad_folders_and_benchmarks_are_one_line_errors(tmp_path):
+    with pytest.raises(XltError) as error:
+        score_folders(tmp_path / "absent", tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path / 'absent'} is not a folder; expected one holding {{task}}/test-{{lang}}.{{ext}} files"
+    )
+    with pytest.raises(XltError) as error:
+        score_folders(tmp_path, tmp_path, benchmark="glue")
+    assert str(error.value) == "unknown benchmark 'glue'; use one of xtreme, xtreme-r"
+
+
+def test_a_named_task_outside_the_benchmark_is_skipped_with_a_note(tmp_path):
+    _write_lines(tmp_path, "lareqa", ["en"], ["a"], ["a"])
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels", tasks=["lareqa"], benchmark="xtreme")
+    assert result == {} and result.missing == {}
+    assert result.notes == ["lareqa: not part of xtreme; skipped"]
+
+
+@pytest.fixture()
+def xnli_without_de(tmp_path):
+    """Every xtreme language of XNLI but de, one example each (right in ar only), and no other task."""
+    languages = get_task("xnli").languages["xtreme"]
+    _write_lines(tmp_path, "xnli", languages, ["neutral"], ["entailment"])
+    write_predictions(tmp_path / "predictions/xnli/test-ar.tsv", "lines", ["neutral"])
+    for side in ("labels", "predictions"):
+        (tmp_path / side / "xnli/test-de.tsv").unlink()
+    return score_folders(tmp_path / "predictions", tmp_path / "labels", benchmark="xtreme")
+
+
+def test_a_missing_language_is_listed_and_the_others_scored_without_an_average(xnli_without_de):
+    result = xnli_without_de
+    assert list(result["xnli"]) == [lang for lang in get_task("xnli").languages["xtreme"] if lang != "de"]
+    assert result["xnli"]["ar"] == {"accuracy": 100.0} and result["xnli"]["bg"] == {"accuracy": 0.0}
+    assert result.missing["xnli"] == ["de"] and result.missing["pawsx"] == list(get_task("pawsx").languages["xtreme"])
+    assert set(result.missing) == set(benchmark_tasks("xtreme"))
+    assert scores_json(result)["summary"] == {"tasks": {}, "groups": {}, "missing": result.missing}
+
+
+def test_the_text_of_a_partial_task_names_what_is_missing_and_has_no_task_scores(xnli_without_de):
+    text = format_scores(xnli_without_de)
+    table, summary = text.split("\n\n")
+    assert table.splitlines()[:3] == [
+        "xnli (14 of 15 languages; no average without the rest)",
+        "  lang  accuracy",
+        "  ar      100.00",
+    ]
+    others = "bucc2018, mlqa, panx, pawsx, tatoeba, tydiqa, udpos, xquad"
+    assert summary.splitlines()[0] == (
+        f"note: missing files (a task missing any gets no average): xnli: de (1 of 15); no file of {others}"
+    )  # no task score, so no block of task or group scores before it
+    assert "scores" not in summary
+
+
+def test_the_missing_files_note_lists_a_named_tasks_missing_languages_alone(tmp_path):
+    _write_lines(tmp_path, "xnli", get_task("xnli").languages["xtreme"], ["neutral"], ["neutral"])
+    for side, lang in (("labels", "de"), ("predictions", "fr")):
+        (tmp_path / side / f"xnli/test-{lang}.tsv").unlink()
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels", tasks=["xnli"], benchmark="xtreme")
+    assert result.missing == {"xnli": ["de", "fr"]}
+    assert format_scores(result).splitlines()[-2] == (
+        "note: missing files (a task missing any gets no average): xnli: de fr (2 of 15)"
+    )
+
+
+def test_the_text_table_has_a_right_aligned_column_per_metric_then_the_summary_and_notes(tmp_path):
+    _write_squad(tmp_path, "xquad", "en", {"q1": ("Paris", "Paris"), "q2": ("the red house", "red car")})
+    _write_squad(tmp_path, "xquad", "de", {"q1": ("Bonn", "Bonn")})
+    (tmp_path / "labels/extra").mkdir()
+    (tmp_path / "labels/other").mkdir()
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert format_scores(result) == "\n".join(
+        [
+            "xquad (mean over 2 languages)",
+            "  lang       f1  exact_match",
+            "  de     100.00       100.00",
+            "  en      75.00        50.00",
+            "  avg     87.50        75.00",
+            "",
+            "task scores (QA tasks: (exact_match + f1) / 2)",
+            "  xquad             81.25",
+            "",
+            "note: extra: only in labels; skipped",
+            "note: other: only in labels; skipped",
+        ]
+    )
+
+
+def test_a_plain_dict_of_scores_formats_without_a_summary_by_benchmark():
+    scores = {"udpos": {"en": {"f1": 70.0}, "avg": {"f1": 70.0}}}
+    assert format_scores(scores) == "\n".join(
+        [
+            "udpos (mean over 1 languages)",
+            "  lang       f1",
+            "  en      70.00",
+            "  avg     70.00",
+            "",
+            "task scores (QA tasks: (exact_match + f1) / 2)",
+            "  udpos             70.00",
+        ]
+    )
+
+
+def test_a_complete_benchmark_shows_its_groups_and_all_task():
+    result = Scores("xtreme-r")
+    for task, scores in _averages(XTREME_R_SCORES).items():
+        result[task] = {"xx": scores["avg"], **scores}
+    summary = format_scores(result).split("\n\n")[-1].splitlines()
+    assert summary[-7:] == [
+        "xtreme-r group scores",
+        "  classification    70.00",
+        "  tagging           60.00",
+        "  qa                60.00",
+        "  retrieval         65.00",
+        "  multi_choice      60.00",
+        "  all_task          60.00",
+    ]
+    assert "missing" not in scores_json(result)["summary"]
+
+
+def test_nothing_to_score_says_so():
+    assert format_scores(Scores()) == "no task scored"

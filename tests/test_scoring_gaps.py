@@ -76,6 +76,18 @@ def test_each_file_with_unanswered_ids_warns_once_through_the_cli(unanswered, tm
     ]
 
 
+def test_a_file_with_unanswered_and_unknown_ids_gets_one_warning_naming_both_files(tmp_path):
+    write_squad(tmp_path, "xquad", "en", GOLDS, {"q1": "Paris", "q8": "x", "q9": "y"})
+    write_squad(tmp_path, "xquad", "de", GOLDS, GOLDS)  # complete: no warning
+    predictions, labels = tmp_path / "predictions/xquad", tmp_path / "labels/xquad"
+    result = score_folders(tmp_path / "predictions", tmp_path / "labels")
+    assert result.warnings == [
+        f"{predictions}/test-en.json leaves 2 of the 3 ids of {labels}/test-en.json unanswered (first: 'q2'):"
+        " each scores 0, as in the official evaluator; answers 2 ids the gold file lacks (first: 'q8'):"
+        " ignored, as in the official evaluator"
+    ]
+
+
 def test_strict_makes_an_unanswered_id_a_one_line_error(unanswered, tmp_path):
     folders = ["--predictions", str(unanswered / "predictions"), "--labels", str(unanswered / "labels")]
     code, stdout, stderr = xlt_score(tmp_path, *folders, "--strict")
