@@ -4,6 +4,7 @@ the examples where recipes disagree: sentences from known numbers, and reports o
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import shutil
@@ -359,3 +360,15 @@ def _degenerate(frame, task, recipe, lang):
 
 def _label(method, intermediate):
     return method if intermediate == "none" else f"{method} + {intermediate}"
+
+
+def test_a_task_trained_from_several_sources_names_each_sentences_source():
+    """A target with `sources`: one section per source of the same task, so the task alone would not say which."""
+    base = _known("finetune")
+    other = dataclasses.replace(base, section=dataclasses.replace(base.section, train_languages=("de",)))
+    _, sentences, _ = answer([base, other], Degenerate())
+    assert sentences.startswith("finetune on xnli (trained on en): +3.5 points")
+    assert " finetune on xnli (trained on de): +3.5 points" in sentences
+    two_tasks = [base, dataclasses.replace(base, section=dataclasses.replace(base.section, task="pawsx"))]
+    _, sentences, _ = answer(two_tasks, Degenerate())
+    assert sentences.startswith("finetune on xnli: +3.5") and " finetune on pawsx: +3.5" in sentences

@@ -62,18 +62,22 @@ def answer(tables: list[ContrastTable], degenerate: Degenerate) -> list[str]:
     """The question, a sentence per table that answers it, and what the intervals cover."""
     if not tables:
         return []
-    several = len({table.section.title for table in tables}) > 1
-    sentences = [_answer(table, degenerate, several) for table in tables]
+    sections = {table.section.title for table in tables}
+    # several sections: each sentence names its task, and its training languages where a task was trained on several
+    named = "" if len(sections) == 1 else "task" if len(sections) == len({t.section.task for t in tables}) else "both"
+    sentences = [_answer(table, degenerate, named) for table in tables]
     return [question(tables), " ".join(sentences), coverage(tables)]
 
 
-def _answer(table: ContrastTable, degenerate: Degenerate, several: bool) -> str:
+def _answer(table: ContrastTable, degenerate: Degenerate, named: str) -> str:
     c = table.comparison
     subject = {"conditions": c.a.method, "against none": c.a.method}.get(c.family, f"{c.a.label} minus {c.b.label}")
     if c.family == "methods":
         subject = f"{c.a.method} minus {c.b.method} ({_condition(c.a.intermediate)})"
-    if several:
+    if named:
         subject += f" on {table.section.task}"
+    if named == "both":
+        subject += f" (trained on {'+'.join(table.section.train_languages)})"
     if not table.averages:
         return f"{subject}: no average (a language lacks a recipe)."
     overall = table.overall
