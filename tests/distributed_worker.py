@@ -41,7 +41,7 @@ def main(config: str, record_dir: str) -> None:
 
     from xlt.cli import main as cli
     from xlt.data.mixing import MixtureSampler
-    from xlt.pipeline.run import runner
+    from xlt.pipeline.run import stage_jobs
     from xlt.runtime.distributed import trainable_tensors
 
     rank = int(os.environ.get("RANK", 0))
@@ -72,7 +72,7 @@ def main(config: str, record_dir: str) -> None:
         drawn.append({"stage": stage, "step": step, "examples": share})
         return share
 
-    original_train = runner.train_stage
+    original_train = stage_jobs.train_stage
 
     def recorded_train(stage, ctx):
         model = original_train(stage, ctx)
@@ -88,7 +88,7 @@ def main(config: str, record_dir: str) -> None:
     if os.environ.get("ACCELERATE_USE_FSDP") == "true" and not torch.cuda.is_available():
         shard_on_cpu()
     MixtureSampler.batch = recorded_batch
-    runner.train_stage = recorded_train
+    stage_jobs.train_stage = recorded_train
     atexit.register(dump)
     sys.addaudithook(audit)
     torch.set_num_threads(1)

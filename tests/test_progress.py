@@ -18,12 +18,12 @@ from small_study import quick_demo_manifest, small_study, write_config, xlt_proc
 from test_pipeline import tiny_study
 from xlt.config import validate_study
 from xlt.errors import XltError
-from xlt.pipeline.run import progress
 from xlt.pipeline.run.manifest import load_manifest
 from xlt.pipeline.run.progress import StudyDisplay, planned_stages
 from xlt.pipeline.run.runner import run_study
 from xlt.pipeline.run.status import print_status
 from xlt.pipeline.stage.directory import mark_complete
+from xlt.runtime import display as display_module
 from xlt.runtime.display import LoopProgress, log_every
 
 
@@ -96,7 +96,7 @@ def run_loop(monkeypatch, total: int, seconds_a_step: float, every: str, done: i
     """The lines of a loop of `total` steps (8 examples each) from step `done` (after 100 s of earlier runs), each
     step `seconds_a_step` long, with XLT_LOG_EVERY=`every`; and the steps its progress lines name."""
     clock = Clock()
-    monkeypatch.setattr(progress.time, "monotonic", clock)
+    monkeypatch.setattr(display_module.time, "monotonic", clock)
     monkeypatch.setenv("XLT_LOG_EVERY", every)
     screen = io.StringIO()
     console = Console(file=screen, width=300, force_terminal=terminal)
