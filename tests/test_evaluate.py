@@ -23,7 +23,7 @@ from xlt.pipeline.stage import evaluate
 from xlt.pipeline.stage.context import Context
 from xlt.pipeline.stage.evaluate import evaluate_stage, example_lines, official_scores, scored_checkpoint
 from xlt.pipeline.stage.evaluator import run_model
-from xlt.results.layout import EXAMPLES, RECORD
+from xlt.results.layout import EXAMPLES, RECORD, StudyLayout
 from xlt.submission import read_predictions
 
 KIND = get_kind(NLI.kind)
@@ -37,13 +37,14 @@ class StubFeatures(Context):
 
     calls: list = field(default_factory=list)
 
-    def features(self, spec, kind, examples, split, lang, max_length):
+    def features(self, spec, kind, examples, split, lang, max_length, token_types):
         self.calls.append((spec.name, kind.name, split, lang, max_length))
         return [{"example_index": i, "input_ids": [5] * (1 + i % 3)} for i in range(len(examples))]
 
 
 def context(root, small_benchmark) -> StubFeatures:
-    return StubFeatures(root, SimpleNamespace(data_dir=small_benchmark), root / "cache")  # type: ignore[arg-type]
+    resources = SimpleNamespace(data_dir=small_benchmark)
+    return StubFeatures(StudyLayout(root), resources, root / "cache")  # type: ignore[arg-type]
 
 
 def source_stage(task: str = "synth-nli") -> TrainStage:
@@ -112,7 +113,7 @@ def one_label_builder(ctx: Context, built: list):
         assert resources is ctx.resources
         built.append((method, options, spec.name, head_options, seed))
         model = OneLabel()
-        model.encoder = SimpleNamespace(max_input_length=48)
+        model.encoder = SimpleNamespace(max_input_length=48, token_types=False)
         return model
 
     return build

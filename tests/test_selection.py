@@ -56,7 +56,7 @@ def share(small_benchmark, label: str, languages: tuple[str, ...]) -> float:
 def selector(small_benchmark, directory, feature_calls: list | None = None, on=("dev", "target-dev")) -> Selector:
     """A Selector of a synth-nli stage trained on base, its oracle on base and swap, every 2 of 6 steps."""
 
-    def features(spec, kind, examples, split, lang, max_length):
+    def features(spec, kind, examples, split, lang, max_length, token_types):
         if feature_calls is not None:
             feature_calls.append((spec.name, kind.name, len(examples), split, lang, max_length))
         return [{"example_index": i, "input_ids": [5] * (1 + i % 3)} for i in range(len(examples))]
@@ -67,7 +67,7 @@ def selector(small_benchmark, directory, feature_calls: list | None = None, on=(
         oracle_languages=("base", "swap"),
     )  # fmt: skip
     ctx = SimpleNamespace(resources=SimpleNamespace(data_dir=small_benchmark), features=features)
-    return Selector(stage, ctx, max_length=17, directory=directory)
+    return Selector(stage, ctx, max_length=17, token_types=False, directory=directory)
 
 
 def test_selector_loads_each_criterions_dev_sets_through_the_feature_cache(small_benchmark, tmp_path):
