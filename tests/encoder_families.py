@@ -134,32 +134,27 @@ def _bert(tokenizer):
     )
 
 
-def _xlmr(tokenizer):
-    return transformers.XLMRobertaModel(
-        transformers.XLMRobertaConfig(
-            vocab_size=len(tokenizer),
-            max_position_embeddings=130,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            type_vocab_size=1,
-            **TINY,
+def _xlmr_shaped(model_class, config_class):
+    """A builder of a tiny XLM-R-shaped model (XLM-R and XLM-R XL share the config fields)."""
+
+    def build(tokenizer):
+        return model_class(
+            config_class(
+                vocab_size=len(tokenizer),
+                max_position_embeddings=130,
+                pad_token_id=tokenizer.pad_token_id,
+                bos_token_id=tokenizer.bos_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                type_vocab_size=1,
+                **TINY,
+            )
         )
-    )
+
+    return build
 
 
-def _xlmr_xl(tokenizer):
-    return transformers.XLMRobertaXLModel(
-        transformers.XLMRobertaXLConfig(
-            vocab_size=len(tokenizer),
-            max_position_embeddings=130,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            type_vocab_size=1,
-            **TINY,
-        )
-    )
+_xlmr = _xlmr_shaped(transformers.XLMRobertaModel, transformers.XLMRobertaConfig)
+_xlmr_xl = _xlmr_shaped(transformers.XLMRobertaXLModel, transformers.XLMRobertaXLConfig)
 
 
 def _deberta(tokenizer):
