@@ -173,7 +173,7 @@ def test_the_path_check_sees_a_spelt_stage_directory():
     assert STUDY_PATHS.search('path = study_dir / "results.csv"')
 
 
-def test_every_layer_named_in_the_architecture_doc_exists():
+def test_every_module_the_architecture_doc_names_exists():
     doc = (SOURCE.parents[1] / "docs" / "architecture.md").read_text()
     named = set(re.findall(r"`(xlt(?:\.\w+)+)`", doc))
     assert named and {name for name in named if _xlt_module(name) is None} == set()

@@ -25,7 +25,7 @@ def _options(command: str) -> set[str]:
     return {name for param in typer.main.get_group(app).commands[command].params for name in param.opts}
 
 
-def test_run_and_demo_take_every_backend_option_declared_once():
+def test_run_and_demo_take_every_backend_option():
     backend_flags = {"--" + f.name.replace("_", "-") for f in dataclasses.fields(Backends)}
     assert backend_flags <= _options("run") and backend_flags <= _options("demo")
     assert "--track" in _options("demo")  # demo once lacked it
